@@ -1,0 +1,14 @@
+# harness/: wire protocol, engine, result model. The only home of
+# libevent and OpenSSL.
+target_sources(smtpsuite_core PRIVATE
+  harness/buf.c
+  harness/bytes.c
+  harness/clock.c
+  harness/digest.c
+  harness/duration.c
+  harness/reply.c
+  harness/result.c
+  harness/verdict.c
+  harness/version.c
+  harness/xalloc.c
+)
