@@ -7,7 +7,9 @@ target_sources(smtpsuite_core PRIVATE
   harness/digest.c
   harness/duration.c
   harness/reply.c
+  harness/prog.c
   harness/result.c
+  harness/target.c
   harness/verdict.c
   harness/version.c
   harness/xalloc.c

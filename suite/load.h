@@ -1,0 +1,52 @@
+/* load: from command-line paths to compiled cases, and target files.
+ * Reads case files, folders (recursively, sorted by path) and .suite
+ * manifests; parses every file, reports every error of every file
+ * (file:line:col: message, the source line, a caret) before returning;
+ * selects cases by id glob and tag expression; refuses duplicate ids.
+ * Nothing here connects anywhere. */
+#ifndef SMTPSUITE_LOAD_H
+#define SMTPSUITE_LOAD_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "harness/prog.h"
+#include "harness/target.h"
+
+struct load_params {
+    char *const *paths; /* files, folders, .suite manifests */
+    size_t npaths;
+    char *const *id_globs; /* --id GLOB (any matches); none: all */
+    size_t nid_globs;
+    const char *tags_expr; /* --tags EXPR, or NULL */
+    const char *cases_dir; /* where names without a path are looked up
+                              (e.g. "smoke" -> CASES_DIR/suites/smoke.suite);
+                              NULL: the built-in search path */
+};
+
+struct load_result {
+    struct prog_case **cases; /* selected cases, in input order */
+    size_t ncases;
+    size_t nparsed; /* cases parsed before selection */
+    size_t nerrors; /* errors printed */
+};
+
+/* Loads and selects. Every error goes to errfp; returns 0 when there was
+ * none, else -1 (the caller exits 2). The caller frees res with
+ * load_result_free even on error. */
+int load_cases(const struct load_params *p, struct load_result *res,
+               FILE *errfp);
+void load_result_free(struct load_result *res);
+
+/* Parses a target file into a new target; NULL after printing every
+ * error to errfp. Secrets (env:, file:) are resolved here. */
+struct target *load_target_file(const char *path, FILE *errfp);
+
+/* Applies --var NAME=VALUE and --secret NAME=env:VAR|file:PATH to t.
+ * Returns 0, or -1 with a one-line reason naming the argument in err. */
+int load_apply_var(struct target *t, const char *arg, char *err,
+                   size_t errlen);
+int load_apply_secret(struct target *t, const char *arg, char *err,
+                      size_t errlen);
+
+#endif
