@@ -4,11 +4,16 @@ target_sources(smtpsuite_core PRIVATE
   harness/buf.c
   harness/bytes.c
   harness/clock.c
+  harness/conn.c
   harness/digest.c
   harness/duration.c
+  harness/engine.c
   harness/reply.c
+  harness/msggen.c
   harness/prog.c
   harness/result.c
+  harness/session.c
+  harness/session_judge.c
   harness/target.c
   harness/verdict.c
   harness/version.c

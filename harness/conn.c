@@ -1,0 +1,289 @@
+/* conn: client connections on libevent bufferevents, behind a transport
+ * ops table (see conn.h). The only file of the client that names
+ * libevent's bufferevent types. */
+#include "harness/conn.h"
+#include "harness/xalloc.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define ADDR_TEXT 128
+
+/* A transport: how the socket is prepared before connecting. TLS is a
+ * layer started later on top of either (conn_start_tls). */
+struct transport_ops {
+    const char *name;
+    int family;
+    void (*prepare)(evutil_socket_t fd);
+};
+
+static void tcp_prepare(evutil_socket_t fd)
+{
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+static void unix_prepare(evutil_socket_t fd)
+{
+    (void)fd;
+}
+
+static const struct transport_ops TRANSPORTS[] = {
+    {"tcp4", AF_INET, tcp_prepare},
+    {"tcp6", AF_INET6, tcp_prepare},
+    {"unix", AF_UNIX, unix_prepare},
+};
+
+struct conn {
+    struct bufferevent *bev;
+    const struct transport_ops *ops;
+    conn_cb *cb;
+    void *arg;
+    int in_cb;  /* depth of callbacks running on this conn */
+    bool dead;  /* conn_free called inside a callback */
+    bool tls;
+    struct event *soon; /* reports a connect that failed at once */
+    char error[256];
+    char local[ADDR_TEXT];
+    char remote[ADDR_TEXT];
+};
+
+static const char *const EVENT_NAMES[] = {
+#define X(e, s) s,
+    CONN_EVENT_LIST(X)
+#undef X
+};
+
+const char *conn_event_name(enum conn_event ev)
+{
+    return EVENT_NAMES[ev];
+}
+
+static void release(struct conn *c)
+{
+    if (c->soon)
+        event_free(c->soon);
+    if (c->bev)
+        bufferevent_free(c->bev);
+    free(c);
+}
+
+/* Calls the owner; frees the conn afterwards if the owner asked to. */
+static void dispatch(struct conn *c, enum conn_event ev)
+{
+    c->in_cb++;
+    c->cb(c, ev, c->arg);
+    c->in_cb--;
+    if (c->dead && c->in_cb == 0)
+        release(c);
+}
+
+static void addr_text(const struct sockaddr *sa, char out[ADDR_TEXT])
+{
+    char host[INET6_ADDRSTRLEN] = "?";
+    switch (sa->sa_family) {
+    case AF_INET: {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+        inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
+        snprintf(out, ADDR_TEXT, "%s:%u", host, ntohs(in->sin_port));
+        return;
+    }
+    case AF_INET6: {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+        inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
+        snprintf(out, ADDR_TEXT, "[%s]:%u", host, ntohs(in6->sin6_port));
+        return;
+    }
+    case AF_UNIX: {
+        const struct sockaddr_un *un = (const struct sockaddr_un *)sa;
+        snprintf(out, ADDR_TEXT, "unix:%s", un->sun_path[0] ? un->sun_path : "-");
+        return;
+    }
+    }
+    snprintf(out, ADDR_TEXT, "?");
+}
+
+static void note_addresses(struct conn *c)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    evutil_socket_t fd = bufferevent_getfd(c->bev);
+    memset(&ss, 0, sizeof ss);
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
+        addr_text((struct sockaddr *)&ss, c->local);
+    len = sizeof ss;
+    memset(&ss, 0, sizeof ss);
+    if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0)
+        addr_text((struct sockaddr *)&ss, c->remote);
+}
+
+static void on_read(struct bufferevent *bev, void *arg)
+{
+    dispatch(arg, CONN_EV_DATA);
+}
+
+static void on_write(struct bufferevent *bev, void *arg)
+{
+    dispatch(arg, CONN_EV_DRAINED);
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+    struct conn *c = arg;
+    if (what & BEV_EVENT_CONNECTED) {
+        note_addresses(c);
+        dispatch(c, CONN_EV_CONNECTED);
+        return;
+    }
+    if (what & BEV_EVENT_EOF) {
+        /* Anything still readable was delivered by on_read first. */
+        dispatch(c, CONN_EV_EOF);
+        return;
+    }
+    if (what & BEV_EVENT_ERROR) {
+        int e = EVUTIL_SOCKET_ERROR();
+        snprintf(c->error, sizeof c->error, "%s", evutil_socket_error_to_string(e));
+        dispatch(c, CONN_EV_ERROR);
+    }
+}
+
+static void fail_soon(evutil_socket_t fd, short what, void *arg)
+{
+    dispatch(arg, CONN_EV_ERROR);
+}
+
+static const struct transport_ops *ops_for(int family)
+{
+    for (size_t i = 0; i < sizeof TRANSPORTS / sizeof TRANSPORTS[0]; i++)
+        if (TRANSPORTS[i].family == family)
+            return &TRANSPORTS[i];
+    return NULL;
+}
+
+struct conn *conn_new(const struct conn_params *p, char *err, size_t errlen)
+{
+    const struct transport_ops *ops = ops_for(p->addr->sa_family);
+    if (!ops) {
+        snprintf(err, errlen, "address family %d not supported", p->addr->sa_family);
+        return NULL;
+    }
+    evutil_socket_t fd = socket(p->addr->sa_family, SOCK_STREAM, 0);
+    if (fd < 0) {
+        snprintf(err, errlen, "socket: %s", strerror(errno));
+        return NULL;
+    }
+    if (p->bind && bind(fd, p->bind, p->bindlen) != 0) {
+        snprintf(err, errlen, "bind to source address: %s", strerror(errno));
+        close(fd);
+        return NULL;
+    }
+    evutil_make_socket_nonblocking(fd);
+    evutil_make_socket_closeonexec(fd);
+    ops->prepare(fd);
+    struct conn *c = xcalloc(1, sizeof *c);
+    c->ops = ops;
+    c->cb = p->cb;
+    c->arg = p->arg;
+    c->bev = bufferevent_socket_new(p->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    if (!c->bev) {
+        close(fd);
+        free(c);
+        snprintf(err, errlen, "cannot create a bufferevent");
+        return NULL;
+    }
+    bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
+    bufferevent_setwatermark(c->bev, EV_READ, 0, CONN_INPUT_MAX);
+    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+    /* A connect error detected at once is still reported by an event. */
+    if (bufferevent_socket_connect(c->bev, (struct sockaddr *)p->addr,
+                                   (int)p->addrlen) != 0) {
+        snprintf(c->error, sizeof c->error, "connect: %s", strerror(errno));
+        struct timeval now = {0, 0};
+        c->soon = evtimer_new(p->base, fail_soon, c);
+        evtimer_add(c->soon, &now);
+    }
+    return c;
+}
+
+void conn_free(struct conn *c)
+{
+    if (!c)
+        return;
+    if (c->in_cb) {
+        c->dead = true;
+        bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+        return;
+    }
+    release(c);
+}
+
+void conn_write(struct conn *c, const void *p, size_t n)
+{
+    bufferevent_write(c->bev, p, n);
+}
+
+size_t conn_output_len(const struct conn *c)
+{
+    return evbuffer_get_length(bufferevent_get_output(c->bev));
+}
+
+const char *conn_input(struct conn *c, size_t *len)
+{
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+    *len = evbuffer_get_length(in);
+    if (*len == 0)
+        return "";
+    return (const char *)evbuffer_pullup(in, -1);
+}
+
+void conn_input_drain(struct conn *c, size_t n)
+{
+    evbuffer_drain(bufferevent_get_input(c->bev), n);
+}
+
+void conn_shutdown(struct conn *c)
+{
+    bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+    evutil_socket_t fd = bufferevent_getfd(c->bev);
+    if (fd >= 0)
+        shutdown(fd, SHUT_RDWR);
+}
+
+const char *conn_error(const struct conn *c)
+{
+    return c->error[0] ? c->error : "unknown error";
+}
+
+const char *conn_local(const struct conn *c)
+{
+    return c->local;
+}
+
+const char *conn_remote(const struct conn *c)
+{
+    return c->remote;
+}
+
+bool conn_is_tls(const struct conn *c)
+{
+    return c->tls;
+}
+
+int conn_start_tls(struct conn *c, const struct conn_tls_params *tp, char *err,
+                   size_t errlen)
+{
+    (void)c;
+    (void)tp;
+    snprintf(err, errlen, "TLS is not available in this build yet");
+    return -1;
+}

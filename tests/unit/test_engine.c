@@ -1,0 +1,516 @@
+/* Tests of harness/engine.c, session.c and session_judge.c against a
+ * scripted fake server in a thread (plain blocking sockets, no code from
+ * the engine): verdicts, graded alternatives, timeouts, the REPLY
+ * invariants, pipelining, closes, skips, order of results. */
+#define TEST_NAME "engine"
+#include "harness/engine.h"
+#include "harness/xalloc.h"
+
+#include <arpa/inet.h>
+#include <check.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* ---- the fake server ---------------------------------------------------- */
+
+struct rule {
+    const char *prefix; /* command prefix (case-sensitive) */
+    const char *reply;  /* bytes sent back; NULL: no reply; "CLOSE": close */
+};
+
+struct fake {
+    const char *greeting;
+    const struct rule *rules;
+    int lfd;
+    int port;
+    pthread_t th;
+    int conns; /* served so far */
+};
+
+static const char *EHLO_OK = "250-fake.test\r\n250-PIPELINING\r\n250 SIZE 1000\r\n";
+
+static void serve(struct fake *f, int fd)
+{
+    char buf[65536];
+    size_t have = 0;
+    int in_data = 0;
+    if (f->greeting)
+        (void)!write(fd, f->greeting, strlen(f->greeting));
+    for (;;) {
+        ssize_t n = read(fd, buf + have, sizeof buf - have - 1);
+        if (n <= 0)
+            break;
+        have += (size_t)n;
+        buf[have] = '\0';
+        for (;;) {
+            if (in_data) {
+                char *end = strstr(buf, "\r\n.\r\n");
+                if (!end)
+                    break;
+                size_t used = (size_t)(end - buf) + 5;
+                memmove(buf, buf + used, have - used + 1);
+                have -= used;
+                in_data = 0;
+                (void)!write(fd, "250 2.0.0 queued as X1\r\n", 24);
+                continue;
+            }
+            char *lf = strstr(buf, "\r\n");
+            if (!lf)
+                break;
+            *lf = '\0';
+            const char *reply = "500 5.5.2 unknown\r\n";
+            for (const struct rule *r = f->rules; r && r->prefix; r++)
+                if (strncmp(buf, r->prefix, strlen(r->prefix)) == 0) {
+                    reply = r->reply;
+                    break;
+                }
+            int quit = strncmp(buf, "QUIT", 4) == 0;
+            if (strncmp(buf, "DATA", 4) == 0 && reply && strncmp(reply, "354", 3) == 0)
+                in_data = 1;
+            size_t used = (size_t)(lf - buf) + 2;
+            memmove(buf, buf + used, have - used + 1);
+            have -= used;
+            if (reply && strcmp(reply, "CLOSE") == 0)
+                goto out;
+            if (reply)
+                (void)!write(fd, reply, strlen(reply));
+            if (quit)
+                goto out;
+        }
+    }
+out:
+    close(fd);
+}
+
+static void *fake_main(void *arg)
+{
+    struct fake *f = arg;
+    for (;;) {
+        int fd = accept(f->lfd, NULL, NULL);
+        if (fd < 0)
+            break;
+        f->conns++;
+        serve(f, fd);
+    }
+    return NULL;
+}
+
+static void fake_start(struct fake *f)
+{
+    f->lfd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(bind(f->lfd, (struct sockaddr *)&a, sizeof a), 0);
+    ck_assert_int_eq(listen(f->lfd, 16), 0);
+    socklen_t len = sizeof a;
+    getsockname(f->lfd, (struct sockaddr *)&a, &len);
+    f->port = ntohs(a.sin_port);
+    pthread_create(&f->th, NULL, fake_main, f);
+}
+
+static void fake_stop(struct fake *f)
+{
+    shutdown(f->lfd, SHUT_RDWR);
+    close(f->lfd);
+    pthread_join(f->th, NULL);
+}
+
+/* ---- building cases ------------------------------------------------------ */
+
+static struct prog_case *new_case(const char *id, enum prog_severity sev)
+{
+    struct prog_case *c = prog_case_new();
+    c->id = xstrdup(id);
+    c->title = xstrdup(id);
+    c->rfc = xstrdup("RFC 5321");
+    c->severity = sev;
+    c->file = xstrdup("test.smtp");
+    c->hash = xstrdup("0");
+    return c;
+}
+
+static void add_open(struct prog_case *c)
+{
+    prog_step_add(c, PROG_STEP_OPEN)->line = 1;
+}
+
+static void add_send(struct prog_case *c, const char *line, int lineno)
+{
+    struct prog_step *s = prog_step_add(c, PROG_STEP_SEND);
+    prog_tmpl_add_lit(&s->tmpl, line, strlen(line));
+    s->line = lineno;
+}
+
+/* alts: "503", "warn 5xx", "fail 2xx", "close", "timeout", "421>close". */
+static struct prog_step *add_expect(struct prog_case *c, int lineno, int nalts, ...)
+{
+    struct prog_step *s = prog_step_add(c, PROG_STEP_EXPECT);
+    s->line = lineno;
+    va_list ap;
+    va_start(ap, nalts);
+    for (int i = 0; i < nalts; i++) {
+        const char *a = va_arg(ap, const char *);
+        struct prog_match *m = prog_match_add(&s->expect);
+        m->text = xstrdup(a);
+        if (strncmp(a, "warn ", 5) == 0)
+            m->grade = PROG_GRADE_WARN, a += 5;
+        else if (strncmp(a, "fail ", 5) == 0)
+            m->grade = PROG_GRADE_FAIL, a += 5;
+        if (strcmp(a, "close") == 0)
+            m->kind = PROG_MATCH_CLOSE;
+        else if (strcmp(a, "timeout") == 0)
+            m->kind = PROG_MATCH_TIMEOUT;
+        else {
+            memcpy(m->code, a, 3);
+            if (strstr(a, ">close"))
+                m->then = PROG_THEN_CLOSE;
+        }
+    }
+    va_end(ap);
+    return s;
+}
+
+static struct target *new_target(int port)
+{
+    struct target *t = target_new();
+    char addr[64], err[128];
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", port);
+    ck_assert_int_eq(target_parse_address(t, addr, err, sizeof err), 0);
+    free(t->name);
+    t->name = xstrdup("fake");
+    target_set_fixture(t, "sender", "a@client.test", 13, false);
+    return t;
+}
+
+static const struct timeouts FAST = {
+    .connect = 2000000, .banner = 2000000, .command = 500000,
+    .data_init = 500000, .eod = 500000, .quit = 500000, .case_total = 10000000,
+};
+
+static size_t order[64];
+static size_t norder;
+
+static void on_result(void *arg, size_t idx, const struct result_case *rc)
+{
+    order[norder++] = idx;
+}
+
+static struct result_case *run_cases(struct prog_case **cases, size_t n,
+                                     struct target *t, long jobs)
+{
+    struct result_case *out = xcalloc(n, sizeof *out);
+    struct engine_params p = {0};
+    p.jobs = jobs;
+    p.tmo = &FAST;
+    p.run_id = "testrun";
+    p.on_result = on_result;
+    norder = 0;
+    bool interrupted;
+    char err[256];
+    engine_run(cases, n, t, &p, out, &interrupted, err, sizeof err);
+    ck_assert(!interrupted);
+    ck_assert_uint_eq(norder, n);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_uint_eq(order[i], i);
+    return out;
+}
+
+static void free_all(struct prog_case **cases, struct result_case *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        prog_case_free(cases[i]);
+        result_case_clear(&out[i]);
+    }
+    free(out);
+}
+
+/* ---- tests ------------------------------------------------------------------ */
+
+static const struct rule BASIC[] = {
+    {"EHLO", NULL}, /* replaced in tests by EHLO_OK */
+    {NULL, NULL},
+};
+
+START_TEST(test_graded_rcpt)
+{
+    /* RCPT before MAIL: 503 passes, other 5xx warns, 2xx fails, 4xx is
+     * ERROR tempfail; the unexpected 354 (unlisted) fails at "must". */
+    static const char *const REPLIES[] = {"503 5.5.1 need MAIL\r\n",
+                                          "550 5.5.1 no\r\n", "250 2.1.5 ok\r\n",
+                                          "451 4.3.0 later\r\n", "354 go\r\n"};
+    static const enum verdict WANT[] = {VERDICT_PASS, VERDICT_WARN, VERDICT_FAIL,
+                                        VERDICT_ERROR, VERDICT_FAIL};
+    for (size_t i = 0; i < 5; i++) {
+        struct rule rules[] = {{"EHLO", EHLO_OK}, {"RCPT", REPLIES[i]},
+                               {"QUIT", "221 2.0.0 bye\r\n"}, {NULL, NULL}};
+        struct fake f = {.greeting = "220 fake.test ESMTP\r\n", .rules = rules};
+        fake_start(&f);
+        struct target *t = new_target(f.port);
+        struct prog_case *c = new_case("txn.rcpt-before-mail", PROG_SEV_MUST);
+        add_open(c);
+        add_send(c, "RCPT TO:<x@fake.test>", 3);
+        struct prog_step *k = add_expect(c, 4, 3, "503", "warn 5xx", "fail 2xx");
+        k->key = true;
+        c->key_step = (int)c->nsteps - 1;
+        struct prog_case *cases[] = {c};
+        struct result_case *out = run_cases(cases, 1, t, 1);
+        ck_assert_msg(out[0].verdict == WANT[i], "reply %zu: got %s want %s (%s)", i,
+                      verdict_name(out[0].verdict), verdict_name(WANT[i]),
+                      out[0].reason ? out[0].reason : "");
+        if (WANT[i] == VERDICT_ERROR)
+            ck_assert_int_eq(out[0].category, ERRCAT_TEMPFAIL);
+        /* steps: connect, banner, ehlo, rcpt */
+        ck_assert_uint_ge(out[0].nsteps, 4);
+        struct result_step *rs = &out[0].steps[3];
+        ck_assert_str_eq(rs->name, "rcpt");
+        ck_assert_int_eq(rs->line, 4);
+        ck_assert(rs->key);
+        ck_assert_int_ge(rs->latency_us, 0);
+        ck_assert_ptr_nonnull(rs->sent);
+        ck_assert_str_eq(rs->sent, "RCPT TO:<x@fake.test>\\r\\n");
+        if (i < 3)
+            ck_assert_int_eq(out[0].decisive, i == 0 ? -1 : 3);
+        ck_assert_str_eq(out[0].steps[1].name, "banner");
+        ck_assert_str_eq(out[0].conns[0].banner, "fake.test ESMTP");
+        ck_assert_ptr_nonnull(strstr(out[0].conns[0].ehlo, "PIPELINING"));
+        free_all(cases, out, 1);
+        target_free(t);
+        fake_stop(&f);
+    }
+}
+END_TEST
+
+START_TEST(test_timeout_and_close)
+{
+    struct rule rules[] = {{"EHLO", EHLO_OK},
+                           {"NOOP", NULL},
+                           {"VRFY", "421 4.3.2 bye\r\nCLOSE"},
+                           {"EXPN", "CLOSE"},
+                           {"QUIT", "221 bye\r\n"},
+                           {NULL, NULL}};
+    struct fake f = {.greeting = "220 fake.test\r\n", .rules = rules};
+    fake_start(&f);
+    struct target *t = new_target(f.port);
+    /* NOOP gets no reply: ERROR timeout. */
+    struct prog_case *a = new_case("a.timeout", PROG_SEV_MUST);
+    add_open(a);
+    add_send(a, "NOOP", 3);
+    add_expect(a, 4, 1, "250");
+    /* A listed timeout grades it instead. */
+    struct prog_case *b = new_case("b.timeout-listed", PROG_SEV_MUST);
+    add_open(b);
+    add_send(b, "NOOP", 3);
+    add_expect(b, 4, 2, "250", "warn timeout");
+    /* EXPN: the server closes instead of replying: FAIL. */
+    struct prog_case *c = new_case("c.close", PROG_SEV_MUST);
+    add_open(c);
+    add_send(c, "EXPN x", 3);
+    add_expect(c, 4, 1, "250");
+    struct prog_case *d = new_case("d.close-listed", PROG_SEV_MUST);
+    add_open(d);
+    add_send(d, "EXPN x", 3);
+    add_expect(d, 4, 2, "250", "close");
+    struct prog_case *cases[] = {a, b, c, d};
+    struct result_case *out = run_cases(cases, 4, t, 2);
+    ck_assert_int_eq(out[0].verdict, VERDICT_ERROR);
+    ck_assert_int_eq(out[0].category, ERRCAT_TIMEOUT);
+    ck_assert_int_eq(out[1].verdict, VERDICT_WARN);
+    ck_assert_int_eq(out[2].verdict, VERDICT_FAIL);
+    ck_assert_ptr_nonnull(strstr(out[2].reason, "closed the connection"));
+    ck_assert_int_eq(out[3].verdict, VERDICT_PASS);
+    free_all(cases, out, 4);
+    target_free(t);
+    fake_stop(&f);
+}
+END_TEST
+
+START_TEST(test_invariants)
+{
+    /* ENHANCEDSTATUSCODES advertised, then a 250 without a code: REPLY-04.
+     * A reply with mixed codes: CONN-02. An extra reply: REPLY-01. */
+    struct rule rules[] = {
+        {"EHLO", "250-fake.test\r\n250 ENHANCEDSTATUSCODES\r\n"},
+        {"RSET", "250 Ok\r\n"},
+        {"NOOP", "250-a\r\n251 2.0.0 b\r\n"},
+        {"VRFY", "252 2.0.0 maybe\r\n250 2.0.0 extra\r\n"},
+        {"QUIT", "221 2.0.0 bye\r\n"},
+        {NULL, NULL}};
+    struct fake f = {.greeting = "220 fake.test\r\n", .rules = rules};
+    fake_start(&f);
+    struct target *t = new_target(f.port);
+    struct prog_case *a = new_case("a.esc", PROG_SEV_MAY);
+    add_open(a);
+    add_send(a, "RSET", 3);
+    add_expect(a, 4, 1, "250");
+    struct prog_case *b = new_case("b.mixed", PROG_SEV_MAY);
+    add_open(b);
+    add_send(b, "NOOP", 3);
+    add_expect(b, 4, 1, "2xx");
+    struct prog_case *c = new_case("c.extra", PROG_SEV_MUST);
+    add_open(c);
+    add_send(c, "VRFY x", 3);
+    add_expect(c, 4, 1, "252");
+    struct prog_case *cases[] = {a, b, c};
+    struct result_case *out = run_cases(cases, 3, t, 3);
+    ck_assert_int_eq(out[0].verdict, VERDICT_FAIL);
+    ck_assert_ptr_nonnull(strstr(out[0].reason, "REPLY-04"));
+    ck_assert_int_eq(out[1].verdict, VERDICT_FAIL);
+    ck_assert_ptr_nonnull(strstr(out[1].reason, "CONN-02"));
+    ck_assert_int_eq(out[2].verdict, VERDICT_FAIL);
+    ck_assert_msg(strstr(out[2].reason, "REPLY-01"), "got %s", out[2].reason);
+    free_all(cases, out, 3);
+    target_free(t);
+    fake_stop(&f);
+}
+END_TEST
+
+START_TEST(test_pipeline_and_data)
+{
+    struct rule rules[] = {{"EHLO", EHLO_OK},
+                           {"MAIL", "250 2.1.0 ok\r\n"},
+                           {"RCPT TO:<bad", "550 5.1.1 no\r\n"},
+                           {"RCPT", "250 2.1.5 ok\r\n"},
+                           {"DATA", "354 go\r\n"},
+                           {"QUIT", "221 bye\r\n"},
+                           {NULL, NULL}};
+    struct fake f = {.greeting = "220 fake.test\r\n", .rules = rules};
+    fake_start(&f);
+    struct target *t = new_target(f.port);
+    struct prog_case *c = new_case("pipe.envelope", PROG_SEV_MUST);
+    add_open(c);
+    prog_step_add(c, PROG_STEP_PIPE_BEGIN);
+    size_t begin = c->nsteps - 1;
+    add_send(c, "MAIL FROM:<a@client.test>", 3);
+    add_expect(c, 4, 1, "250");
+    add_send(c, "RCPT TO:<ok@fake.test>", 5);
+    add_expect(c, 6, 1, "250");
+    add_send(c, "RCPT TO:<bad@fake.test>", 7);
+    add_expect(c, 8, 1, "550");
+    add_send(c, "DATA", 9);
+    add_expect(c, 10, 1, "354");
+    prog_step_add(c, PROG_STEP_PIPE_END);
+    c->steps[begin].jump = (int)c->nsteps - 1;
+    c->steps[c->nsteps - 1].jump = (int)begin;
+    struct prog_step *d = prog_step_add(c, PROG_STEP_DATA);
+    d->gen = PROG_DATA_MESSAGE;
+    d->line = 12;
+    add_expect(c, 13, 1, "250");
+    struct prog_step *cap = prog_step_add(c, PROG_STEP_CAPTURE);
+    cap->name = xstrdup("qid");
+    cap->from = PROG_CAPTURE_REGEX;
+    cap->re = xmalloc(sizeof *cap->re);
+    regcomp(cap->re, "queued as ([A-Z0-9]+)", REG_EXTENDED);
+    struct prog_case *cases[] = {c};
+    struct result_case *out = run_cases(cases, 1, t, 1);
+    ck_assert_msg(out[0].verdict == VERDICT_PASS, "%s", out[0].reason);
+    /* connect banner ehlo mail rcpt rcpt data_cmd eod */
+    ck_assert_uint_eq(out[0].nsteps, 8);
+    ck_assert_str_eq(out[0].steps[5].name, "rcpt");
+    ck_assert_int_eq(out[0].steps[5].code, 550);
+    ck_assert_str_eq(out[0].steps[6].name, "data_cmd");
+    ck_assert_str_eq(out[0].steps[7].name, "eod");
+    ck_assert_uint_eq(out[0].ncaptures, 1);
+    ck_assert_str_eq(out[0].captures[0].value, "X1");
+    free_all(cases, out, 1);
+    target_free(t);
+    fake_stop(&f);
+}
+END_TEST
+
+START_TEST(test_skips_and_connect_errors)
+{
+    struct rule rules[] = {{"EHLO", EHLO_OK}, {"QUIT", "221 bye\r\n"}, {NULL, NULL}};
+    struct fake f = {.greeting = "220 fake.test\r\n", .rules = rules};
+    fake_start(&f);
+    struct target *t = new_target(f.port);
+    struct prog_case *a = new_case("a.fixture", PROG_SEV_MUST);
+    a->fixtures = xcalloc(1, sizeof *a->fixtures);
+    a->fixtures[0] = xstrdup("rcpt2");
+    a->nfixtures = 1;
+    add_open(a);
+    struct prog_case *b = new_case("b.requires", PROG_SEV_MUST);
+    b->requires = xcalloc(1, sizeof *b->requires);
+    b->requires[0].kw = xstrdup("CHUNKING");
+    b->nrequires = 1;
+    add_open(b);
+    add_send(b, "BDAT 0 LAST", 3);
+    add_expect(b, 4, 1, "250");
+    struct prog_case *c = new_case("c.requires-met", PROG_SEV_MUST);
+    c->requires = xcalloc(1, sizeof *c->requires);
+    c->requires[0].kw = xstrdup("SIZE");
+    c->nrequires = 1;
+    add_open(c);
+    struct prog_case *cases[] = {a, b, c};
+    struct result_case *out = run_cases(cases, 3, t, 2);
+    ck_assert_int_eq(out[0].verdict, VERDICT_SKIP);
+    ck_assert_ptr_nonnull(strstr(out[0].reason, "rcpt2"));
+    ck_assert_int_eq(out[0].nconns, 0);
+    ck_assert_int_eq(out[1].verdict, VERDICT_SKIP);
+    ck_assert_ptr_nonnull(strstr(out[1].reason, "CHUNKING"));
+    ck_assert_int_eq(out[2].verdict, VERDICT_PASS);
+    free_all(cases, out, 3);
+    target_free(t);
+    fake_stop(&f);
+    /* Nobody listens any more: ERROR connect. */
+    struct target *gone = new_target(f.port);
+    struct prog_case *d = new_case("d.refused", PROG_SEV_MUST);
+    add_open(d);
+    struct prog_case *cases2[] = {d};
+    out = run_cases(cases2, 1, gone, 1);
+    ck_assert_int_eq(out[0].verdict, VERDICT_ERROR);
+    ck_assert_int_eq(out[0].category, ERRCAT_CONNECT);
+    free_all(cases2, out, 1);
+    target_free(gone);
+}
+END_TEST
+
+START_TEST(test_many_in_order)
+{
+    struct rule rules[] = {{"EHLO", EHLO_OK}, {"NOOP", "250 ok\r\n"},
+                           {"QUIT", "221 bye\r\n"}, {NULL, NULL}};
+    struct fake f = {.greeting = "220 fake.test\r\n", .rules = rules};
+    fake_start(&f);
+    struct target *t = new_target(f.port);
+    enum { N = 20 };
+    struct prog_case *cases[N];
+    for (int i = 0; i < N; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "many.%02d", i);
+        cases[i] = new_case(id, PROG_SEV_MUST);
+        add_open(cases[i]);
+        add_send(cases[i], "NOOP", 2);
+        add_expect(cases[i], 3, 1, "250");
+    }
+    struct result_case *out = run_cases(cases, N, t, 8);
+    for (int i = 0; i < N; i++) {
+        ck_assert_msg(out[i].verdict == VERDICT_PASS, "%d: %s", i, out[i].reason);
+        char id[32];
+        snprintf(id, sizeof id, "many.%02d", i);
+        ck_assert_str_eq(out[i].id, id);
+    }
+    free_all(cases, out, N);
+    target_free(t);
+    fake_stop(&f);
+    (void)BASIC;
+}
+END_TEST
+
+static void add_tests(TCase *tc)
+{
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_graded_rcpt);
+    tcase_add_test(tc, test_timeout_and_close);
+    tcase_add_test(tc, test_invariants);
+    tcase_add_test(tc, test_pipeline_and_data);
+    tcase_add_test(tc, test_skips_and_connect_errors);
+    tcase_add_test(tc, test_many_in_order);
+}
+
+#include "check_main.h"
