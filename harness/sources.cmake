@@ -6,6 +6,7 @@ target_sources(smtpsuite_core PRIVATE
   harness/clock.c
   harness/digest.c
   harness/duration.c
+  harness/hist.c
   harness/reply.c
   harness/result.c
   harness/verdict.c
