@@ -136,7 +136,10 @@ struct result_hist {
     int64_t lowest_us;
     int64_t highest_us;
     int sigfig;
-    uint64_t total;
+    uint64_t total;    /* values counted, overflow included */
+    uint64_t overflow; /* of them, above highest_us (counted as highest_us) */
+    int64_t min_us;    /* exact smallest and largest value counted; */
+    int64_t max_us;    /* 0 when total is 0 */
     struct result_bucket *buckets;
     size_t nbuckets, capbuckets;
 };

@@ -1,5 +1,5 @@
 # harness/: wire protocol, engine, result model. The only home of
-# libevent and OpenSSL.
+# libevent and OpenSSL. One file a line, sorted.
 target_sources(smtpsuite_core PRIVATE
   harness/buf.c
   harness/bytes.c
@@ -8,9 +8,10 @@ target_sources(smtpsuite_core PRIVATE
   harness/digest.c
   harness/duration.c
   harness/engine.c
-  harness/reply.c
+  harness/hist.c
   harness/msggen.c
   harness/prog.c
+  harness/reply.c
   harness/result.c
   harness/session.c
   harness/session_judge.c

@@ -141,6 +141,9 @@ static const struct field HIST_FIELDS[] = {
     FS(struct result_hist, "highest_us", F_I64, highest_us),
     FS(struct result_hist, "sigfig", F_INT, sigfig),
     FS(struct result_hist, "total", F_U64, total),
+    FS(struct result_hist, "overflow", F_U64, overflow),
+    FS(struct result_hist, "min_us", F_I64, min_us),
+    FS(struct result_hist, "max_us", F_I64, max_us),
 };
 
 #define NF(a) (sizeof(a) / sizeof((a)[0]))

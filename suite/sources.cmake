@@ -7,5 +7,6 @@ target_sources(smtpsuite_core PRIVATE
   suite/cli_merge.c
   suite/cli_run.c
   suite/cli_sink.c
+  suite/threshold.c
   suite/verbs.c
 )
