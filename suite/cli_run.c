@@ -1,16 +1,101 @@
-/* cli_run: the 'run' verb (reserved; built by a later issue). */
+/* cli_run: the 'run' verb. Loads and selects cases, runs them against a
+ * target with the engine, streams the console, writes the result files
+ * and exits with DESIGN.md's code. */
 #include "suite/verbs.h"
+#include "suite/load.h"
+#include "harness/clock.h"
+#include "harness/engine.h"
 #include "harness/verdict.h"
+#include "harness/xalloc.h"
+#include "reports/console.h"
+#include "reports/json.h"
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
 
 struct run_opts {
-    bool unused;
+    const char *target;
+    const char *target_file;
+    struct cli_list vars;
+    struct cli_list secrets;
+    struct cli_list ids;
+    const char *tags;
+    const char *cases_dir;
+    bool list;
+    bool allow_intrusive;
+    long jobs;
+    long max_connections;
+    int64_t connect_delay;
+    long retry_tempfail;
+    int64_t retry_wait;
+    const struct timeouts *tmo;
+    bool strict;
+    unsigned fail_on;
+    const char *json;
+    bool quiet;
+    bool verbose;
+    bool no_color;
+    bool trace_states;
+    int64_t grace;
 };
 
+static int set_timeouts(void *opts, const char *arg, char *err, size_t errlen)
+{
+    struct run_opts *o = opts;
+    if (strcmp(arg, "ci") == 0)
+        o->tmo = &TIMEOUTS_CI;
+    else if (strcmp(arg, "rfc") == 0)
+        o->tmo = &TIMEOUTS_RFC;
+    else {
+        snprintf(err, errlen, "'%s' is not a timeout profile (want ci or rfc)", arg);
+        return -1;
+    }
+    return 0;
+}
+
+static int set_fail_on(void *opts, const char *arg, char *err, size_t errlen)
+{
+    struct run_opts *o = opts;
+    unsigned m;
+    if (verdict_parse_mask(arg, &m, err, errlen) != 0)
+        return -1;
+    o->fail_on |= m;
+    return 0;
+}
+
+#define O(f) offsetof(struct run_opts, f)
+
 static const struct cli_opt OPTS[] = {
-    CLI_SECTION("this verb is reserved and not built yet"),
+    CLI_SECTION("what to run"),
+    {"id", 0, CLI_LIST, O(ids), "GLOB", "run only cases whose id matches (repeatable)", 0, 0, NULL},
+    {"tags", 0, CLI_STR, O(tags), "EXPR", "run only cases whose tags match, e.g.\n'core and not slow', 'tls,auth'", 0, 0, NULL},
+    {"cases-dir", 0, CLI_STR, O(cases_dir), "DIR", "where suite names are looked up\n(default $SMTPSUITE_CASES_DIR, else ./cases)", 0, 0, NULL},
+    {"allow-intrusive", 0, CLI_FLAG, O(allow_intrusive), NULL, "also run cases tagged 'intrusive' (smuggling,\nfloods, relay probes): only on servers you own", 0, 0, NULL},
+    {"list", 'l', CLI_FLAG, O(list), NULL, "print what would run and exit; connects nowhere", 0, 0, NULL},
+    CLI_SECTION("where"),
+    {"target", 't', CLI_STR, O(target), "ADDR", "HOST:PORT, [IPV6]:PORT or unix:/PATH", 0, 0, NULL},
+    {"target-file", 'T', CLI_STR, O(target_file), "FILE", "a target profile (docs/target-format.md);\n--target overrides its address", 0, 0, NULL},
+    {"var", 0, CLI_LIST, O(vars), "NAME=VALUE", "set a fixture (repeatable)", 0, 0, NULL},
+    {"secret", 0, CLI_LIST, O(secrets), "NAME=SRC", "set a secret fixture from env:VAR or file:PATH\n(never a plain value; redacted everywhere)", 0, 0, NULL},
+    CLI_SECTION("how"),
+    {"jobs", 'j', CLI_INT, O(jobs), "N", "cases at once (default 8)", 1, 10000, NULL},
+    {"max-connections", 0, CLI_INT, O(max_connections), "N", "connections open at once (default: no limit)", 1, 100000, NULL},
+    {"connect-delay", 0, CLI_DURATION, O(connect_delay), "D", "at least D between connects (politeness)", 0, 0, NULL},
+    {"retry-tempfail", 0, CLI_INT, O(retry_tempfail), "N", "re-run a case up to N times when it ends in an\nunexpected 4xx (greylisting)", 0, 100, NULL},
+    {"retry-wait", 0, CLI_DURATION, O(retry_wait), "D", "wait D before each retry (default 60s)", 0, 0, NULL},
+    {"timeouts", 0, CLI_FN, 0, "PROFILE", "ci (short, default) or rfc (RFC 5321 4.5.3.2)", 0, 0, set_timeouts},
+    {"grace", 0, CLI_DURATION, O(grace), "D", "on SIGINT/SIGTERM, let running cases end within\nD (default 5s)", 0, 0, NULL},
+    CLI_SECTION("verdicts and reports"),
+    {"strict", 0, CLI_FLAG, O(strict), NULL, "WARN and XPASS fail the run (exit 1)", 0, 0, NULL},
+    {"fail-on", 0, CLI_FN, 0, "VERDICTS", "these verdicts fail the run too, e.g. warn,skip", 0, 0, set_fail_on},
+    {"json", 0, CLI_STR, O(json), "FILE", "write the JSON result file (docs/result-format.md)", 0, 0, NULL},
+    {"quiet", 'q', CLI_FLAG, O(quiet), NULL, "print only cases that did not pass, and the summary", 0, 0, NULL},
+    {"verbose", 'v', CLI_FLAG, O(verbose), NULL, "print every case's transcript", 0, 0, NULL},
+    {"no-color", 0, CLI_FLAG, O(no_color), NULL, "no colour (also: NO_COLOR set in the environment)", 0, 0, NULL},
+    {"trace-states", 0, CLI_FLAG, O(trace_states), NULL, "log session state changes to stderr (debugging)", 0, 0, NULL},
 };
 
 static int run_main(int argc, char **argv);
@@ -19,20 +104,254 @@ const struct cli_verb cli_verb_run = {
     .name = "run",
     .summary = "replay case files against a server and judge every reply",
     .usage = "[options] PATH...",
+    .description =
+        "PATH is a case file (.smtp), a folder (searched recursively, sorted)\n"
+        "or a suite (a .suite file, or a suite name such as 'smoke').\n",
+    .epilog = "exit codes:\n"
+              "  0    every case passed (WARN, SKIP, XFAIL allowed unless --strict or\n"
+              "       --fail-on say otherwise)\n"
+              "  1    a case FAILed (or a verdict named by --strict / --fail-on came)\n"
+              "  2    usage, case-file, suite or target error; no case selected\n"
+              "  3    no FAIL, but some ERROR, or every case was SKIPped\n"
+              "  130  interrupted; the reports are still written, marked incomplete\n",
     .opts = OPTS,
     .nopts = sizeof OPTS / sizeof OPTS[0],
     .main = run_main,
 };
 
+static volatile sig_atomic_t STOP;
+
+static void on_signal(int sig)
+{
+    STOP = 1;
+}
+
+static void catch_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+static bool has_tag(const struct prog_case *c, const char *tag)
+{
+    for (size_t i = 0; i < c->ntags; i++)
+        if (strcmp(c->tags[i], tag) == 0)
+            return true;
+    return false;
+}
+
+/* Leaves out intrusive cases unless allowed; returns how many were. */
+static size_t drop_intrusive(struct load_result *lr, bool allow)
+{
+    size_t kept = 0, dropped = 0;
+    for (size_t i = 0; i < lr->ncases; i++) {
+        if (!allow && has_tag(lr->cases[i], "intrusive")) {
+            prog_case_free(lr->cases[i]);
+            dropped++;
+        } else {
+            lr->cases[kept++] = lr->cases[i];
+        }
+    }
+    lr->ncases = kept;
+    return dropped;
+}
+
+static void list_cases(const struct load_result *lr)
+{
+    for (size_t i = 0; i < lr->ncases; i++) {
+        const struct prog_case *c = lr->cases[i];
+        printf("%s\t%s\t", c->id, prog_severity_name(c->severity));
+        for (size_t t = 0; t < c->ntags; t++)
+            printf("%s%s", t ? " " : "", c->tags[t]);
+        printf("\t");
+        for (size_t r = 0; r < c->nrequires; r++)
+            printf("%s%s%s%s", r ? ", " : "", c->requires[r].kw,
+                   c->requires[r].param ? " " : "",
+                   c->requires[r].param ? c->requires[r].param : "");
+        printf("\t");
+        console_safe(stdout, c->title ? c->title : "");
+        printf("\n");
+    }
+}
+
+/* The target from --target-file and/or --target, with --var/--secret. */
+static struct target *make_target(const struct run_opts *o)
+{
+    char err[512];
+    struct target *t = NULL;
+    if (o->target_file) {
+        t = load_target_file(o->target_file, stderr);
+        if (!t)
+            return NULL;
+    } else {
+        t = target_new();
+    }
+    if (o->target) {
+        if (target_parse_address(t, o->target, err, sizeof err) != 0) {
+            cli_error(&cli_verb_run, "--target: %s", err);
+            target_free(t);
+            return NULL;
+        }
+        if (!o->target_file) {
+            free(t->name);
+            t->name = xstrdup(o->target);
+        }
+    }
+    for (size_t i = 0; i < o->vars.n; i++)
+        if (load_apply_var(t, o->vars.v[i], err, sizeof err) != 0) {
+            cli_error(&cli_verb_run, "--var: %s", err);
+            target_free(t);
+            return NULL;
+        }
+    for (size_t i = 0; i < o->secrets.n; i++)
+        if (load_apply_secret(t, o->secrets.v[i], err, sizeof err) != 0) {
+            cli_error(&cli_verb_run, "--secret: %s", err);
+            target_free(t);
+            return NULL;
+        }
+    return t;
+}
+
+struct run_ctx {
+    struct console *con;
+};
+
+static void on_result(void *arg, size_t idx, const struct result_case *rc)
+{
+    struct run_ctx *ctx = arg;
+    console_case(ctx->con, rc);
+}
+
+static void on_progress(void *arg, size_t done, size_t total, size_t running)
+{
+    struct run_ctx *ctx = arg;
+    console_progress(ctx->con, done, total, running);
+}
+
+static char *command_line(int argc, char **argv)
+{
+    struct buf b;
+    buf_init(&b, 16384);
+    buf_adds(&b, "smtpsuite");
+    for (int i = 0; i < argc; i++)
+        buf_addf(&b, " %s", argv[i]);
+    return buf_detach(&b);
+}
+
+/* Runs the selected cases and writes the reports; returns the exit code. */
+static int execute(const struct run_opts *o, struct load_result *lr,
+                   struct target *t, int argc, char **argv)
+{
+    struct result_run *run = result_run_new("run");
+    run->command = command_line(argc, argv);
+    struct result_target *rt = result_target_add(run);
+    rt->name = xstrdup(t->name);
+    rt->address = target_address(t);
+    run->cases = xcalloc(lr->ncases, sizeof *run->cases);
+    run->ncases = run->capcases = lr->ncases;
+
+    struct console_params cp = {stdout, stderr, console_want_color(stdout, o->no_color),
+                                o->quiet, o->verbose};
+    struct run_ctx ctx = {console_new(&cp)};
+    struct engine_params ep = {
+        .jobs = o->jobs,
+        .max_connections = o->max_connections,
+        .connect_delay_us = o->connect_delay,
+        .retry_tempfail = o->retry_tempfail,
+        .retry_wait_us = o->retry_wait,
+        .tmo = o->tmo,
+        .run_id = run->run_id,
+        .trace_states = o->trace_states,
+        .stop = &STOP,
+        .grace_us = o->grace,
+        .on_result = on_result,
+        .on_progress = on_progress,
+        .arg = &ctx,
+    };
+    catch_signals();
+    bool interrupted = false;
+    char err[512];
+    if (engine_run(lr->cases, lr->ncases, t, &ep, run->cases, &interrupted, err,
+                   sizeof err) != 0)
+        fprintf(stderr, "smtpsuite run: %s\n", err);
+    run->ended_us = clock_wall_us();
+    run->incomplete = interrupted;
+    for (size_t i = 0; i < run->ncases && !rt->banner; i++)
+        if (run->cases[i].nconns && run->cases[i].conns[0].banner)
+            rt->banner = xstrdup(run->cases[i].conns[0].banner);
+    console_summary(ctx.con, run);
+    console_free(ctx.con);
+
+    int code = EXIT_OK;
+    if (o->json && report_json_write(run, o->json, err, sizeof err) != 0) {
+        fprintf(stderr, "smtpsuite run: %s\n", err);
+        code = EXIT_INCONCLUSIVE;
+    }
+    struct verdict_counts vc;
+    result_counts(run, &vc);
+    struct verdict_policy pol = {o->fail_on | (o->strict ? VERDICT_STRICT_MASK : 0)};
+    int vcode = verdict_run_exit(&vc, &pol, interrupted);
+    result_run_free(run);
+    return vcode != EXIT_OK ? vcode : code;
+}
+
 static int run_main(int argc, char **argv)
 {
     struct run_opts o = {0};
+    o.jobs = 8;
+    o.retry_wait = 60000000;
+    o.tmo = &TIMEOUTS_CI;
+    o.grace = 5000000;
     struct cli_list pos = {0};
+    int code = EXIT_USAGE;
+    struct load_result lr = {0};
+    struct target *t = NULL;
     enum cli_status st = cli_parse(&cli_verb_run, argc, argv, &o, &pos);
+    if (st != CLI_OK) {
+        code = st == CLI_HELP ? EXIT_OK : EXIT_USAGE;
+        goto out;
+    }
+    if (pos.n == 0) {
+        cli_error(&cli_verb_run, "no PATH given (case files, folders or suites; "
+                                 "see 'smtpsuite run --help')");
+        goto out;
+    }
+    if (!o.list && !o.target && !o.target_file) {
+        cli_error(&cli_verb_run, "no target: give --target ADDR or --target-file FILE");
+        goto out;
+    }
+    struct load_params lp = {pos.v, pos.n, o.ids.v, o.ids.n, o.tags, o.cases_dir};
+    if (load_cases(&lp, &lr, stderr) != 0)
+        goto out;
+    size_t dropped = drop_intrusive(&lr, o.allow_intrusive);
+    if (lr.ncases == 0) {
+        cli_error(&cli_verb_run, "no case selected (%zu parsed%s)", lr.nparsed,
+                  dropped ? "; intrusive cases need --allow-intrusive" : "");
+        goto out;
+    }
+    if (dropped && !o.quiet)
+        fprintf(stderr, "smtpsuite run: %zu intrusive case%s left out "
+                        "(--allow-intrusive runs them)\n",
+                dropped, dropped == 1 ? "" : "s");
+    if (o.list) {
+        list_cases(&lr);
+        code = EXIT_OK;
+        goto out;
+    }
+    t = make_target(&o);
+    if (t)
+        code = execute(&o, &lr, t, argc, argv);
+out:
+    target_free(t);
+    load_result_free(&lr);
     cli_list_free(&pos);
-    if (st == CLI_HELP)
-        return EXIT_OK;
-    if (st == CLI_ERROR)
-        return EXIT_USAGE;
-    return cli_error(&cli_verb_run, "not available in this build yet");
+    cli_list_free(&o.vars);
+    cli_list_free(&o.secrets);
+    cli_list_free(&o.ids);
+    return code;
 }
