@@ -1,16 +1,22 @@
 /* conn: client connections on libevent bufferevents, behind a transport
  * ops table (see conn.h). The only file of the client that names
- * libevent's bufferevent types. */
+ * libevent's bufferevent types. Callbacks are deferred to the loop, so
+ * no call the owner makes (a drain, a write) runs a callback inside it. */
 #include "harness/conn.h"
+#include "harness/buf.h"
+#include "harness/tls.h"
 #include "harness/xalloc.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +58,10 @@ struct conn {
     int in_cb;  /* depth of callbacks running on this conn */
     bool dead;  /* conn_free called inside a callback */
     bool tls;
+    bool handshaking;
+    bool plaintext; /* the failed handshake met plaintext */
+    const struct tls_client *tlsc;
+    struct buf pretls; /* plaintext that came after STARTTLS's 220 */
     struct event *soon; /* reports a connect that failed at once */
     char error[256];
     char local[ADDR_TEXT];
@@ -71,6 +81,7 @@ const char *conn_event_name(enum conn_event ev)
 
 static void release(struct conn *c)
 {
+    buf_free(&c->pretls);
     if (c->soon)
         event_free(c->soon);
     if (c->bev)
@@ -82,7 +93,8 @@ static void release(struct conn *c)
 static void dispatch(struct conn *c, enum conn_event ev)
 {
     c->in_cb++;
-    c->cb(c, ev, c->arg);
+    if (!c->dead) /* nested events after conn_free reach nobody */
+        c->cb(c, ev, c->arg);
     c->in_cb--;
     if (c->dead && c->in_cb == 0)
         release(c);
@@ -141,8 +153,30 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 {
     struct conn *c = arg;
     if (what & BEV_EVENT_CONNECTED) {
+        if (c->handshaking) {
+            c->handshaking = false;
+            c->tls = true;
+            dispatch(c, CONN_EV_TLS_DONE);
+            return;
+        }
         note_addresses(c);
         dispatch(c, CONN_EV_CONNECTED);
+        return;
+    }
+    if (c->handshaking && (what & (BEV_EVENT_ERROR | BEV_EVENT_EOF))) {
+        c->handshaking = false;
+        SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+        char seen[160];
+        c->plaintext = tls_plaintext_seen(ssl, seen, sizeof seen);
+        if (c->plaintext) {
+            snprintf(c->error, sizeof c->error,
+                     "the server sent plaintext instead of a TLS handshake: '%s'",
+                     seen);
+            ERR_clear_error();
+        } else {
+            tls_error_text(ssl, c->tlsc, c->error, sizeof c->error);
+        }
+        dispatch(c, CONN_EV_TLS_FAILED);
         return;
     }
     if (what & BEV_EVENT_EOF) {
@@ -151,8 +185,12 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
         return;
     }
     if (what & BEV_EVENT_ERROR) {
-        int e = EVUTIL_SOCKET_ERROR();
-        snprintf(c->error, sizeof c->error, "%s", evutil_socket_error_to_string(e));
+        unsigned long e = c->tls ? bufferevent_get_openssl_error(c->bev) : 0;
+        if (e)
+            ERR_error_string_n(e, c->error, sizeof c->error);
+        else
+            snprintf(c->error, sizeof c->error, "%s",
+                     evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
         dispatch(c, CONN_EV_ERROR);
     }
 }
@@ -194,7 +232,8 @@ struct conn *conn_new(const struct conn_params *p, char *err, size_t errlen)
     c->ops = ops;
     c->cb = p->cb;
     c->arg = p->arg;
-    c->bev = bufferevent_socket_new(p->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    c->bev = bufferevent_socket_new(p->base, fd,
+                                    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
     if (!c->bev) {
         close(fd);
         free(c);
@@ -282,8 +321,56 @@ bool conn_is_tls(const struct conn *c)
 int conn_start_tls(struct conn *c, const struct conn_tls_params *tp, char *err,
                    size_t errlen)
 {
-    (void)c;
-    (void)tp;
-    snprintf(err, errlen, "TLS is not available in this build yet");
-    return -1;
+    if (!tp || !tp->client) {
+        snprintf(err, errlen, "no TLS context for this target");
+        return -1;
+    }
+    /* Bytes the server sent after its 220 and before the handshake are
+     * plaintext it should not have sent (RFC 3207 4.2): keep them for
+     * the owner and never let OpenSSL read them as a handshake. */
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+    size_t n = evbuffer_get_length(in);
+    buf_init(&c->pretls, CONN_INPUT_MAX);
+    if (n) {
+        buf_add(&c->pretls, evbuffer_pullup(in, -1), n);
+        evbuffer_drain(in, n);
+    }
+    SSL *ssl = tls_client_ssl(tp->client);
+    if (!ssl) {
+        snprintf(err, errlen, "cannot create a TLS connection object");
+        return -1;
+    }
+    struct bufferevent *tls = bufferevent_openssl_filter_new(
+        bufferevent_get_base(c->bev), c->bev, ssl, BUFFEREVENT_SSL_CONNECTING,
+        BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+    if (!tls) {
+        SSL_free(ssl);
+        snprintf(err, errlen, "cannot start TLS on the connection");
+        return -1;
+    }
+    bufferevent_openssl_set_allow_dirty_shutdown(tls, 1);
+    tls_watch(ssl);
+    c->bev = tls;
+    c->tlsc = tp->client;
+    c->handshaking = true;
+    bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
+    bufferevent_setwatermark(c->bev, EV_READ, 0, CONN_INPUT_MAX);
+    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+    return 0;
+}
+
+const char *conn_pretls(const struct conn *c, size_t *len)
+{
+    *len = c->pretls.len;
+    return buf_str(&c->pretls);
+}
+
+bool conn_tls_plaintext(const struct conn *c)
+{
+    return c->plaintext;
+}
+
+struct ssl_st *conn_ssl(const struct conn *c)
+{
+    return c->tls ? bufferevent_openssl_get_ssl(c->bev) : NULL;
 }

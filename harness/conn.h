@@ -83,4 +83,12 @@ bool conn_is_tls(const struct conn *c);
 int conn_start_tls(struct conn *c, const struct conn_tls_params *tp, char *err,
                    size_t errlen);
 
+/* Plaintext the server sent between STARTTLS's 220 and the handshake
+ * (kept out of the TLS engine); *len is 0 when there was none. */
+const char *conn_pretls(const struct conn *c, size_t *len);
+/* After TLS_FAILED: the server answered the handshake with plaintext. */
+bool conn_tls_plaintext(const struct conn *c);
+/* The OpenSSL connection object after a handshake, else NULL. */
+struct ssl_st *conn_ssl(const struct conn *c);
+
 #endif

@@ -206,6 +206,7 @@ static void start_session(struct job *j)
         .bind = e->bindlen ? (struct sockaddr *)&e->bind : NULL,
         .bindlen = e->bindlen,
         .tmo = e->p->tmo,
+        .tls = e->p->tls,
         .run_id = e->p->run_id,
         .trace_states = e->p->trace_states,
         .gate = gate,

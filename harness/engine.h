@@ -16,6 +16,8 @@
 #include "harness/session.h"
 #include "harness/target.h"
 
+struct tls_client;
+
 /* Called once per case, in input order, when it and every case before it
  * have finished. */
 typedef void engine_result_fn(void *arg, size_t index,
@@ -32,6 +34,7 @@ struct engine_params {
                                   tempfail */
     int64_t retry_wait_us;
     const struct timeouts *tmo;
+    const struct tls_client *tls; /* harness/tls.h; NULL: no TLS */
     const char *run_id;
     bool trace_states;
     /* Set to nonzero (from a signal handler) to stop: no new case starts,

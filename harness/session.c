@@ -11,6 +11,7 @@
 #include "harness/bytes.h"
 #include "harness/clock.h"
 #include "harness/msggen.h"
+#include "harness/tls.h"
 #include "harness/xalloc.h"
 
 #include <stdarg.h>
@@ -24,6 +25,7 @@ const struct timeouts TIMEOUTS_CI = {
     .command = 10000000,
     .data_init = 10000000,
     .eod = 30000000,
+    .tls = 10000000,
     .quit = 2000000,
     .case_total = 120000000,
 };
@@ -36,6 +38,7 @@ const struct timeouts TIMEOUTS_RFC = {
     .command = 300000000,
     .data_init = 120000000,
     .eod = 600000000,
+    .tls = 120000000,
     .quit = 10000000,
     .case_total = 3600000000LL,
 };
@@ -403,6 +406,8 @@ void session_step_name(const char *line, size_t len, bool tls, char *out,
 /* ---- connections ------------------------------------------------------- */
 
 static void on_conn(struct conn *c, enum conn_event ev, void *arg);
+static void start_handshake(struct session *s, struct session_conn *sc,
+                            bool starttls);
 
 static void close_conn(struct session *s, struct session_conn *sc)
 {
@@ -459,12 +464,8 @@ static void step_connect(struct session *s, const struct prog_step *st)
     buf_reset(&sc->ehlo);
     buf_reset(&sc->ehlo_raw);
     sc->last_code = 0;
-    if (st->tls_mode == 1 ||
-        (st->tls_mode == -1 && s->p.target->tls == TARGET_TLS_IMPLICIT)) {
-        judge_error(s, ERRCAT_TLS, -1, "implicit TLS is not available in this build yet");
-        session_end(s);
-        return;
-    }
+    s->implicit_tls = st->tls_mode == 1 ||
+                      (st->tls_mode == -1 && s->p.target->tls == TARGET_TLS_IMPLICIT);
     s->wait_conn = sc->index;
     session_set_state(s, SESSION_GATED);
     if (s->p.gate)
@@ -477,16 +478,9 @@ static void connected(struct session *s, struct session_conn *sc)
 {
     disarm(s);
     sc->open = true;
-    struct result_conn *rc = NULL;
-    if (sc->result_idx < 0) {
-        rc = result_conn_add(s->out);
-        sc->result_idx = (int)s->out->nconns - 1;
-        rc->name = xstrdup(s->p.pc->conns[sc->index]);
-    } else {
-        rc = &s->out->conns[sc->result_idx];
-        free(rc->local);
-        free(rc->remote);
-    }
+    struct result_conn *rc = result_conn_add(s->out);
+    sc->result_idx = (int)s->out->nconns - 1;
+    rc->name = xstrdup(s->p.pc->conns[sc->index]);
     rc->local = xstrdup(conn_local(sc->c));
     rc->remote = xstrdup(conn_remote(sc->c));
     int64_t t = session_now(s);
@@ -501,9 +495,69 @@ static void connected(struct session *s, struct session_conn *sc)
     rs->grade = VERDICT_PASS;
     rs->t_us = s->t_connect;
     rs->latency_us = t - s->t_connect;
+    if (s->implicit_tls) {
+        /* RFC 8314 3.3: the handshake starts at once; the greeting
+         * comes over TLS. */
+        start_handshake(s, sc, false);
+        return;
+    }
     /* The greeting answers the connect (RFC 5321 3.1). */
     pend_push(sc, "banner", NULL, t, rs->line);
     session_set_state(s, SESSION_READY);
+    next(s);
+}
+
+/* Starts TLS on sc; the session waits in HANDSHAKE. starttls: after a
+ * STARTTLS 220, when plaintext the server sent since is a finding. */
+static void start_handshake(struct session *s, struct session_conn *sc,
+                            bool starttls)
+{
+    char err[256];
+    struct conn_tls_params tp = {s->p.tls};
+    if (!s->p.tls || conn_start_tls(sc->c, &tp, err, sizeof err) != 0) {
+        judge_error(s, ERRCAT_TLS, -1, "%s", s->p.tls ? err : "no TLS context");
+        session_end(s);
+        return;
+    }
+    size_t n;
+    const char *pre = conn_pretls(sc->c, &n);
+    if (starttls && n) {
+        result_event_add(s->out, session_now(s), '<', s->p.pc->conns[sc->index],
+                         pre, n);
+        char *shown = bytes_escape_dup(pre, n > 80 ? 80 : n);
+        judge_grade(s, VERDICT_FAIL, -1,
+                    "RFC 3207 4.2: the server sent %zu plaintext octets after "
+                    "its 220 and before the TLS handshake: '%s'",
+                    n, shown);
+        free(shown);
+    }
+    sc->logged = 0;
+    s->wait_conn = sc->index;
+    s->t_tls = session_now(s);
+    session_set_state(s, SESSION_HANDSHAKE);
+    arm(s, s->p.tmo->tls);
+}
+
+/* The handshake ended: facts or an error; EHLO knowledge is forgotten
+ * (RFC 3207 4.2). */
+static void handshake_done(struct session *s, struct session_conn *sc, bool ok)
+{
+    disarm(s);
+    judge_tls(s, sc, ok, s->t_tls);
+    if (!ok) {
+        session_end(s);
+        return;
+    }
+    sc->tls = true;
+    buf_reset(&sc->ehlo);
+    buf_reset(&sc->ehlo_raw);
+    sc->esc = sc->smtputf8 = false;
+    session_set_state(s, SESSION_READY);
+    if (s->implicit_tls) {
+        s->implicit_tls = false;
+        pend_push(sc, "banner", NULL, session_now(s),
+                  frame(s)->prologue ? 0 : session_step(s)->line);
+    }
     next(s);
 }
 
@@ -554,6 +608,10 @@ static int try_reply(struct session *s, struct session_conn *sc,
     }
     if (then == PROG_THEN_END) {
         session_end(s);
+        return 1;
+    }
+    if (st->kind == PROG_STEP_STARTTLS && sc->last_code == 220) {
+        start_handshake(s, sc, true);
         return 1;
     }
     session_set_state(s, SESSION_READY);
@@ -997,10 +1055,31 @@ static void step_plain_next(struct session *s, const struct prog_step *st)
 
 static void step_unbuilt(struct session *s, const struct prog_step *st)
 {
-    enum errcat cat = st->kind == PROG_STEP_AUTH ? ERRCAT_INTERNAL : ERRCAT_TLS;
-    judge_error(s, cat, -1, "line %d: %s is not available in this build yet",
+    judge_error(s, ERRCAT_INTERNAL, -1, "line %d: %s is not available in this build yet",
                 st->line, prog_step_kind_name(st->kind));
     session_end(s);
+}
+
+/* STARTTLS, its reply judged by the step's alternatives (default 220),
+ * then the handshake when the reply was 220 (RFC 3207 4). */
+static void step_starttls(struct session *s, const struct prog_step *st)
+{
+    struct session_conn *sc = sc_for(s, st);
+    emit(s, sc, "STARTTLS\r\n", 10, "starttls", false, st->line);
+    if (!s->ended)
+        step_expect(s, st);
+}
+
+static void step_handshake(struct session *s, const struct prog_step *st)
+{
+    struct session_conn *sc = sc_for(s, st);
+    if (!sc->c || !sc->open) {
+        judge_error(s, ERRCAT_INTERNAL, -1, "line %d: no connection for TLS",
+                    st->line);
+        session_end(s);
+        return;
+    }
+    start_handshake(s, sc, true);
 }
 
 typedef void step_fn(struct session *s, const struct prog_step *st);
@@ -1030,8 +1109,8 @@ static step_fn *const STEP_TABLE[PROG_STEP_COUNT] = {
     [PROG_STEP_IF_BEGIN] = step_if,
     [PROG_STEP_ELSE] = step_else,
     [PROG_STEP_IF_END] = step_plain_next,
-    [PROG_STEP_STARTTLS] = step_unbuilt,
-    [PROG_STEP_HANDSHAKE] = step_unbuilt,
+    [PROG_STEP_STARTTLS] = step_starttls,
+    [PROG_STEP_HANDSHAKE] = step_handshake,
     [PROG_STEP_AUTH] = step_unbuilt,
 };
 
@@ -1177,6 +1256,8 @@ static void on_conn(struct conn *c, enum conn_event ev, void *arg)
 {
     struct session_conn *sc = arg;
     struct session *s = sc->s;
+    if (sc->c != c)
+        return; /* an event of a connection already let go */
     if (ev == CONN_EV_EOF || ev == CONN_EV_ERROR) {
         sc->peer_closed = true;
         if (ev == CONN_EV_ERROR && s->state != SESSION_CONNECTING)
@@ -1196,6 +1277,14 @@ static void on_conn(struct conn *c, enum conn_event ev, void *arg)
             close_conn(s, sc);
             session_end(s);
         }
+        break;
+    case SESSION_HANDSHAKE:
+        if (sc->index != s->wait_conn)
+            break;
+        if (ev == CONN_EV_TLS_DONE)
+            handshake_done(s, sc, true);
+        else if (ev == CONN_EV_TLS_FAILED || ev == CONN_EV_ERROR || ev == CONN_EV_EOF)
+            handshake_done(s, sc, false);
         break;
     case SESSION_WAIT_REPLY:
         if (sc->index == s->wait_conn && ev != CONN_EV_DRAINED)
@@ -1259,6 +1348,12 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
         judge_error(s, ERRCAT_CONNECT, -1, "connect timed out after %llds",
                     (long long)(s->p.tmo->connect / 1000000));
         close_conn(s, sc);
+        session_end(s);
+        break;
+    case SESSION_HANDSHAKE:
+        judge_error(s, ERRCAT_TLS, -1, "TLS handshake timed out after %llds",
+                    (long long)(s->p.tmo->tls / 1000000));
+        sc->desync = true;
         session_end(s);
         break;
     case SESSION_WAIT_REPLY:

@@ -19,6 +19,7 @@
 
 struct event_base;
 struct session;
+struct tls_client;
 
 /* Per-step timeouts (microseconds). Two profiles: TIMEOUTS_CI, short,
  * for gates against known servers; TIMEOUTS_RFC, RFC 5321 4.5.3.2's
@@ -29,6 +30,7 @@ struct timeouts {
     int64_t command;    /* MAIL, RCPT and other commands: 5 min */
     int64_t data_init;  /* DATA -> 354: 2 min */
     int64_t eod;        /* end of data -> 250: 10 min */
+    int64_t tls;        /* a TLS handshake */
     int64_t quit;       /* the closing QUIT of a case */
     int64_t case_total; /* the whole case */
 };
@@ -54,6 +56,7 @@ struct session_params {
     const struct sockaddr *bind; /* source address or NULL */
     socklen_t bindlen;
     const struct timeouts *tmo;
+    const struct tls_client *tls; /* for STARTTLS and implicit TLS */
     const char *run_id;
     bool trace_states; /* log state changes to stderr (debugging) */
     session_gate_fn *gate;

@@ -16,6 +16,7 @@
     X(READY, "ready")           /* run the next step */                       \
     X(GATED, "gated")           /* waiting for permission to connect */       \
     X(CONNECTING, "connecting") /* waiting for the transport */               \
+    X(HANDSHAKE, "handshake")   /* waiting for TLS */                         \
     X(WAIT_REPLY, "wait-reply")                                                \
     X(WAIT_CLOSE, "wait-close")                                                \
     X(WAIT_SILENCE, "wait-silence")                                            \
@@ -123,6 +124,8 @@ struct session {
     int decisive; /* result step index */
     bool requires_checked;
     bool finished_cb;
+    bool implicit_tls;  /* the pending connect goes on with a handshake */
+    int64_t t_tls;      /* when the pending handshake started */
 };
 
 /* session.c */
@@ -160,6 +163,9 @@ void judge_ehlo_check(struct session *s, struct session_conn *sc,
 /* Checks the target's requirements against sc's EHLO; SKIPs if unmet.
  * Returns 0 when satisfied. */
 int judge_requires(struct session *s, struct session_conn *sc);
+/* Records a TLS handshake that finished (facts) or failed (ERROR tls). */
+void judge_tls(struct session *s, struct session_conn *sc, bool ok,
+               int64_t started);
 /* Fills out->verdict, category, reason, decisive (and XFAIL/XPASS). */
 void judge_finish(struct session *s);
 

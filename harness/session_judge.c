@@ -6,6 +6,7 @@
  * "the server is wrong" (FAIL) apart from "we could not test" (ERROR). */
 #include "harness/session_int.h"
 #include "harness/bytes.h"
+#include "harness/tls.h"
 #include "harness/clock.h"
 #include "harness/xalloc.h"
 
@@ -414,6 +415,36 @@ void judge_ehlo_check(struct session *s, struct session_conn *sc,
                     st->line);
     if (v == VERDICT_FAIL)
         session_end(s);
+}
+
+void judge_tls(struct session *s, struct session_conn *sc, bool ok,
+               int64_t started)
+{
+    struct result_step *rs = result_step_add(s->out);
+    int idx = (int)s->out->nsteps - 1;
+    rs->name = xstrdup("tls");
+    rs->conn = xstrdup(s->p.pc->conns[sc->index]);
+    rs->line = s->frames[s->nframes - 1].prologue ? 0 : session_step(s)->line;
+    rs->t_us = started;
+    rs->latency_us = session_now(s) - started;
+    rs->grade = VERDICT_PASS;
+    if (!ok) {
+        rs->note = xstrdup(sc->c ? conn_error(sc->c) : "no connection");
+        if (sc->c && conn_tls_plaintext(sc->c))
+            judge_grade(s, VERDICT_FAIL, idx, "RFC 3207 4.2 / RFC 8314 3.3: %s",
+                        rs->note);
+        else
+            judge_error(s, ERRCAT_TLS, idx, "TLS handshake failed: %s", rs->note);
+        return;
+    }
+    struct result_conn *rc = &s->out->conns[sc->result_idx];
+    if (!rc->tls) {
+        rc->tls = xcalloc(1, sizeof *rc->tls);
+        tls_facts(conn_ssl(sc->c), s->p.tls, rc->tls);
+    }
+    rs->note = xasprintf("%s %s", rc->tls->protocol ? rc->tls->protocol : "?",
+                         rc->tls->cipher ? rc->tls->cipher : "?");
+    result_event_add_escaped(s->out, session_now(s), '*', rc->name, rs->note);
 }
 
 /* XFAIL / XPASS for a target's known deviations; an entry past its date

@@ -16,6 +16,7 @@ target_sources(smtpsuite_core PRIVATE
   harness/session.c
   harness/session_judge.c
   harness/target.c
+  harness/tls.c
   harness/verdict.c
   harness/version.c
   harness/xalloc.c

@@ -6,8 +6,14 @@
 #include "harness/engine.h"
 #include "harness/xalloc.h"
 
+#include "harness/tls.h"
+
 #include <arpa/inet.h>
 #include <check.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -27,6 +33,9 @@ struct rule {
 struct fake {
     const char *greeting;
     const struct rule *rules;
+    SSL_CTX *tls;       /* STARTTLS (and implicit with `implicit`) */
+    int implicit;
+    const char *after_220; /* plaintext sent right after STARTTLS's 220 */
     int lfd;
     int port;
     pthread_t th;
@@ -35,15 +44,45 @@ struct fake {
 
 static const char *EHLO_OK = "250-fake.test\r\n250-PIPELINING\r\n250 SIZE 1000\r\n";
 
+static SSL *SSLX; /* the fake's TLS state for the current connection */
+
+static ssize_t xread(int fd, void *p, size_t n)
+{
+    return SSLX ? SSL_read(SSLX, p, (int)n) : read(fd, p, n);
+}
+
+static void xwrite(int fd, const char *p, size_t n)
+{
+    if (SSLX)
+        SSL_write(SSLX, p, (int)n);
+    else
+        (void)!write(fd, p, n);
+}
+
+static int fake_tls(struct fake *f, int fd)
+{
+    SSLX = SSL_new(f->tls);
+    SSL_set_fd(SSLX, fd);
+    if (SSL_accept(SSLX) != 1) {
+        SSL_free(SSLX);
+        SSLX = NULL;
+        return -1;
+    }
+    return 0;
+}
+
 static void serve(struct fake *f, int fd)
 {
     char buf[65536];
     size_t have = 0;
     int in_data = 0;
+    SSLX = NULL;
+    if (f->implicit && fake_tls(f, fd) != 0)
+        goto out;
     if (f->greeting)
-        (void)!write(fd, f->greeting, strlen(f->greeting));
+        xwrite(fd, f->greeting, strlen(f->greeting));
     for (;;) {
-        ssize_t n = read(fd, buf + have, sizeof buf - have - 1);
+        ssize_t n = xread(fd, buf + have, sizeof buf - have - 1);
         if (n <= 0)
             break;
         have += (size_t)n;
@@ -57,7 +96,7 @@ static void serve(struct fake *f, int fd)
                 memmove(buf, buf + used, have - used + 1);
                 have -= used;
                 in_data = 0;
-                (void)!write(fd, "250 2.0.0 queued as X1\r\n", 24);
+                xwrite(fd, "250 2.0.0 queued as X1\r\n", 24);
                 continue;
             }
             char *lf = strstr(buf, "\r\n");
@@ -78,13 +117,27 @@ static void serve(struct fake *f, int fd)
             have -= used;
             if (reply && strcmp(reply, "CLOSE") == 0)
                 goto out;
+            if (strncmp(reply ? reply : "", "220", 3) == 0 && f->tls && !SSLX) {
+                xwrite(fd, reply, strlen(reply));
+                if (f->after_220)
+                    xwrite(fd, f->after_220, strlen(f->after_220));
+                have = 0;
+                if (fake_tls(f, fd) != 0)
+                    goto out;
+                continue;
+            }
             if (reply)
-                (void)!write(fd, reply, strlen(reply));
+                xwrite(fd, reply, strlen(reply));
             if (quit)
                 goto out;
         }
     }
 out:
+    if (SSLX) {
+        SSL_shutdown(SSLX);
+        SSL_free(SSLX);
+        SSLX = NULL;
+    }
     close(fd);
 }
 
@@ -191,7 +244,8 @@ static struct target *new_target(int port)
 
 static const struct timeouts FAST = {
     .connect = 2000000, .banner = 2000000, .command = 500000,
-    .data_init = 500000, .eod = 500000, .quit = 500000, .case_total = 10000000,
+    .data_init = 500000, .eod = 500000, .tls = 2000000, .quit = 500000,
+    .case_total = 10000000,
 };
 
 static size_t order[64];
@@ -502,6 +556,154 @@ START_TEST(test_many_in_order)
 }
 END_TEST
 
+/* A self-signed P-256 certificate for CN=name, in a server context;
+ * the PEM goes to pem_path for clients that want to trust it. */
+static SSL_CTX *make_server_ctx(const char *name, const char *pem_path)
+{
+    EVP_PKEY *key = EVP_EC_gen("P-256");
+    X509 *x = X509_new();
+    X509_set_version(x, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+    X509_gmtime_adj(X509_getm_notBefore(x), -3600);
+    X509_gmtime_adj(X509_getm_notAfter(x), 86400);
+    X509_set_pubkey(x, key);
+    X509_NAME *n = X509_get_subject_name(x);
+    X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)name, -1, -1, 0);
+    X509_set_issuer_name(x, n);
+    char san[128];
+    snprintf(san, sizeof san, "DNS:%s", name);
+    X509V3_CTX v3;
+    X509V3_set_ctx_nodb(&v3);
+    X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
+    X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, &v3, NID_subject_alt_name, san);
+    X509_add_ext(x, ext, -1);
+    X509_EXTENSION_free(ext);
+    X509_sign(x, key, EVP_sha256());
+    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+    SSL_CTX_use_certificate(ctx, x);
+    SSL_CTX_use_PrivateKey(ctx, key);
+    if (pem_path) {
+        FILE *fp = fopen(pem_path, "w");
+        PEM_write_X509(fp, x);
+        fclose(fp);
+    }
+    X509_free(x);
+    EVP_PKEY_free(key);
+    return ctx;
+}
+
+static struct result_case *run_tls(struct prog_case **cases, size_t n,
+                                   struct target *t)
+{
+    char err[256];
+    struct tls_client *tc = tls_client_new(&t->tls_opts, t->host, NULL, err, sizeof err);
+    ck_assert_msg(tc != NULL, "%s", err);
+    struct result_case *out = xcalloc(n, sizeof *out);
+    struct engine_params p = {0};
+    p.jobs = 1;
+    p.tmo = &FAST;
+    p.tls = tc;
+    p.run_id = "testrun";
+    bool interrupted;
+    engine_run(cases, n, t, &p, out, &interrupted, err, sizeof err);
+    tls_client_free(tc);
+    return out;
+}
+
+START_TEST(test_tls)
+{
+    static const struct rule rules[] = {
+        {"EHLO", "250-fake.test\r\n250-STARTTLS\r\n250 PIPELINING\r\n"},
+        {"STARTTLS", "220 2.0.0 go ahead\r\n"},
+        {"NOOP", "250 2.0.0 ok\r\n"},
+        {"QUIT", "221 2.0.0 bye\r\n"},
+        {NULL, NULL}};
+    char pem[] = "/tmp/smtpsuite-tls-XXXXXX";
+    int pfd = mkstemp(pem);
+    close(pfd);
+    struct fake f = {.greeting = "220 fake.test\r\n", .rules = rules};
+    f.tls = make_server_ctx("fake.test", pem);
+    fake_start(&f);
+    /* STARTTLS in the prologue, then NOOP over TLS. */
+    struct target *t = new_target(f.port);
+    t->tls = TARGET_TLS_STARTTLS;
+    struct prog_case *c = new_case("tls.starttls", PROG_SEV_MUST);
+    add_open(c);
+    add_send(c, "NOOP", 3);
+    add_expect(c, 4, 1, "250");
+    struct prog_case *cases[] = {c};
+    struct result_case *out = run_tls(cases, 1, t);
+    ck_assert_msg(out[0].verdict == VERDICT_PASS, "%s", out[0].reason);
+    ck_assert_ptr_nonnull(out[0].conns[0].tls);
+    ck_assert_str_eq(out[0].conns[0].tls->protocol, "TLSv1.3");
+    ck_assert_int_eq(out[0].conns[0].tls->verified, -1);
+    ck_assert_uint_eq(out[0].conns[0].tls->nchain, 1);
+    ck_assert_str_eq(out[0].conns[0].tls->chain[0].subject, "CN=fake.test");
+    ck_assert_str_eq(out[0].conns[0].tls->chain[0].san, "DNS:fake.test");
+    ck_assert_ptr_nonnull(out[0].conns[0].ehlo_tls);
+    free_all(cases, out, 1);
+    /* Verified against the right CA and name: verified = 1. */
+    t->tls_opts.verify = TARGET_VERIFY_CAFILE;
+    t->tls_opts.ca_file = xstrdup(pem);
+    t->tls_opts.check_name = true;
+    t->tls_opts.servername = xstrdup("fake.test");
+    c = new_case("tls.verified", PROG_SEV_MUST);
+    add_open(c);
+    cases[0] = c;
+    out = run_tls(cases, 1, t);
+    ck_assert_msg(out[0].verdict == VERDICT_PASS, "%s", out[0].reason);
+    ck_assert_int_eq(out[0].conns[0].tls->verified, 1);
+    free_all(cases, out, 1);
+    /* The wrong name: ERROR tls naming the check. */
+    free(t->tls_opts.servername);
+    t->tls_opts.servername = xstrdup("mail.example");
+    c = new_case("tls.wrong-name", PROG_SEV_MUST);
+    add_open(c);
+    cases[0] = c;
+    out = run_tls(cases, 1, t);
+    ck_assert_int_eq(out[0].verdict, VERDICT_ERROR);
+    ck_assert_int_eq(out[0].category, ERRCAT_TLS);
+    ck_assert_msg(strstr(out[0].reason, "certificate verify failed") &&
+                      strstr(out[0].reason, "mail.example"),
+                  "%s", out[0].reason);
+    free_all(cases, out, 1);
+    target_free(t);
+    /* Plaintext after the 220: a finding, not fed to the handshake. */
+    f.after_220 = "250 injected\r\n";
+    t = new_target(f.port);
+    t->tls = TARGET_TLS_STARTTLS;
+    c = new_case("tls.pretls", PROG_SEV_MUST);
+    add_open(c);
+    cases[0] = c;
+    out = run_tls(cases, 1, t);
+    ck_assert_int_eq(out[0].verdict, VERDICT_FAIL);
+    ck_assert_msg(strstr(out[0].reason, "plaintext"), "%s", out[0].reason);
+    free_all(cases, out, 1);
+    target_free(t);
+    fake_stop(&f);
+    /* Implicit TLS: the greeting comes over TLS. */
+    struct fake g = {.greeting = "220 fake.test\r\n", .rules = rules, .implicit = 1};
+    g.tls = f.tls;
+    fake_start(&g);
+    t = new_target(g.port);
+    t->tls = TARGET_TLS_IMPLICIT;
+    c = new_case("tls.implicit", PROG_SEV_MUST);
+    add_open(c);
+    add_send(c, "NOOP", 3);
+    add_expect(c, 4, 1, "250");
+    cases[0] = c;
+    out = run_tls(cases, 1, t);
+    ck_assert_msg(out[0].verdict == VERDICT_PASS, "%s", out[0].reason);
+    ck_assert_ptr_nonnull(out[0].conns[0].tls);
+    ck_assert_str_eq(out[0].conns[0].banner, "fake.test");
+    free_all(cases, out, 1);
+    target_free(t);
+    fake_stop(&g);
+    SSL_CTX_free(f.tls);
+    unlink(pem);
+}
+END_TEST
+
 static void add_tests(TCase *tc)
 {
     tcase_set_timeout(tc, 60);
@@ -511,6 +713,7 @@ static void add_tests(TCase *tc)
     tcase_add_test(tc, test_pipeline_and_data);
     tcase_add_test(tc, test_skips_and_connect_errors);
     tcase_add_test(tc, test_many_in_order);
+    tcase_add_test(tc, test_tls);
 }
 
 #include "check_main.h"
