@@ -74,7 +74,7 @@ void session_note(struct session *s, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     struct session_conn *sc = &s->conns[s->cur];
-    result_event_add(s->out, session_now(s), '*', s->p.pc->conns[sc->index], msg,
+    session_event(s, session_now(s), '*', s->p.pc->conns[sc->index], msg,
                      strlen(msg));
 }
 
@@ -249,21 +249,21 @@ static void log_client(struct session *s, struct session_conn *sc,
     int64_t t = session_now(s);
     if (secret) {
         const char *r = "[redacted: holds a secret]\r\n";
-        result_event_add(s->out, t, '>', name, r, strlen(r));
+        session_event(s, t, '>', name, r, strlen(r));
         return;
     }
     size_t off = 0, lines = 0;
     while (off < n && lines < SESSION_LOG_LINES) {
         const char *lf = memchr(p + off, '\n', n - off);
         size_t len = lf ? (size_t)(lf - (p + off)) + 1 : n - off;
-        result_event_add(s->out, t, '>', name, p + off, len);
+        session_event(s, t, '>', name, p + off, len);
         off += len;
         lines++;
     }
     if (off < n) {
         char note[96];
         snprintf(note, sizeof note, "... %zu more octets in this write", n - off);
-        result_event_add_escaped(s->out, t, '*', name, note);
+        session_event_escaped(s, t, '*', name, note);
     }
 }
 
@@ -278,7 +278,7 @@ static void log_server(struct session *s, struct session_conn *sc)
         if (!lf && !sc->peer_closed)
             return; /* wait for the rest of the line */
         size_t n = lf ? (size_t)(lf - (p + sc->logged)) + 1 : len - sc->logged;
-        result_event_add(s->out, session_now(s), '<', name, p + sc->logged, n);
+        session_event(s, session_now(s), '<', name, p + sc->logged, n);
         sc->logged += n;
     }
 }
@@ -290,7 +290,7 @@ static void consume(struct session *s, struct session_conn *sc, size_t n)
     if (sc->logged < n) {
         size_t len;
         const char *p = conn_input(sc->c, &len);
-        result_event_add(s->out, session_now(s), '<', s->p.pc->conns[sc->index],
+        session_event(s, session_now(s), '<', s->p.pc->conns[sc->index],
                          p + sc->logged, n - sc->logged);
         sc->logged = n;
     }
@@ -450,7 +450,7 @@ void session_connect_granted(struct session *s)
     session_set_state(s, SESSION_CONNECTING);
     s->t_connect = session_now(s);
     arm(s, s->p.tmo->connect);
-    result_event_add_escaped(s->out, session_now(s), '*',
+    session_event_escaped(s, session_now(s), '*',
                              s->p.pc->conns[sc->index], "connecting");
 }
 
@@ -487,7 +487,7 @@ static void connected(struct session *s, struct session_conn *sc)
     char note[320];
     snprintf(note, sizeof note, "connected %s -> %s", conn_local(sc->c),
              conn_remote(sc->c));
-    result_event_add_escaped(s->out, t, '*', s->p.pc->conns[sc->index], note);
+    session_event_escaped(s, t, '*', s->p.pc->conns[sc->index], note);
     struct result_step *rs = result_step_add(s->out);
     rs->name = xstrdup("connect");
     rs->conn = xstrdup(s->p.pc->conns[sc->index]);
@@ -495,6 +495,8 @@ static void connected(struct session *s, struct session_conn *sc)
     rs->grade = VERDICT_PASS;
     rs->t_us = s->t_connect;
     rs->latency_us = t - s->t_connect;
+    if (s->p.on_step)
+        s->p.on_step(s->p.step_arg, "connect", s->t0 + s->t_connect, s->t0 + t, 0);
     if (s->implicit_tls) {
         /* RFC 8314 3.3: the handshake starts at once; the greeting
          * comes over TLS. */
@@ -522,7 +524,7 @@ static void start_handshake(struct session *s, struct session_conn *sc,
     size_t n;
     const char *pre = conn_pretls(sc->c, &n);
     if (starttls && n) {
-        result_event_add(s->out, session_now(s), '<', s->p.pc->conns[sc->index],
+        session_event(s, session_now(s), '<', s->p.pc->conns[sc->index],
                          pre, n);
         char *shown = bytes_escape_dup(pre, n > 80 ? 80 : n);
         judge_grade(s, VERDICT_FAIL, -1,
@@ -721,7 +723,7 @@ static void step_close(struct session *s, const struct prog_step *st)
     struct session_conn *sc = sc_for(s, st);
     if (sc->c) {
         log_server(s, sc);
-        result_event_add_escaped(s->out, session_now(s), '*',
+        session_event_escaped(s, session_now(s), '*',
                                  s->p.pc->conns[sc->index], "client closes");
     }
     close_conn(s, sc);

@@ -45,6 +45,11 @@ typedef void session_gate_fn(void *arg, struct session *s);
 /* Tells the owner a granted connection closed. */
 typedef void session_ungate_fn(void *arg);
 typedef void session_done_fn(struct session *s, void *arg);
+/* A judged step: its name, when its command went out and when its reply
+ * (or close, or timeout) came, both monotonic (clock_mono_us), and the
+ * reply code (0: none). For load runs. */
+typedef void session_step_fn(void *arg, const char *name, int64_t sent_us,
+                             int64_t done_us, int code);
 
 struct session_params {
     struct event_base *base;
@@ -64,6 +69,9 @@ struct session_params {
     void *gate_arg;
     session_done_fn *done;
     void *done_arg;
+    bool lean;                /* keep no transcript (load runs) */
+    session_step_fn *on_step; /* or NULL */
+    void *step_arg;
 };
 
 /* out must be an empty result_case; the session fills it. */

@@ -128,6 +128,22 @@ struct session {
     int64_t t_tls;      /* when the pending handshake started */
 };
 
+/* Transcript lines, none in lean sessions. */
+static inline void session_event(struct session *s, int64_t t, char dir,
+                                 const char *conn, const void *p, size_t n)
+{
+    if (!s->p.lean)
+        result_event_add(s->out, t, dir, conn, p, n);
+}
+
+static inline void session_event_escaped(struct session *s, int64_t t,
+                                         char dir, const char *conn,
+                                         const char *text)
+{
+    if (!s->p.lean)
+        result_event_add_escaped(s->out, t, dir, conn, text);
+}
+
 /* session.c */
 void session_set_state(struct session *s, enum session_state st);
 int64_t session_now(const struct session *s); /* us since the case start */

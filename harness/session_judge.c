@@ -254,6 +254,9 @@ static int record_step(struct session *s, struct session_conn *sc,
     }
     if (pro && st->text)
         rs->note = xstrdup(st->text);
+    if (s->p.on_step)
+        s->p.on_step(s->p.step_arg, rs->name, s->t0 + sent_at, s->t0 + now,
+                     r ? r->code : 0);
     return idx;
 }
 
@@ -428,6 +431,9 @@ void judge_tls(struct session *s, struct session_conn *sc, bool ok,
     rs->t_us = started;
     rs->latency_us = session_now(s) - started;
     rs->grade = VERDICT_PASS;
+    if (s->p.on_step)
+        s->p.on_step(s->p.step_arg, "tls", s->t0 + started, s->t0 + started +
+                     rs->latency_us, 0);
     if (!ok) {
         rs->note = xstrdup(sc->c ? conn_error(sc->c) : "no connection");
         if (sc->c && conn_tls_plaintext(sc->c))
@@ -444,7 +450,7 @@ void judge_tls(struct session *s, struct session_conn *sc, bool ok,
     }
     rs->note = xasprintf("%s %s", rc->tls->protocol ? rc->tls->protocol : "?",
                          rc->tls->cipher ? rc->tls->cipher : "?");
-    result_event_add_escaped(s->out, session_now(s), '*', rc->name, rs->note);
+    session_event_escaped(s, session_now(s), '*', rc->name, rs->note);
 }
 
 /* XFAIL / XPASS for a target's known deviations; an entry past its date
