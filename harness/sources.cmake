@@ -1,6 +1,7 @@
 # harness/: wire protocol, engine, result model. The only home of
 # libevent and OpenSSL.
 target_sources(smtpsuite_core PRIVATE
+  harness/b64.c
   harness/buf.c
   harness/bytes.c
   harness/clock.c
@@ -8,6 +9,10 @@ target_sources(smtpsuite_core PRIVATE
   harness/duration.c
   harness/reply.c
   harness/result.c
+  harness/sasl_client.c
+  harness/sasl_crypto.c
+  harness/sasl_oauth.c
+  harness/sasl_scram.c
   harness/verdict.c
   harness/version.c
   harness/xalloc.c
