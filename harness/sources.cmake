@@ -13,6 +13,10 @@ target_sources(smtpsuite_core PRIVATE
   harness/sasl_crypto.c
   harness/sasl_oauth.c
   harness/sasl_scram.c
+  harness/sasl_server.c
+  harness/sasl_server_oauth.c
+  harness/sasl_server_scram.c
+  harness/sasl_users.c
   harness/verdict.c
   harness/version.c
   harness/xalloc.c
