@@ -1,6 +1,7 @@
 # harness/: wire protocol, engine, result model. The only home of
 # libevent and OpenSSL. One file a line, sorted.
 target_sources(smtpsuite_core PRIVATE
+  harness/b64.c
   harness/buf.c
   harness/bytes.c
   harness/clock.c
@@ -13,6 +14,14 @@ target_sources(smtpsuite_core PRIVATE
   harness/prog.c
   harness/reply.c
   harness/result.c
+  harness/sasl_client.c
+  harness/sasl_crypto.c
+  harness/sasl_oauth.c
+  harness/sasl_scram.c
+  harness/sasl_server.c
+  harness/sasl_server_oauth.c
+  harness/sasl_server_scram.c
+  harness/sasl_users.c
   harness/session.c
   harness/session_judge.c
   harness/target.c
