@@ -6,6 +6,7 @@
 #include "harness/xalloc.h"
 
 #include <event2/event.h>
+#include <event2/thread.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +31,7 @@ struct engine {
     struct event_base *base;
     struct sockaddr_storage addr, bind;
     socklen_t addrlen, bindlen;
-    struct prog_case *prologue;
+    struct prog_case *prologue, *prologue_noauth;
 
     size_t next;      /* next case to start */
     size_t running;   /* jobs alive (sessions or waiting retries) */
@@ -200,6 +201,7 @@ static void start_session(struct job *j)
         .base = e->base,
         .pc = e->cases[j->idx],
         .prologue = e->prologue,
+        .prologue_noauth = e->prologue_noauth,
         .target = e->t,
         .addr = (struct sockaddr *)&e->addr,
         .addrlen = e->addrlen,
@@ -362,10 +364,12 @@ int engine_run(struct prog_case *const *cases, size_t n, const struct target *t,
         free(e.jobs);
         return -1;
     }
+    evthread_use_pthreads(); /* the SASL worker wakes the loop */
     e.base = event_base_new();
     if (!e.base)
         fatal("cannot create an event base");
-    e.prologue = session_prologue_new(t);
+    e.prologue = session_prologue_new(t, true);
+    e.prologue_noauth = session_prologue_new(t, false);
     e.gate_timer = evtimer_new(e.base, gate_timer_cb, &e);
     e.reaper = evtimer_new(e.base, reap, &e);
     e.stop_poll = event_new(e.base, -1, EV_PERSIST, stop_poll, &e);
@@ -383,6 +387,7 @@ int engine_run(struct prog_case *const *cases, size_t n, const struct target *t,
     event_free(e.reaper);
     event_free(e.stop_poll);
     prog_case_free(e.prologue);
+    prog_case_free(e.prologue_noauth);
     event_base_free(e.base);
     free(e.gateq);
     free(e.done);

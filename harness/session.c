@@ -11,6 +11,7 @@
 #include "harness/bytes.h"
 #include "harness/clock.h"
 #include "harness/msggen.h"
+#include "harness/sasl.h"
 #include "harness/tls.h"
 #include "harness/xalloc.h"
 
@@ -706,7 +707,8 @@ static void step_open(struct session *s, const struct prog_step *st)
     }
     next(s); /* the OPEN is done once the prologue returns */
     struct session_frame *f = &s->frames[s->nframes++];
-    f->prog = s->p.prologue;
+    f->prog = st->no_auth && s->p.prologue_noauth ? s->p.prologue_noauth
+                                                  : s->p.prologue;
     f->pc = 0;
     f->prologue = true;
     f->loop_base = s->nloops;
@@ -1050,16 +1052,217 @@ static void step_else(struct session *s, const struct prog_step *st)
     frame(s)->pc = (size_t)st->jump + 1; /* the true branch ran */
 }
 
+/* assert EXPR: graded grade_false (FAIL: by severity) when it is 0. */
+static void step_assert(struct session *s, const struct prog_step *st)
+{
+    if (s->pipe_phase == 1) {
+        next(s);
+        return;
+    }
+    int64_t v = 0;
+    char err[256];
+    struct prog_env env = env_of(s);
+    if (prog_eval_int(st->expr, &env, &v, err, sizeof err) != 0) {
+        judge_error(s, ERRCAT_INTERNAL, -1, "line %d: assert: %s", st->line, err);
+        session_end(s);
+        return;
+    }
+    judge_assert(s, st, v != 0);
+    if (!s->ended)
+        next(s);
+}
+
 static void step_plain_next(struct session *s, const struct prog_step *st)
 {
     next(s);
 }
 
-static void step_unbuilt(struct session *s, const struct prog_step *st)
+/* ---- AUTH (RFC 4954) ------------------------------------------------------ */
+
+static const char *fixture(struct session *s, const char *name)
 {
-    judge_error(s, ERRCAT_INTERNAL, -1, "line %d: %s is not available in this build yet",
-                st->line, prog_step_kind_name(st->kind));
-    session_end(s);
+    const struct target_fixture *f = target_fixture(s->p.target, name);
+    return f ? f->value : NULL;
+}
+
+/* Writes a SASL line: redacted whole in the transcript (base64 hides a
+ * secret at any alignment), no pending entry (it continues the AUTH
+ * command, whose reply is still pending). */
+static void auth_line(struct session *s, struct session_conn *sc,
+                      const struct sasl_response *r)
+{
+    struct buf b;
+    buf_init(&b, SASL_MAX_LINE + 4);
+    buf_add(&b, buf_str(&r->line), r->line.len);
+    buf_add(&b, "\r\n", 2);
+    conn_write(sc->c, buf_str(&b), b.len);
+    log_client(s, sc, buf_str(&b), b.len, r->secret && !r->cancel);
+    buf_free(&b);
+}
+
+static void auth_free(struct session *s)
+{
+    if (s->auth_thread_live) {
+        pthread_join(s->auth_thread, NULL);
+        s->auth_thread_live = false;
+    }
+    sasl_client_free(s->sasl);
+    s->sasl = NULL;
+}
+
+static void *auth_work_main(void *arg)
+{
+    struct session *s = arg;
+    sasl_client_work(s->sasl);
+    event_active(s->auth_ev, EV_TIMEOUT, 1);
+    return NULL;
+}
+
+static void auth_send_status(struct session *s, struct session_conn *sc,
+                             enum sasl_step st, struct sasl_response *resp);
+
+/* The SCRAM key derivation finished on its thread. */
+static void on_auth_work(evutil_socket_t fd, short what, void *arg)
+{
+    struct session *s = arg;
+    pthread_join(s->auth_thread, NULL);
+    s->auth_thread_live = false;
+    if (s->state != SESSION_AUTH_WORK)
+        return;
+    struct sasl_response resp;
+    sasl_response_init(&resp);
+    struct session_conn *sc = &s->conns[s->wait_conn];
+    enum sasl_step st = sasl_client_resume(s->sasl, &resp);
+    session_set_state(s, SESSION_AUTH);
+    auth_send_status(s, sc, st, &resp);
+    sasl_response_free(&resp);
+    run(s);
+}
+
+/* Acts on what the SASL client produced for one challenge. */
+static void auth_send_status(struct session *s, struct session_conn *sc,
+                             enum sasl_step st, struct sasl_response *resp)
+{
+    if (st == SASL_STEP_WORK) {
+        session_set_state(s, SESSION_AUTH_WORK);
+        if (pthread_create(&s->auth_thread, NULL, auth_work_main, s) != 0) {
+            judge_error(s, ERRCAT_INTERNAL, -1, "cannot start the SASL worker");
+            session_end(s);
+            return;
+        }
+        s->auth_thread_live = true;
+        return;
+    }
+    if (st == SASL_STEP_FAIL) {
+        enum sasl_error e = sasl_client_error(s->sasl);
+        if (sasl_error_blame(e) == SASL_BLAME_PEER)
+            judge_grade(s, VERDICT_FAIL, -1, "AUTH %s: %s",
+                        prog_step_kind_name(PROG_STEP_AUTH),
+                        sasl_client_error_text(s->sasl));
+        else if (sasl_error_blame(e) == SASL_BLAME_LOCAL)
+            judge_error(s, ERRCAT_INTERNAL, -1, "AUTH: %s",
+                        sasl_client_error_text(s->sasl));
+        sasl_response_free(resp);
+        sasl_response_init(resp);
+        sasl_client_cancel(s->sasl, resp);
+    }
+    auth_line(s, sc, resp);
+    arm(s, s->p.tmo->command);
+}
+
+/* A reply came during AUTH: a 334 is a challenge for the mechanism;
+ * anything else ends the exchange and is judged. Returns 1 if handled. */
+static int try_auth(struct session *s, struct session_conn *sc,
+                    const struct prog_step *st)
+{
+    static __thread struct reply r;
+    size_t len;
+    const char *buf = conn_input(sc->c, &len);
+    enum reply_status rs = reply_parse(buf, len, &r);
+    if (rs == REPLY_NEED_MORE && !sc->peer_closed)
+        return 0;
+    if (rs != REPLY_DONE || r.code != 334) {
+        bool complete = s->sasl && sasl_client_complete(s->sasl);
+        unsigned warns = s->sasl ? sasl_client_warnings(s->sasl) : 0;
+        bool scram = st->name && strncasecmp(st->name, "SCRAM-", 6) == 0;
+        session_set_state(s, SESSION_WAIT_REPLY);
+        int judged = try_reply(s, sc, st);
+        if (judged && sc->last_code == 235 && !s->ended && scram && !complete)
+            judge_grade(s, VERDICT_WARN, (int)s->out->nsteps - 1,
+                        "AUTH-04: the server accepted SCRAM without sending its "
+                        "signature, so it could not be verified");
+        for (unsigned w = 1; judged && w && w <= warns; w <<= 1)
+            if (warns & w)
+                judge_grade(s, VERDICT_WARN, (int)s->out->nsteps - 1, "AUTH: %s",
+                            sasl_warn_text((enum sasl_warn)w));
+        auth_free(s);
+        return judged;
+    }
+    disarm(s);
+    log_server(s, sc);
+    const char *text = buf + r.line[0].off;
+    size_t tlen = r.line[0].len;
+    struct sasl_response resp;
+    sasl_response_init(&resp);
+    enum sasl_step ss = sasl_client_step(s->sasl, text, tlen, &resp);
+    consume(s, sc, r.size);
+    auth_send_status(s, sc, ss, &resp);
+    sasl_response_free(&resp);
+    return 1;
+}
+
+/* AUTH MECH with the target's credentials (fixtures user, pass, token,
+ * authzid); the final reply is judged by the step's alternatives
+ * (default 235). An initial response that would make the line longer
+ * than 512 octets goes through the 334 exchange instead (RFC 4954 4). */
+static void step_auth(struct session *s, const struct prog_step *st)
+{
+    struct session_conn *sc = sc_for(s, st);
+    char err[256];
+    struct sasl_client_params sp = {0};
+    sp.mech = st->name;
+    sp.creds.user = fixture(s, "user");
+    sp.creds.pass = fixture(s, "pass");
+    sp.creds.token = fixture(s, "token");
+    sp.creds.authzid = fixture(s, "authzid");
+    sp.host = s->p.target->host;
+    struct sasl_response resp;
+    sasl_response_init(&resp);
+    enum sasl_step ss = SASL_STEP_FAIL;
+    for (int ir = 1; ir >= 0; ir--) {
+        sasl_client_free(s->sasl);
+        s->sasl = sasl_client_new(&sp, err, sizeof err);
+        if (!s->sasl)
+            break;
+        buf_reset(&resp.line);
+        ss = sasl_client_start(s->sasl, ir, &resp);
+        if (ss != SASL_STEP_SEND || resp.line.len + strlen(st->name) + 7 <= 510)
+            break;
+    }
+    if (!s->sasl || ss == SASL_STEP_FAIL) {
+        judge_error(s, ERRCAT_INTERNAL, -1, "line %d: AUTH %s: %s", st->line,
+                    st->name, s->sasl ? sasl_client_error_text(s->sasl) : err);
+        sasl_response_free(&resp);
+        auth_free(s);
+        session_end(s);
+        return;
+    }
+    struct buf b;
+    buf_init(&b, SASL_MAX_LINE + 64);
+    buf_addf(&b, "AUTH %s", st->name);
+    if (ss == SASL_STEP_SEND)
+        buf_addf(&b, " %s", buf_str(&resp.line));
+    buf_add(&b, "\r\n", 2);
+    emit(s, sc, buf_str(&b), b.len, "auth", ss == SASL_STEP_SEND, st->line);
+    buf_free(&b);
+    sasl_response_free(&resp);
+    if (s->ended)
+        return;
+    s->waiting = st;
+    s->wait_conn = sc->index;
+    session_set_state(s, SESSION_AUTH);
+    arm(s, s->p.tmo->command);
+    try_auth(s, sc, st);
 }
 
 /* STARTTLS, its reply judged by the step's alternatives (default 220),
@@ -1113,7 +1316,8 @@ static step_fn *const STEP_TABLE[PROG_STEP_COUNT] = {
     [PROG_STEP_IF_END] = step_plain_next,
     [PROG_STEP_STARTTLS] = step_starttls,
     [PROG_STEP_HANDSHAKE] = step_handshake,
-    [PROG_STEP_AUTH] = step_unbuilt,
+    [PROG_STEP_AUTH] = step_auth,
+    [PROG_STEP_ASSERT] = step_assert,
 };
 
 /* ---- the machine ---------------------------------------------------------- */
@@ -1292,6 +1496,10 @@ static void on_conn(struct conn *c, enum conn_event ev, void *arg)
         if (sc->index == s->wait_conn && ev != CONN_EV_DRAINED)
             try_reply(s, sc, s->waiting);
         break;
+    case SESSION_AUTH:
+        if (sc->index == s->wait_conn && ev != CONN_EV_DRAINED)
+            try_auth(s, sc, s->waiting);
+        break;
     case SESSION_WAIT_CLOSE:
         if (sc->index != s->wait_conn)
             break;
@@ -1358,10 +1566,13 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
         sc->desync = true;
         session_end(s);
         break;
+    case SESSION_AUTH:
     case SESSION_WAIT_REPLY:
         if (sc->c)
             log_server(s, sc);
         judge_expect(s, sc, st, &st->expect, PROG_MATCH_TIMEOUT, NULL, NULL);
+        if (s->sasl)
+            auth_free(s);
         sc->desync = true;
         if (!s->ended) {
             session_set_state(s, SESSION_READY);
@@ -1450,6 +1661,7 @@ struct session *session_new(const struct session_params *p,
     s->step_timer = evtimer_new(p->base, on_timer, s);
     s->case_timer = evtimer_new(p->base, on_case_timeout, s);
     s->kick = evtimer_new(p->base, on_kick, s);
+    s->auth_ev = evtimer_new(p->base, on_auth_work, s);
     return s;
 }
 
@@ -1501,6 +1713,8 @@ void session_free(struct session *s)
         free(s->vars[i].name);
         buf_free(&s->vars[i].value);
     }
+    auth_free(s);
+    event_free(s->auth_ev);
     buf_free(&s->pipebuf);
     event_free(s->step_timer);
     event_free(s->case_timer);
@@ -1535,7 +1749,7 @@ static void add_expect(struct prog_case *c, const char *code, const char *text)
     st->text = xstrdup(text);
 }
 
-struct prog_case *session_prologue_new(const struct target *t)
+struct prog_case *session_prologue_new(const struct target *t, bool auth)
 {
     struct prog_case *c = prog_case_new();
     c->id = xstrdup("prologue");
@@ -1558,7 +1772,7 @@ struct prog_case *session_prologue_new(const struct target *t)
         add_send(c, hello, "prologue: hello after TLS");
         add_expect(c, "250", "prologue: 250 to hello after TLS");
     }
-    if (t->auth_mech) {
+    if (t->auth_mech && auth) {
         st = prog_step_add(c, PROG_STEP_AUTH);
         st->name = xstrdup(t->auth_mech);
         struct prog_match *m = prog_match_add(&st->expect);

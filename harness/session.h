@@ -54,7 +54,8 @@ typedef void session_step_fn(void *arg, const char *name, int64_t sent_us,
 struct session_params {
     struct event_base *base;
     const struct prog_case *pc;
-    const struct prog_case *prologue; /* session_prologue_new(target) */
+    const struct prog_case *prologue; /* session_prologue_new(target, 1) */
+    const struct prog_case *prologue_noauth; /* ... (target, 0); or NULL */
     const struct target *target;
     const struct sockaddr *addr; /* resolved target address */
     socklen_t addrlen;
@@ -87,7 +88,7 @@ void session_connect_granted(struct session *s);
 /* Builds the prologue program of a target: connect (implicit TLS when
  * the target says so), banner, EHLO/LHLO/HELO, STARTTLS + EHLO, AUTH.
  * The caller frees it with prog_case_free. */
-struct prog_case *session_prologue_new(const struct target *t);
+struct prog_case *session_prologue_new(const struct target *t, bool auth);
 
 /* The step name (DESIGN.md) of a command line: "MAIL FROM:..." -> "mail",
  * "DATA" -> "data_cmd", an unknown verb -> its lower-case name. */

@@ -11,6 +11,7 @@
 #include "harness/verdict.h"
 
 #include <event2/event.h>
+#include <pthread.h>
 
 #define SESSION_STATE_LIST(X)                                                  \
     X(READY, "ready")           /* run the next step */                       \
@@ -18,6 +19,8 @@
     X(CONNECTING, "connecting") /* waiting for the transport */               \
     X(HANDSHAKE, "handshake")   /* waiting for TLS */                         \
     X(WAIT_REPLY, "wait-reply")                                                \
+    X(AUTH, "auth")             /* a SASL exchange: 334s until the end */     \
+    X(AUTH_WORK, "auth-work")   /* SCRAM key derivation off the loop */       \
     X(WAIT_CLOSE, "wait-close")                                                \
     X(WAIT_SILENCE, "wait-silence")                                            \
     X(SLEEPING, "sleeping")                                                    \
@@ -46,6 +49,7 @@ struct session_pending {
 };
 
 struct session;
+struct sasl_client;
 
 struct session_conn {
     struct session *s;
@@ -125,6 +129,10 @@ struct session {
     bool requires_checked;
     bool finished_cb;
     bool implicit_tls;  /* the pending connect goes on with a handshake */
+    struct sasl_client *sasl; /* the AUTH exchange under way */
+    struct event *auth_ev;    /* fired when the SASL work is done */
+    pthread_t auth_thread;
+    bool auth_thread_live;
     int64_t t_tls;      /* when the pending handshake started */
 };
 
@@ -173,6 +181,8 @@ enum prog_then judge_expect(struct session *s, struct session_conn *sc,
 /* Judges a reply the parser refused (REPLY-02/05). */
 void judge_bad_reply(struct session *s, struct session_conn *sc,
                      const struct prog_step *st, const struct reply *r);
+/* ASSERT: records the step; grades it when ok is false. */
+void judge_assert(struct session *s, const struct prog_step *st, bool ok);
 /* EHLO_CHECK. */
 void judge_ehlo_check(struct session *s, struct session_conn *sc,
                       const struct prog_step *st);

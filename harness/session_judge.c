@@ -453,6 +453,28 @@ void judge_tls(struct session *s, struct session_conn *sc, bool ok,
     session_event_escaped(s, session_now(s), '*', rc->name, rs->note);
 }
 
+void judge_assert(struct session *s, const struct prog_step *st, bool ok)
+{
+    struct result_step *rs = result_step_add(s->out);
+    int idx = (int)s->out->nsteps - 1;
+    rs->name = xstrdup("assert");
+    rs->conn = xstrdup(s->p.pc->conns[s->cur]);
+    rs->line = st->line;
+    rs->key = st->key;
+    rs->expect = xstrdup(st->text ? st->text : "assert");
+    rs->t_us = session_now(s);
+    rs->grade = VERDICT_PASS;
+    if (ok)
+        return;
+    enum verdict v = st->grade_false == PROG_GRADE_WARN ? VERDICT_WARN
+                     : st->grade_false == PROG_GRADE_PASS ? VERDICT_PASS
+                                                          : by_severity(s);
+    judge_grade(s, v, idx, "assertion failed at line %d: %s", st->line,
+                st->text ? st->text : "");
+    if (v == VERDICT_FAIL)
+        session_end(s);
+}
+
 /* XFAIL / XPASS for a target's known deviations; an entry past its date
  * no longer excuses a failure and shows as WARN. */
 static void apply_xfail(struct session *s, struct result_case *out)

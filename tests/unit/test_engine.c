@@ -704,6 +704,82 @@ START_TEST(test_tls)
 }
 END_TEST
 
+/* Nonzero if the transcript, steps or reason of rc hold needle. */
+static int leaks(const struct result_case *rc, const char *needle)
+{
+    for (size_t i = 0; i < rc->nevents; i++)
+        if (strstr(rc->events[i].data, needle))
+            return 1;
+    for (size_t i = 0; i < rc->nsteps; i++)
+        if ((rc->steps[i].sent && strstr(rc->steps[i].sent, needle)) ||
+            (rc->steps[i].note && strstr(rc->steps[i].note, needle)))
+            return 1;
+    return rc->reason && strstr(rc->reason, needle);
+}
+
+START_TEST(test_auth)
+{
+    /* user "tim", pass "s3cretpw": PLAIN IR = AHRpbQBzM2NyZXRwdw==;
+     * LOGIN: dGlt then czNjcmV0cHc= */
+    static const struct rule rules[] = {
+        {"EHLO", "250-fake.test\r\n250 AUTH PLAIN LOGIN\r\n"},
+        {"AUTH PLAIN AHRpbQBzM2NyZXRwdw==", "235 2.7.0 ok\r\n"},
+        {"AUTH PLAIN", "535 5.7.8 no\r\n"},
+        {"AUTH LOGIN", "334 VXNlcm5hbWU6\r\n"},
+        {"dGlt", "334 UGFzc3dvcmQ6\r\n"},
+        {"czNjcmV0cHc=", "235 2.7.0 ok\r\n"},
+        {"NOOP", "250 2.0.0 ok\r\n"},
+        {"QUIT", "221 2.0.0 bye\r\n"},
+        {NULL, NULL}};
+    struct fake f = {.greeting = "220 fake.test\r\n", .rules = rules};
+    fake_start(&f);
+    struct target *t = new_target(f.port);
+    target_set_fixture(t, "user", "tim", 3, true);
+    target_set_fixture(t, "pass", "s3cretpw", 8, true);
+    const char *mechs[] = {"PLAIN", "LOGIN"};
+    struct prog_case *cases[3];
+    for (int i = 0; i < 2; i++) {
+        cases[i] = new_case(i ? "auth.login" : "auth.plain", PROG_SEV_MUST);
+        add_open(cases[i]);
+        struct prog_step *a = prog_step_add(cases[i], PROG_STEP_AUTH);
+        a->name = xstrdup(mechs[i]);
+        a->line = 3;
+        struct prog_match *m = prog_match_add(&a->expect);
+        strcpy(m->code, "235");
+        m->text = xstrdup("235");
+        add_send(cases[i], "NOOP", 4);
+        add_expect(cases[i], 5, 1, "250");
+    }
+    /* Wrong password: 535 where 235 was expected fails at "must". */
+    cases[2] = new_case("auth.wrong", PROG_SEV_MUST);
+    add_open(cases[2]);
+    struct prog_step *a = prog_step_add(cases[2], PROG_STEP_AUTH);
+    a->name = xstrdup("PLAIN");
+    struct prog_match *m = prog_match_add(&a->expect);
+    strcpy(m->code, "535");
+    m->text = xstrdup("535");
+    struct target *t2 = new_target(f.port);
+    target_set_fixture(t2, "user", "tim", 3, true);
+    target_set_fixture(t2, "pass", "wrong", 5, true);
+    struct result_case *out = run_cases(cases, 2, t, 1);
+    for (int i = 0; i < 2; i++) {
+        ck_assert_msg(out[i].verdict == VERDICT_PASS, "%s: %s", mechs[i], out[i].reason);
+        ck_assert_msg(!leaks(&out[i], "s3cretpw") && !leaks(&out[i], "czNjcmV0cHc") &&
+                          !leaks(&out[i], "AHRpbQBzM2NyZXRwdw") && !leaks(&out[i], "dGlt"),
+                      "%s: a secret reached the result", mechs[i]);
+    }
+    free_all(cases, out, 2);
+    struct prog_case *wrong[] = {cases[2]};
+    out = run_cases(wrong, 1, t2, 1);
+    ck_assert_msg(out[0].verdict == VERDICT_PASS, "%s", out[0].reason);
+    ck_assert_int_eq(out[0].steps[3].code, 535);
+    free_all(wrong, out, 1);
+    target_free(t);
+    target_free(t2);
+    fake_stop(&f);
+}
+END_TEST
+
 static void add_tests(TCase *tc)
 {
     tcase_set_timeout(tc, 60);
@@ -714,6 +790,7 @@ static void add_tests(TCase *tc)
     tcase_add_test(tc, test_skips_and_connect_errors);
     tcase_add_test(tc, test_many_in_order);
     tcase_add_test(tc, test_tls);
+    tcase_add_test(tc, test_auth);
 }
 
 #include "check_main.h"
