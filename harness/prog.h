@@ -180,7 +180,9 @@ struct prog_expect {
     X(IF_END, "if }")                                                          \
     X(STARTTLS, "starttls")     /* STARTTLS, expect (default 220), handshake */\
     X(HANDSHAKE, "handshake")   /* the TLS handshake alone */                 \
-    X(AUTH, "auth")             /* AUTH mech with the target's credentials */
+    X(AUTH, "auth")             /* AUTH mech with the target's credentials */\
+    X(ASSERT, "assert")         /* expr must hold (non-zero), else the case \
+                                   is graded grade_false */
 
 enum prog_step_kind {
 #define X(e, s) PROG_STEP_##e,
@@ -216,7 +218,7 @@ struct prog_step {
     int jump;       /* block steps: index of the matching step */
 
     struct prog_tmpl tmpl;      /* SEND RAW DATA BDAT SKIP */
-    struct prog_expr *expr;     /* SET IF_BEGIN REPEAT_BEGIN;
+    struct prog_expr *expr;     /* SET IF_BEGIN REPEAT_BEGIN ASSERT;
                                    DATA/BDAT: size */
     struct prog_expect expect;  /* EXPECT; STARTTLS and AUTH (optional) */
     int64_t dur_us;             /* SLEEP EXPECT_SILENCE EXPECT_CLOSE(0 =
@@ -228,13 +230,15 @@ struct prog_step {
     char *re_src;
     char *kw, *param;           /* CAPTURE ehlo / EHLO_CHECK keyword */
     enum prog_ehlo_op ehlo_op;
-    enum prog_grade grade_false;/* EHLO_CHECK grade when it does not hold
-                                   (FAIL: at the case's severity) */
+    enum prog_grade grade_false;/* EHLO_CHECK ASSERT: grade when it does
+                                   not hold (FAIL: at the case's severity) */
     enum prog_data_gen gen;     /* DATA */
     bool last;                  /* BDAT LAST */
     bool dot_stuff;             /* DATA: true unless `data raw` */
     int tls_mode;               /* CONNECT: -1 target's, 0 plain,
                                    1 implicit TLS */
+    bool no_auth;               /* OPEN RECONNECT: run the prologue without
+                                   its AUTH (cases that test AUTH) */
     char *text;                 /* the step as written (one line, for
                                    results: "C: MAIL FROM:<${sender}>") */
 };
