@@ -172,9 +172,11 @@ static struct prog_expr *parse_name(struct ep *e)
         e->pos++;
     struct prog_expr *x = node(e, PROG_EXPR_VAR, off);
     x->sval = xstrndup(e->p + off, e->pos - off);
+    size_t save = e->pos;
     ws(e);
     if (at(e, "("))
         return parse_call(e, x, off);
+    e->pos = save;
     return x;
 }
 
@@ -222,14 +224,16 @@ static struct prog_expr *parse_unary(struct ep *e)
 /* The binary operator at the cursor with precedence >= min, or -1. */
 static int binop_at(struct ep *e, int min_prec)
 {
+    size_t save = e->pos;
     ws(e);
     for (size_t i = 0; i < NBINOPS; i++)
         if (BINOPS[i].prec >= min_prec && at(e, BINOPS[i].sym)) {
             /* "<<" opens a heredoc, "->" a branch: not operators */
             if ((BINOPS[i].sym[0] == '<' && at(e, "<<")) || at(e, "->"))
-                return -1;
+                break;
             return (int)i;
         }
+    e->pos = save; /* the expression ends before the blanks */
     return -1;
 }
 

@@ -104,7 +104,8 @@ static bool is_space(char c)
 static bool is_word(char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           (c >= '0' && c <= '9') || (c & 0x80) || strchr("_.:-@*?[]+~", c);
+           (c >= '0' && c <= '9') || (c & 0x80) ||
+           (c && strchr("_.:-@*?[]+~", c));
 }
 
 /* Skips whitespace; returns true when a comment or the end follows. */

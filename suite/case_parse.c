@@ -152,7 +152,7 @@ struct prog_expr *cp_expr(struct cp *ps, struct lex *x)
         cp_err(ps, err.off, "%s", err.msg);
         return NULL;
     }
-    x->pos = pos;
+    lex_seek(x, pos);
     if (cp_check_vars(ps, e) != 0) {
         prog_expr_free(e);
         return NULL;
@@ -329,6 +329,8 @@ static int add_require(struct cp *ps, const char *p, size_t n, size_t off)
         return -1;
     }
     if (pe < n) {
+        while (pe < n && (p[pe] == ' ' || p[pe] == '\t'))
+            pe++;
         cp_err(ps, off + pe, "want ',' between requirements");
         return -1;
     }

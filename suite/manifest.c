@@ -87,7 +87,7 @@ static int include(struct mp *mp, const char *file, const struct lex_line *l,
     }
     if (cycle)
         merr(mp, file, l, off, "suite include cycle: %s", chain);
-    else if (mp->depth >= MANIFEST_MAX_DEPTH)
+    else if (mp->depth > MANIFEST_MAX_DEPTH)
         merr(mp, file, l, off, "suites nested deeper than %d: %s",
              MANIFEST_MAX_DEPTH, chain);
     else if (mp->read(mp->arg, path, &buf, &len, err, sizeof err) != 0)

@@ -28,7 +28,7 @@ struct sp {
 static bool tag_char(char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           (c >= '0' && c <= '9') || strchr(":._-*?[]", c);
+           (c >= '0' && c <= '9') || (c && strchr(":._-*?[]", c));
 }
 
 static void sp_fail(struct sp *p, const char *what)
@@ -51,7 +51,7 @@ static size_t token(struct sp *p, const char **tok)
     size_t n = 0;
     while (tag_char((*tok)[n]))
         n++;
-    return n;
+    return n ? n : 1; /* a character no token has: parse_factor refuses it */
 }
 
 static bool next_is(struct sp *p, const char *w)

@@ -463,15 +463,25 @@ static int fixture_value(struct tp *tp, size_t from, bool is_secret,
     char err[256];
     rest(l, from, &a, &b);
     if (a < l->len && l->p[a] == '"') {
+        if (is_secret) {
+            tp_err(tp, a,
+                   "a secret comes from env:VAR or file:PATH, not "
+                   "from this file");
+            return -1;
+        }
         struct buf s;
         buf_init(&s, TARGET_VALUE_MAX);
-        if (is_secret ||
-            lex_string(l->p + a, l->len - a, &s, &end, &erroff, &why) != 0) {
+        if (lex_string(l->p + a, l->len - a, &s, &end, &erroff, &why) != 0) {
             buf_free(&s);
-            tp_err(tp, a, "%s",
-                   is_secret ? "a secret comes from env:VAR or "
-                               "file:PATH, not from this file"
-                             : why);
+            tp_err(tp, a + erroff, "%s", why);
+            return -1;
+        }
+        size_t e = a + end;
+        while (e < l->len && (l->p[e] == ' ' || l->p[e] == '\t'))
+            e++;
+        if (e < l->len && !(l->p[e] == '#' && e > a + end)) {
+            buf_free(&s);
+            tp_err(tp, e, "want nothing after the quoted value");
             return -1;
         }
         *len = s.len;
@@ -490,6 +500,7 @@ static int fixture_value(struct tp *tp, size_t from, bool is_secret,
         tp_err(tp, a, "%s", err);
     else if (is_secret && !via) {
         free(*val);
+        *val = NULL;
         tp_err(tp, a,
                "a secret comes from env:VAR or file:PATH, not from "
                "this file");
