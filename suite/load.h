@@ -29,6 +29,7 @@ struct load_result {
     size_t ncases;
     size_t nparsed; /* cases parsed before selection */
     size_t nerrors; /* errors printed */
+    size_t nfiles;  /* distinct files read: cases, includes, manifests */
 };
 
 /* Loads and selects. Every error goes to errfp; returns 0 when there was
@@ -38,14 +39,18 @@ int load_cases(const struct load_params *p, struct load_result *res,
                FILE *errfp);
 void load_result_free(struct load_result *res);
 
+/* Every file under dir whose name ends in suffix (".target"), sorted by
+ * path; hidden entries skipped. The caller frees each string and the
+ * array. Unreadable folders are reported to errfp. */
+char **load_find(const char *dir, const char *suffix, size_t *n, FILE *errfp);
+
 /* Parses a target file into a new target; NULL after printing every
  * error to errfp. Secrets (env:, file:) are resolved here. */
 struct target *load_target_file(const char *path, FILE *errfp);
 
 /* Applies --var NAME=VALUE and --secret NAME=env:VAR|file:PATH to t.
  * Returns 0, or -1 with a one-line reason naming the argument in err. */
-int load_apply_var(struct target *t, const char *arg, char *err,
-                   size_t errlen);
+int load_apply_var(struct target *t, const char *arg, char *err, size_t errlen);
 int load_apply_secret(struct target *t, const char *arg, char *err,
                       size_t errlen);
 

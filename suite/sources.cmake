@@ -1,5 +1,9 @@
 # suite/: what to run: case language, targets, selection, the CLI.
 target_sources(smtpsuite_core PRIVATE
+  suite/case_expr.c
+  suite/case_lex.c
+  suite/case_parse.c
+  suite/case_stmt.c
   suite/cli.c
   suite/cli_check.c
   suite/cli_compare.c
@@ -7,6 +11,11 @@ target_sources(smtpsuite_core PRIVATE
   suite/cli_merge.c
   suite/cli_run.c
   suite/cli_sink.c
+  suite/diag.c
+  suite/load.c
+  suite/manifest.c
+  suite/select.c
+  suite/target_file.c
   suite/threshold.c
   suite/verbs.c
 )
