@@ -358,6 +358,8 @@ static void emit(struct session *s, struct session_conn *sc, const char *p,
     int64_t t = session_now(s);
     conn_write(sc->c, p, n);
     log_client(s, sc, p, n, secret);
+    if (name && strcmp(name, "quit") == 0)
+        sc->quit_sent = true;
     if (name)
         pend_push(sc, name, sent, t, line);
     else
@@ -462,6 +464,7 @@ static void step_connect(struct session *s, const struct prog_step *st)
         close_conn(s, sc);
     sc->peer_closed = false;
     sc->raw_sent = sc->desync = sc->tls = sc->esc = sc->smtputf8 = false;
+    sc->quit_sent = false;
     buf_reset(&sc->ehlo);
     buf_reset(&sc->ehlo_raw);
     sc->last_code = 0;
@@ -1403,7 +1406,8 @@ static void finish(struct session *s)
         struct session_conn *sc = &s->conns[i];
         if (!sc->c)
             continue;
-        if (!sc->open || sc->peer_closed || sc->desync || sc->last_code == 354) {
+        if (!sc->open || sc->peer_closed || sc->desync || sc->quit_sent ||
+            sc->last_code == 354) {
             log_server(s, sc);
             close_conn(s, sc);
             continue;

@@ -62,6 +62,7 @@ struct session_conn {
     bool raw_sent;      /* a raw send: the reply count is unknown */
     int64_t raw_t;      /* when the last raw send went out */
     bool desync;        /* the dialogue left the script: no closing QUIT */
+    bool quit_sent;     /* the case sent QUIT itself */
     bool tls;
     bool esc;           /* ENHANCEDSTATUSCODES advertised */
     bool smtputf8;

@@ -319,7 +319,7 @@ enum prog_then judge_expect(struct session *s, struct session_conn *sc,
 {
     struct session_pending *p = session_pend_head(sc);
     char pend[24];
-    snprintf(pend, sizeof pend, "%s", p && p->name[0] ? p->name : "the last send");
+    snprintf(pend, sizeof pend, "%s", p && p->name[0] ? p->name : "a raw send");
     int idx = record_step(s, sc, st, e, r, buf, p);
     struct prog_reply_view view = {0, "", "", 0};
     if (r) {
@@ -368,7 +368,7 @@ void judge_bad_reply(struct session *s, struct session_conn *sc,
 {
     struct session_pending *p = session_pend_head(sc);
     char pend[24];
-    snprintf(pend, sizeof pend, "%s", p && p->name[0] ? p->name : "the last send");
+    snprintf(pend, sizeof pend, "%s", p && p->name[0] ? p->name : "a raw send");
     int idx = record_step(s, sc, st, &st->expect, NULL, NULL, p);
     session_pend_pop(sc);
     const char *id = r->error == REPLY_ERR_SYNTAX ? "REPLY-02" : "REPLY-03";

@@ -193,7 +193,8 @@ void console_summary(struct console *c, const struct result_run *run)
                 WORDS[i].word);
         first = false;
     }
-    fprintf(fp, " (%zu cases in %.2f s)%s\n", run->ncases,
+    fprintf(fp, " (%zu case%s in %.2f s)%s\n", run->ncases,
+            run->ncases == 1 ? "" : "s",
             (double)(run->ended_us - run->started_us) / 1e6,
             run->incomplete ? "; INCOMPLETE: interrupted" : "");
     fflush(fp);
