@@ -340,6 +340,8 @@ int conn_start_tls(struct conn *c, const struct conn_tls_params *tp, char *err,
         snprintf(err, errlen, "cannot create a TLS connection object");
         return -1;
     }
+    if (tp->session)
+        SSL_set_session(ssl, tp->session); /* offered; the server decides */
     struct bufferevent *tls = bufferevent_openssl_filter_new(
         bufferevent_get_base(c->bev), c->bev, ssl, BUFFEREVENT_SSL_CONNECTING,
         BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);

@@ -79,6 +79,12 @@ static void step_free(struct result_step *s)
     free(s->note);
 }
 
+void result_step_clear(struct result_step *s)
+{
+    step_free(s);
+    memset(s, 0, sizeof *s);
+}
+
 void result_case_clear(struct result_case *c)
 {
     free(c->id);

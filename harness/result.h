@@ -177,6 +177,7 @@ struct result_hist *result_hist_add(struct result_run *run);
 struct result_kv *result_property_add(struct result_run *run);
 
 void result_case_clear(struct result_case *c); /* frees members, zeroes */
+void result_step_clear(struct result_step *s); /* frees members, zeroes */
 void result_case_add_tag(struct result_case *c, const char *tag);
 struct result_conn *result_conn_add(struct result_case *c);
 struct result_step *result_step_add(struct result_case *c);

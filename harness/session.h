@@ -13,12 +13,15 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "harness/msggen.h"
 #include "harness/prog.h"
 #include "harness/result.h"
 #include "harness/target.h"
 
+struct body_stream;
 struct event_base;
 struct session;
+struct ssl_session_st;
 struct tls_client;
 
 /* Per-step timeouts (microseconds). Two profiles: TIMEOUTS_CI, short,
@@ -46,10 +49,21 @@ typedef void session_gate_fn(void *arg, struct session *s);
 typedef void session_ungate_fn(void *arg);
 typedef void session_done_fn(struct session *s, void *arg);
 /* A judged step: its name, when its command went out and when its reply
- * (or close, or timeout) came, both monotonic (clock_mono_us), and the
- * reply code (0: none). For load runs. */
+ * (or close, or timeout) came, both monotonic (clock_mono_us), and what
+ * came: the reply code; for "connect" and "tls", 0 (a TLS handshake that
+ * resumed a session: 1); -1 when nothing did (a timeout, a close, a
+ * failed handshake). For load runs. */
 typedef void session_step_fn(void *arg, const char *name, int64_t sent_us,
                              int64_t done_us, int code);
+/* The content of a generated DATA step (`data msg`): mp holds what the
+ * case asked for (size 0: minimal). Returns a stream the session then
+ * owns and frees, or NULL for the generated message itself. */
+typedef struct body_stream *session_body_fn(void *arg,
+                                            const struct msggen_params *mp);
+/* A fixture's value, asked before the target's: NULL when the owner has
+ * none. The value stays valid until the next call for the same name. */
+typedef const char *session_fixture_fn(void *arg, const char *name,
+                                       size_t *len);
 
 struct session_params {
     struct event_base *base;
@@ -70,9 +84,19 @@ struct session_params {
     void *gate_arg;
     session_done_fn *done;
     void *done_arg;
-    bool lean;                /* keep no transcript (load runs) */
+    bool lean;                /* keep no transcript, keep only the steps
+                                 judging needs, skip TLS facts (load runs) */
     session_step_fn *on_step; /* or NULL */
     void *step_arg;
+    session_body_fn *body;    /* or NULL: generated content */
+    void *body_arg;
+    session_fixture_fn *fixture; /* or NULL: the target's fixtures */
+    void *fixture_arg;
+    /* TLS session resumption (load runs): the session a handshake
+     * offers, replaced by the last resumable session a connection had.
+     * The slot's owner frees what it holds (SSL_SESSION_free). NULL: no
+     * resumption. */
+    struct ssl_session_st **tls_resume;
 };
 
 /* out must be an empty result_case; the session fills it. */

@@ -24,6 +24,7 @@
     X(WAIT_CLOSE, "wait-close")                                                \
     X(WAIT_SILENCE, "wait-silence")                                            \
     X(SLEEPING, "sleeping")                                                    \
+    X(SENDING, "sending")       /* streaming DATA content as output drains */ \
     X(FINISHING, "finishing")   /* closing QUITs */                           \
     X(DONE, "done")
 
@@ -135,6 +136,9 @@ struct session {
     pthread_t auth_thread;
     bool auth_thread_live;
     int64_t t_tls;      /* when the pending handshake started */
+    struct body_stream *body; /* the DATA content being streamed */
+    uint64_t body_unlogged;   /* its octets not in the transcript */
+    char *body_sent;          /* its start, escaped, for the eod step */
 };
 
 /* Transcript lines, none in lean sessions. */
@@ -162,6 +166,10 @@ const struct prog_step *session_step(const struct session *s);
 struct session_pending *session_pend_head(struct session_conn *sc);
 void session_pend_pop(struct session_conn *sc);
 void session_end(struct session *s); /* stop running steps; finish */
+/* A new result step. In lean sessions the last step is reused when
+ * nothing refers to it any more (graded PASS, not key, not decisive), so
+ * a long session keeps a bounded number of steps. */
+struct result_step *session_step_add(struct session *s);
 
 /* session_judge.c */
 /* Records an outcome of the case: grade (PASS/WARN/FAIL) of a step at

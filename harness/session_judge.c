@@ -10,6 +10,7 @@
 #include "harness/clock.h"
 #include "harness/xalloc.h"
 
+#include <openssl/ssl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -231,7 +232,7 @@ static int record_step(struct session *s, struct session_conn *sc,
                        const struct reply *r, const char *buf,
                        struct session_pending *p)
 {
-    struct result_step *rs = result_step_add(s->out);
+    struct result_step *rs = session_step_add(s);
     int idx = (int)s->out->nsteps - 1;
     bool pro = s->frames[s->nframes - 1].prologue;
     int64_t now = session_now(s);
@@ -256,7 +257,7 @@ static int record_step(struct session *s, struct session_conn *sc,
         rs->note = xstrdup(st->text);
     if (s->p.on_step)
         s->p.on_step(s->p.step_arg, rs->name, s->t0 + sent_at, s->t0 + now,
-                     r ? r->code : 0);
+                     r ? r->code : -1);
     return idx;
 }
 
@@ -380,7 +381,7 @@ void judge_ehlo_check(struct session *s, struct session_conn *sc,
                       const struct prog_step *st)
 {
     static __thread struct reply r;
-    struct result_step *rs = result_step_add(s->out);
+    struct result_step *rs = session_step_add(s);
     int idx = (int)s->out->nsteps - 1;
     rs->name = xstrdup("ehlo_check");
     rs->conn = xstrdup(s->p.pc->conns[sc->index]);
@@ -423,7 +424,7 @@ void judge_ehlo_check(struct session *s, struct session_conn *sc,
 void judge_tls(struct session *s, struct session_conn *sc, bool ok,
                int64_t started)
 {
-    struct result_step *rs = result_step_add(s->out);
+    struct result_step *rs = session_step_add(s);
     int idx = (int)s->out->nsteps - 1;
     rs->name = xstrdup("tls");
     rs->conn = xstrdup(s->p.pc->conns[sc->index]);
@@ -431,9 +432,12 @@ void judge_tls(struct session *s, struct session_conn *sc, bool ok,
     rs->t_us = started;
     rs->latency_us = session_now(s) - started;
     rs->grade = VERDICT_PASS;
-    if (s->p.on_step)
-        s->p.on_step(s->p.step_arg, "tls", s->t0 + started, s->t0 + started +
-                     rs->latency_us, 0);
+    if (s->p.on_step) {
+        SSL *ssl = ok && sc->c ? conn_ssl(sc->c) : NULL;
+        s->p.on_step(s->p.step_arg, "tls", s->t0 + started,
+                     s->t0 + started + rs->latency_us,
+                     !ok ? -1 : ssl && SSL_session_reused(ssl) ? 1 : 0);
+    }
     if (!ok) {
         rs->note = xstrdup(sc->c ? conn_error(sc->c) : "no connection");
         if (sc->c && conn_tls_plaintext(sc->c))
@@ -443,6 +447,8 @@ void judge_tls(struct session *s, struct session_conn *sc, bool ok,
             judge_error(s, ERRCAT_TLS, idx, "TLS handshake failed: %s", rs->note);
         return;
     }
+    if (s->p.lean)
+        return; /* no TLS facts under load */
     struct result_conn *rc = &s->out->conns[sc->result_idx];
     if (!rc->tls) {
         rc->tls = xcalloc(1, sizeof *rc->tls);
@@ -455,7 +461,7 @@ void judge_tls(struct session *s, struct session_conn *sc, bool ok,
 
 void judge_assert(struct session *s, const struct prog_step *st, bool ok)
 {
-    struct result_step *rs = result_step_add(s->out);
+    struct result_step *rs = session_step_add(s);
     int idx = (int)s->out->nsteps - 1;
     rs->name = xstrdup("assert");
     rs->conn = xstrdup(s->p.pc->conns[s->cur]);

@@ -3,6 +3,7 @@
 target_sources(smtpsuite_core PRIVATE
   harness/b64.c
   harness/buf.c
+  harness/body.c
   harness/bytes.c
   harness/clock.c
   harness/conn.c

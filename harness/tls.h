@@ -16,6 +16,7 @@ struct ssl_st;
 /* What conn_start_tls needs (conn.h declares it opaque). */
 struct conn_tls_params {
     const struct tls_client *client;
+    struct ssl_session_st *session; /* to resume, or NULL */
 };
 
 /* Builds a client context from the target's options; host is the name
