@@ -33,23 +33,33 @@ void body_stuff_init(struct body_stuffer *st)
 void body_stuff_add(struct body_stuffer *st, const char *p, size_t n,
                     struct buf *out)
 {
-    uint8_t a = st->prev[0], b = st->prev[1];
-    bool bol = st->n == 0 || (a == '\r' && b == '\n');
-    size_t start = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint8_t c = (uint8_t)p[i];
-        if (bol && c == '.') { /* RFC 5321 4.5.2: double a leading dot */
+    if (n == 0)
+        return;
+    /* A line starts at the content's start and after each CRLF; only
+     * there may a '.' need doubling (RFC 5321 4.5.2), so jump from LF to
+     * LF. The CRLF before p[0] may have come in the piece before. */
+    size_t start = 0, i = 0;
+    bool bol0 = st->n == 0 || (st->prev[0] == '\r' && st->prev[1] == '\n');
+    if (bol0 && p[0] == '.')
+        buf_addc(out, '.');
+    while (i < n) {
+        const char *lf = memchr(p + i, '\n', n - i);
+        if (!lf)
+            break;
+        size_t j = (size_t)(lf - p);
+        i = j + 1;
+        if (i >= n)
+            break;
+        bool cr = j >= 1 ? p[j - 1] == '\r' : st->prev[1] == '\r';
+        if (cr && p[i] == '.') {
             buf_add(out, p + start, i - start);
             buf_addc(out, '.');
             start = i;
         }
-        a = b;
-        b = c;
-        bol = a == '\r' && b == '\n';
     }
     buf_add(out, p + start, n - start);
-    st->prev[0] = a;
-    st->prev[1] = b;
+    st->prev[0] = n >= 2 ? (uint8_t)p[n - 2] : st->prev[1];
+    st->prev[1] = (uint8_t)p[n - 1];
     st->n += n;
 }
 

@@ -219,7 +219,11 @@ static void pend_push(struct session_conn *sc, const char *name, char *sent,
 {
     xgrow(&sc->pend, &sc->cappend, sc->npend + 1, sizeof *sc->pend);
     struct session_pending *p = &sc->pend[sc->npend++];
-    snprintf(p->name, sizeof p->name, "%s", name);
+    size_t nl = strlen(name);
+    if (nl >= sizeof p->name)
+        nl = sizeof p->name - 1;
+    memcpy(p->name, name, nl);
+    p->name[nl] = '\0';
     p->sent = sent;
     p->t_sent = t;
     p->line = line;
@@ -253,6 +257,8 @@ static void pend_clear(struct session_conn *sc)
 static void log_client(struct session *s, struct session_conn *sc,
                        const char *p, size_t n, bool secret)
 {
+    if (s->p.lean)
+        return;
     const char *name = s->p.pc->conns[sc->index];
     int64_t t = session_now(s);
     if (secret) {
@@ -278,6 +284,8 @@ static void log_client(struct session *s, struct session_conn *sc,
 /* Logs server bytes not logged yet, a line an event. */
 static void log_server(struct session *s, struct session_conn *sc)
 {
+    if (s->p.lean)
+        return;
     size_t len;
     const char *p = conn_input(sc->c, &len);
     const char *name = s->p.pc->conns[sc->index];
@@ -294,6 +302,10 @@ static void log_server(struct session *s, struct session_conn *sc)
 /* Drains n consumed input bytes, keeping the logged count in step. */
 static void consume(struct session *s, struct session_conn *sc, size_t n)
 {
+    if (s->p.lean) {
+        conn_input_drain(sc->c, n);
+        return;
+    }
     log_server(s, sc);
     if (sc->logged < n) {
         size_t len;
@@ -394,8 +406,12 @@ void session_step_name(const char *line, size_t len, bool tls, char *out,
     verb[n] = '\0';
     for (size_t i = 0; i < sizeof NAMES / sizeof NAMES[0]; i++) {
         if (strcmp(verb, NAMES[i].verb) == 0) {
-            snprintf(out, outlen, "%s%s", NAMES[i].name,
-                     tls && strcmp(verb, "EHLO") == 0 ? "_tls" : "");
+            const char *sfx = tls && strcmp(verb, "EHLO") == 0 ? "_tls" : "";
+            size_t a = strlen(NAMES[i].name), b = strlen(sfx);
+            if (a + b < outlen) {
+                memcpy(out, NAMES[i].name, a);
+                memcpy(out + a, sfx, b + 1);
+            }
             return;
         }
     }
@@ -1590,6 +1606,7 @@ static void finishing_input(struct session *s, struct session_conn *sc)
             break;
         struct session_pending *p = session_pend_head(sc);
         bool quit = p && strcmp(p->name, "final_quit") == 0;
+        int64_t t_quit = p ? p->t_sent : 0;
         if (quit && sc->headpend + 1 == sc->npend && r.code != 221 &&
             !sc->raw_sent && s->verdict != VERDICT_FAIL && !s->errored) {
             log_server(s, sc);
@@ -1602,6 +1619,9 @@ static void finishing_input(struct session *s, struct session_conn *sc)
         }
         consume(s, sc, r.size);
         session_pend_pop(sc);
+        if (quit && s->p.on_step) /* load runs measure the closing QUIT */
+            s->p.on_step(s->p.step_arg, "quit", s->t0 + t_quit,
+                         clock_mono_us(), r.code);
         if (quit)
             break;
     }
@@ -1839,7 +1859,9 @@ void session_start(struct session *s)
     s->out->started_us = clock_wall_us();
     for (size_t i = 0; i < s->p.pc->nfixtures; i++) {
         const char *f = s->p.pc->fixtures[i];
-        if (!target_fixture(s->p.target, f) && !prog_builtin_var(f)) {
+        size_t len;
+        if (!target_fixture(s->p.target, f) && !prog_builtin_var(f) &&
+            !(s->p.fixture && s->p.fixture(s->p.fixture_arg, f, &len))) {
             judge_skip(s, "the target defines no fixture '%s'", f);
             s->ended = true;
             done(s);

@@ -226,6 +226,17 @@ int judge_requires(struct session *s, struct session_conn *sc)
     return 0;
 }
 
+/* The name of the pending command a reply answers, for messages. */
+static void pend_name(const struct session_pending *p, char *out, size_t outlen)
+{
+    const char *n = p && p->name[0] ? p->name : "a raw send";
+    size_t len = strlen(n);
+    if (len >= outlen)
+        len = outlen - 1;
+    memcpy(out, n, len);
+    out[len] = '\0';
+}
+
 /* Creates the result step for an expectation and fills what came. */
 static int record_step(struct session *s, struct session_conn *sc,
                        const struct prog_step *st, const struct prog_expect *e,
@@ -237,10 +248,10 @@ static int record_step(struct session *s, struct session_conn *sc,
     bool pro = s->frames[s->nframes - 1].prologue;
     int64_t now = session_now(s);
     rs->name = xstrdup(p && p->name[0] ? p->name : "reply");
-    rs->conn = xstrdup(s->p.pc->conns[sc->index]);
+    rs->conn = s->p.lean ? NULL : xstrdup(s->p.pc->conns[sc->index]);
     rs->line = pro ? 0 : st->line;
     rs->key = st->key;
-    rs->expect = expect_text(st, e);
+    rs->expect = s->p.lean ? NULL : expect_text(st, e); /* lean: when needed */
     if (p) {
         rs->sent = p->sent;
         p->sent = NULL;
@@ -249,8 +260,9 @@ static int record_step(struct session *s, struct session_conn *sc,
     rs->t_us = sent_at;
     if (r) {
         rs->code = r->code;
-        rs->esc = r->esc[0] ? xstrdup(r->esc) : NULL;
-        rs->reply = bytes_escape_dup(buf, r->size > 2048 ? 2048 : r->size);
+        rs->esc = r->esc[0] && !s->p.lean ? xstrdup(r->esc) : NULL;
+        if (!s->p.lean)
+            rs->reply = bytes_escape_dup(buf, r->size > 2048 ? 2048 : r->size);
         rs->latency_us = now - sent_at;
     }
     if (pro && st->text)
@@ -320,7 +332,7 @@ enum prog_then judge_expect(struct session *s, struct session_conn *sc,
 {
     struct session_pending *p = session_pend_head(sc);
     char pend[24];
-    snprintf(pend, sizeof pend, "%s", p && p->name[0] ? p->name : "a raw send");
+    pend_name(p, pend, sizeof pend);
     int idx = record_step(s, sc, st, e, r, buf, p);
     struct prog_reply_view view = {0, "", "", 0};
     if (r) {
@@ -342,7 +354,8 @@ enum prog_then judge_expect(struct session *s, struct session_conn *sc,
     enum prog_then then = PROG_THEN_CONTINUE;
     if (alt >= 0) {
         const struct prog_match *m = &e->alts[alt];
-        s->out->steps[idx].alt = xstrdup(m->text ? m->text : "");
+        if (!s->p.lean || m->grade != PROG_GRADE_PASS)
+            s->out->steps[idx].alt = xstrdup(m->text ? m->text : "");
         enum verdict v = grade_verdict(m->grade);
         if (v != VERDICT_PASS)
             judge_grade(s, v, idx, "%s to %s at line %d: graded %s by the case",
@@ -350,6 +363,8 @@ enum prog_then judge_expect(struct session *s, struct session_conn *sc,
                         pend, s->out->steps[idx].line, m->text);
         then = m->then;
     } else {
+        if (!s->out->steps[idx].expect)
+            s->out->steps[idx].expect = expect_text(st, e);
         unlisted(s, what, r, idx, pend, s->out->steps[idx].expect);
     }
     if (s->verdict == VERDICT_FAIL || s->errored || s->skipped) {
@@ -369,7 +384,7 @@ void judge_bad_reply(struct session *s, struct session_conn *sc,
 {
     struct session_pending *p = session_pend_head(sc);
     char pend[24];
-    snprintf(pend, sizeof pend, "%s", p && p->name[0] ? p->name : "a raw send");
+    pend_name(p, pend, sizeof pend);
     int idx = record_step(s, sc, st, &st->expect, NULL, NULL, p);
     session_pend_pop(sc);
     const char *id = r->error == REPLY_ERR_SYNTAX ? "REPLY-02" : "REPLY-03";

@@ -11,6 +11,9 @@ target_sources(smtpsuite_core PRIVATE
   harness/duration.c
   harness/engine.c
   harness/hist.c
+  harness/load_run.c
+  harness/load_sched.c
+  harness/load_stats.c
   harness/msggen.c
   harness/prog.c
   harness/reply.c

@@ -1,16 +1,166 @@
-/* cli_load: the 'load' verb (reserved; built by a later issue). */
+/* cli_load: the 'load' verb. Loads scenarios (cases, with weights),
+ * checks every option and threshold before anything connects, runs the
+ * load driver (harness/load_run.c), prints a live line a second and the
+ * summary, writes the JSON result and exits with DESIGN.md's code:
+ * 0 no threshold breached, 2 usage (an unknown metric or step too),
+ * 3 nothing measured, 99 a threshold breached, 130 interrupted.
+ *
+ * Report writers: the JSON result is written here. JUnit (thresholds
+ * as testcases, read from the threshold.N.* properties) and HTML come
+ * through reports/report.h when it lands: add their --junit / --html
+ * options and call the writers where write_reports() writes JSON. */
 #include "suite/verbs.h"
+#include "suite/cli_target.h"
+#include "suite/load.h"
+#include "suite/load_opts.h"
+#include "suite/load_print.h"
+#include "suite/threshold.h"
+#include "harness/clock.h"
+#include "harness/duration.h"
+#include "harness/load_run.h"
+#include "harness/tls.h"
 #include "harness/verdict.h"
+#include "harness/xalloc.h"
+#include "reports/json.h"
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_SCENARIOS  256
+#define MAX_THRESHOLDS 64
+#define MAX_STEPS      LOAD_STATS_MAX_STEPS
+#define DEFAULT_CAP    10000
 
 struct load_opts {
-    bool unused;
+    struct cli_target_opts tgt;
+    struct cli_list scenarios;
+    struct cli_list ids;
+    const char *tags;
+    const char *cases_dir;
+    bool allow_intrusive;
+    const char *rate;
+    const char *ramp;
+    long concurrency;
+    int64_t duration;
+    long sessions;
+    int64_t spread;
+    long threads;
+    long max_inflight;
+    long queue;
+    int64_t drain;
+    const struct timeouts *tmo;
+    long messages;
+    bool rset;
+    const char *size;
+    const char *corpus;
+    const char *sender;
+    const char *rcpt;
+    bool tls_resume;
+    struct cli_list thresholds;
+    const char *json;
+    const char *live;
+    bool quiet;
 };
 
+static int set_timeouts(void *opts, const char *arg, char *err, size_t errlen)
+{
+    struct load_opts *o = opts;
+    if (strcmp(arg, "ci") == 0)
+        o->tmo = &TIMEOUTS_CI;
+    else if (strcmp(arg, "rfc") == 0)
+        o->tmo = &TIMEOUTS_RFC;
+    else
+        return snprintf(err, errlen,
+                        "'%s' is not a timeout profile (want ci or rfc)", arg),
+               -1;
+    return 0;
+}
+
+#define O(f) offsetof(struct load_opts, f)
+
 static const struct cli_opt OPTS[] = {
-    CLI_SECTION("this verb is reserved and not built yet"),
+    CLI_SECTION("scenarios (PATH[:WEIGHT]: a case file, folder or suite)"),
+    {"scenario", 's', CLI_LIST, O(scenarios), "PATH[:W]",
+     "a scenario and its weight in the mix (repeatable;\nthe same as a PATH "
+     "argument)",
+     0, 0, NULL},
+    {"id", 0, CLI_LIST, O(ids), "GLOB",
+     "only cases whose id matches (repeatable)", 0, 0, NULL},
+    {"tags", 0, CLI_STR, O(tags), "EXPR", "only cases whose tags match", 0, 0,
+     NULL},
+    {"cases-dir", 0, CLI_STR, O(cases_dir), "DIR",
+     "where suite names and the default scenario are\nlooked up (default "
+     "$SMTPSUITE_CASES_DIR, else ./cases)",
+     0, 0, NULL},
+    {"allow-intrusive", 0, CLI_FLAG, O(allow_intrusive), NULL,
+     "also run cases tagged 'intrusive'", 0, 0, NULL},
+    CLI_TARGET_ROWS(struct load_opts, tgt),
+    {"tls-resume", 0, CLI_FLAG, O(tls_resume), NULL,
+     "resume TLS sessions (each thread offers the last\nsession it got)", 0, 0,
+     NULL},
+    CLI_SECTION("model (docs/load.md)"),
+    {"rate", 'r', CLI_STR, O(rate), "R",
+     "open model: R sessions arrive a second", 0, 0, NULL},
+    {"ramp", 0, CLI_STR, O(ramp), "POINTS",
+     "open model: rates TIME:RATE,... interpolated linearly,\ne.g. "
+     "0s:10,30s:200,60s:200",
+     0, 0, NULL},
+    {"concurrency", 'c', CLI_INT, O(concurrency), "C",
+     "closed model: C sessions at once, each starting\nwhen the one before it "
+     "ended",
+     1, 1000000, NULL},
+    {"duration", 'd', CLI_DURATION, O(duration), "D",
+     "arrivals (or new sessions) stop after D", 0, 0, NULL},
+    {"sessions", 'n', CLI_INT, O(sessions), "N", "N sessions in all", 1,
+     2000000000, NULL},
+    {"spread", 0, CLI_DURATION, O(spread), "D",
+     "closed model: start the C sessions evenly over D", 0, 0, NULL},
+    {"threads", 0, CLI_INT, O(threads), "T",
+     "worker threads, one event loop each (default: cores)", 1,
+     LOAD_RUN_MAX_THREADS, NULL},
+    {"max-inflight", 0, CLI_INT, O(max_inflight), "N",
+     "open model: sessions at once at most (default 10000);\nlater arrivals "
+     "wait in the queue",
+     1, 1000000, NULL},
+    {"queue", 0, CLI_INT, O(queue), "N",
+     "open model: arrivals waiting at most (default: the\ncap); past it they "
+     "are dropped and counted",
+     0, 10000000, NULL},
+    {"drain", 0, CLI_DURATION, O(drain), "D",
+     "after the schedule, sessions get D to end before\nthey are cut off "
+     "(default 10s)",
+     0, 0, NULL},
+    {"timeouts", 0, CLI_FN, 0, "PROFILE",
+     "ci (short, default) or rfc (RFC 5321 4.5.3.2)", 0, 0, set_timeouts},
+    CLI_SECTION("messages"),
+    {"messages-per-session", 'm', CLI_INT, O(messages), "M",
+     "M messages a session (the fixture 'messages')", 1, 1000000, NULL},
+    {"rset", 0, CLI_FLAG, O(rset), NULL,
+     "RSET between messages (the fixture 'rset')", 0, 0, NULL},
+    {"size", 0, CLI_STR, O(size), "SPEC",
+     "message size: 1KiB, a range 1KiB-64KiB, or\ndist:FILE of 'SIZE WEIGHT' "
+     "lines",
+     0, 0, NULL},
+    {"corpus", 0, CLI_STR, O(corpus), "PATH",
+     "replay messages from a Maildir folder or an mbox file", 0, 0, NULL},
+    {"sender", 0, CLI_STR, O(sender), "PATTERN",
+     "the fixture 'sender', e.g. 'u{n}@client.test':\n{n} the message's "
+     "number, {s} the session's",
+     0, 0, NULL},
+    {"rcpt", 0, CLI_STR, O(rcpt), "PATTERN", "the fixture 'rcpt', the same way",
+     0, 0, NULL},
+    CLI_SECTION("judging and output"),
+    {"threshold", 0, CLI_LIST, O(thresholds), "EXPR",
+     "a requirement, e.g. 'p99(eod) < 250ms' (repeatable)", 0, 0, NULL},
+    {"json", 0, CLI_STR, O(json), "FILE", "write the JSON result file", 0, 0,
+     NULL},
+    {"live", 0, CLI_STR, O(live), "FILE",
+     "write a JSON line a second (for dashboards)", 0, 0, NULL},
+    {"quiet", 'q', CLI_FLAG, O(quiet), NULL, "no live line", 0, 0, NULL},
 };
 
 static int load_main(int argc, char **argv);
@@ -18,21 +168,558 @@ static int load_main(int argc, char **argv);
 const struct cli_verb cli_verb_load = {
     .name = "load",
     .summary = "replay cases as a load scenario with per-step latency",
-    .usage = "[options] PATH...",
+    .usage = "[options] [PATH[:WEIGHT]...]",
+    .description =
+        "Runs cases as load scenarios against one target: an open model "
+        "(--rate,\n"
+        "--ramp) or a closed one (--concurrency), for --duration or "
+        "--sessions.\n"
+        "Without PATH the scenario is CASES_DIR/load/mail.smtp. Every step is\n"
+        "measured from the intended start and from the actual send\n"
+        "(docs/load.md).\n",
+    .epilog =
+        "exit codes:\n"
+        "  0    no threshold breached (and some session succeeded)\n"
+        "  2    usage error, a bad scenario, a threshold naming an unknown\n"
+        "       metric or step\n"
+        "  3    nothing could be measured (no session succeeded), or a\n"
+        "       threshold could not be measured\n"
+        "  99   a threshold breached\n"
+        "  130  interrupted; the reports are still written, marked "
+        "incomplete\n",
     .opts = OPTS,
     .nopts = sizeof OPTS / sizeof OPTS[0],
     .main = load_main,
 };
 
+static volatile sig_atomic_t STOP;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    STOP = 1;
+}
+
+static void catch_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+/* Everything the run needs, built before anything connects. */
+struct plan {
+    struct load_result lr[MAX_SCENARIOS];
+    size_t nlr;
+    struct load_scenario sc[MAX_SCENARIOS];
+    size_t nsc;
+    struct target *t;
+    struct tls_client *tls;
+    char steps[MAX_STEPS][LOAD_STATS_NAME];
+    size_t nsteps;
+    const char *step_ptrs[MAX_STEPS];
+    struct threshold th[MAX_THRESHOLDS];
+    size_t nth;
+    struct body_sizes sizes;
+    struct body_corpus *corpus;
+    struct load_sched sched;
+    struct load_run_params rp;
+    char model[256];
+    FILE *live;
+    bool tty;
+};
+
+static void plan_free(struct plan *pl)
+{
+    for (size_t i = 0; i < pl->nlr; i++)
+        load_result_free(&pl->lr[i]);
+    target_free(pl->t);
+    tls_client_free(pl->tls);
+    body_corpus_free(pl->corpus);
+    if (pl->live)
+        fclose(pl->live);
+}
+
+static bool has_tag(const struct prog_case *c, const char *tag)
+{
+    for (size_t i = 0; i < c->ntags; i++)
+        if (strcmp(c->tags[i], tag) == 0)
+            return true;
+    return false;
+}
+
+/* Loads one PATH[:WEIGHT]; its cases join the mix with that weight. */
+static int add_scenarios(const struct load_opts *o, struct plan *pl,
+                         const char *arg)
+{
+    char err[512], *path;
+    unsigned w;
+    if (load_opts_weighted(arg, &path, &w, err, sizeof err) != 0)
+        return cli_error(&cli_verb_load, "%s", err);
+    if (pl->nlr == MAX_SCENARIOS) {
+        free(path);
+        return cli_error(&cli_verb_load, "more than %d scenario paths",
+                         MAX_SCENARIOS);
+    }
+    char *paths[1] = {path};
+    struct load_params lp = {paths,    1,       o->ids.v,
+                             o->ids.n, o->tags, o->cases_dir};
+    struct load_result *lr = &pl->lr[pl->nlr++];
+    int rc = load_cases(&lp, lr, stderr);
+    free(path);
+    if (rc != 0)
+        return EXIT_USAGE;
+    for (size_t i = 0; i < lr->ncases; i++) {
+        if (!o->allow_intrusive && has_tag(lr->cases[i], "intrusive"))
+            return cli_error(&cli_verb_load,
+                             "%s is tagged intrusive: run it only "
+                             "on servers you own, with --allow-intrusive",
+                             lr->cases[i]->id);
+        if (pl->nsc == MAX_SCENARIOS)
+            return cli_error(&cli_verb_load, "more than %d scenarios",
+                             MAX_SCENARIOS);
+        pl->sc[pl->nsc++] = (struct load_scenario){lr->cases[i], w};
+    }
+    return 0;
+}
+
+static bool declares(const struct prog_case *pc, const char *fixture)
+{
+    for (size_t i = 0; i < pc->nfixtures; i++)
+        if (strcmp(pc->fixtures[i], fixture) == 0)
+            return true;
+    return false;
+}
+
+static int load_scenarios(const struct load_opts *o, struct plan *pl,
+                          const struct cli_list *pos)
+{
+    for (size_t i = 0; i < o->scenarios.n; i++)
+        if (add_scenarios(o, pl, o->scenarios.v[i]) != 0)
+            return EXIT_USAGE;
+    for (size_t i = 0; i < pos->n; i++)
+        if (add_scenarios(o, pl, pos->v[i]) != 0)
+            return EXIT_USAGE;
+    if (o->scenarios.n + pos->n == 0) {
+        const char *dir =
+            o->cases_dir ? o->cases_dir : getenv("SMTPSUITE_CASES_DIR");
+        char *def = xasprintf("%s/load/mail.smtp", dir && *dir ? dir : "cases");
+        int rc = add_scenarios(o, pl, def);
+        free(def);
+        if (rc != 0)
+            return EXIT_USAGE;
+    }
+    if (pl->nsc == 0)
+        return cli_error(&cli_verb_load, "no scenario selected");
+    for (size_t i = 0; i < pl->nsc; i++) {
+        const struct prog_case *pc = pl->sc[i].pc;
+        if ((o->messages > 1 && !declares(pc, "messages")) ||
+            (o->rset && !declares(pc, "rset")))
+            return cli_error(
+                &cli_verb_load,
+                "%s does not take %s: it declares no fixture '%s' "
+                "(see cases/load/mail.smtp)",
+                pc->id, o->rset ? "--rset" : "--messages-per-session",
+                o->rset && !declares(pc, "rset") ? "rset" : "messages");
+    }
+    return 0;
+}
+
+static int parse_thresholds(const struct load_opts *o, struct plan *pl)
+{
+    for (size_t i = 0; i < pl->nsc; i++)
+        load_run_steps(pl->sc[i].pc, pl->t, pl->steps, &pl->nsteps, MAX_STEPS);
+    for (size_t i = 0; i < pl->nsteps; i++)
+        pl->step_ptrs[i] = pl->steps[i];
+    struct threshold_vocab v = {THRESHOLD_LOAD_METRICS, THRESHOLD_LOAD_NMETRICS,
+                                pl->step_ptrs, pl->nsteps};
+    if (o->thresholds.n > MAX_THRESHOLDS)
+        return cli_error(&cli_verb_load, "more than %d thresholds",
+                         MAX_THRESHOLDS);
+    int rc = 0;
+    for (size_t i = 0; i < o->thresholds.n; i++) {
+        char err[512];
+        if (threshold_parse(o->thresholds.v[i], &v, &pl->th[pl->nth], err,
+                            sizeof err) != 0)
+            rc = cli_error(&cli_verb_load, "%s", err);
+        else
+            pl->nth++;
+    }
+    return rc;
+}
+
+/* --size, --corpus, --sender, --rcpt. */
+static int content_opts(const struct load_opts *o, struct plan *pl)
+{
+    char err[512], tmp[LOAD_RUN_FIXTURE_MAX];
+    if (o->size && o->corpus)
+        return cli_error(&cli_verb_load,
+                         "--size and --corpus exclude each other");
+    if (o->size && load_opts_sizes(o->size, &pl->sizes, err, sizeof err) != 0)
+        return cli_error(&cli_verb_load, "--size: %s", err);
+    if (o->corpus &&
+        !(pl->corpus = body_corpus_open(o->corpus, err, sizeof err)))
+        return cli_error(&cli_verb_load, "--corpus: %s", err);
+    if (o->sender &&
+        load_run_expand(o->sender, 0, 0, tmp, sizeof tmp, err, sizeof err) != 0)
+        return cli_error(&cli_verb_load, "--sender: %s", err);
+    if (o->rcpt &&
+        load_run_expand(o->rcpt, 0, 0, tmp, sizeof tmp, err, sizeof err) != 0)
+        return cli_error(&cli_verb_load, "--rcpt: %s", err);
+    return 0;
+}
+
+static int open_model(const struct load_opts *o, struct plan *pl)
+{
+    char err[512], d[32];
+    struct load_sched_point pts[LOAD_SCHED_MAX_POINTS];
+    size_t n = 1;
+    if (o->rate) {
+        pts[0].t_us = 0;
+        if (load_opts_rate(o->rate, 0, &pts[0].rate, err, sizeof err) != 0)
+            return cli_error(&cli_verb_load, "--rate: %s", err);
+    } else if (load_opts_ramp(o->ramp, pts, &n, LOAD_SCHED_MAX_POINTS, err,
+                              sizeof err) != 0) {
+        return cli_error(&cli_verb_load, "%s", err);
+    }
+    if (!o->ramp && !o->duration && !o->sessions)
+        return cli_error(&cli_verb_load, "give --duration D or --sessions N");
+    if (load_sched_init(&pl->sched, pts, n, o->duration, (uint64_t)o->sessions,
+                        err, sizeof err) != 0)
+        return cli_error(&cli_verb_load, "%s", err);
+    duration_format(pl->sched.end_us == INT64_MAX ? 0 : pl->sched.end_us, d,
+                    sizeof d);
+    snprintf(
+        pl->model, sizeof pl->model,
+        "open model, %s sessions/s, %llu arrivals over %s, cap %ld, queue %ld",
+        o->rate ? o->rate : o->ramp,
+        (unsigned long long)load_sched_total(&pl->sched),
+        pl->sched.end_us == INT64_MAX ? "no limit" : d, o->max_inflight,
+        o->queue);
+    pl->rp.model = LOAD_OPEN;
+    pl->rp.sched = &pl->sched;
+    return 0;
+}
+
+static int model_opts(const struct load_opts *o, struct plan *pl)
+{
+    int open = (o->rate != NULL) + (o->ramp != NULL);
+    if (open + (o->concurrency > 0) != 1)
+        return cli_error(&cli_verb_load,
+                         "give one model: --rate R or --ramp POINTS "
+                         "(open), or --concurrency C (closed)");
+    if (open)
+        return open_model(o, pl);
+    if (!o->duration && !o->sessions)
+        return cli_error(&cli_verb_load, "give --duration D or --sessions N");
+    char d[32] = "no time limit";
+    if (o->duration)
+        duration_format(o->duration, d, sizeof d);
+    snprintf(pl->model, sizeof pl->model,
+             "closed model, %ld sessions at once, %s%s%s", o->concurrency,
+             o->duration ? "for " : "", d, o->sessions ? "" : "");
+    if (o->sessions)
+        snprintf(pl->model + strlen(pl->model),
+                 sizeof pl->model - strlen(pl->model), ", %ld sessions",
+                 o->sessions);
+    pl->rp.model = LOAD_CLOSED;
+    return 0;
+}
+
+static void live_tick(void *arg, const struct load_live *l)
+{
+    struct plan *pl = arg;
+    static struct load_live prev;
+    if (pl->tty)
+        load_print_live(stdout, l, &prev, true);
+    if (pl->live)
+        load_print_live_json(pl->live, l, &prev);
+    prev = *l;
+}
+
+/* The run's parameters from the options and the plan. */
+static void fill_params(const struct load_opts *o, struct plan *pl)
+{
+    struct load_run_params *rp = &pl->rp;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    uint64_t at_once = rp->model == LOAD_CLOSED ? (uint64_t)o->concurrency
+                                                : (uint64_t)o->max_inflight;
+    unsigned t = o->threads  ? (unsigned)o->threads
+                 : cores > 0 ? (unsigned)cores
+                             : 1;
+    if (t > at_once)
+        t = (unsigned)at_once;
+    rp->scenarios = pl->sc;
+    rp->nscenarios = pl->nsc;
+    rp->target = pl->t;
+    rp->tls = pl->tls;
+    rp->tmo = o->tmo;
+    rp->concurrency = (uint64_t)o->concurrency;
+    rp->sessions = (uint64_t)o->sessions;
+    rp->duration_us = o->duration;
+    rp->spread_us = o->spread;
+    rp->threads = t;
+    rp->max_inflight = (uint64_t)o->max_inflight;
+    rp->queue = (uint64_t)o->queue;
+    rp->drain_us = o->drain;
+    rp->sizes = o->size ? &pl->sizes : NULL;
+    rp->corpus = pl->corpus;
+    rp->sender_pattern = o->sender;
+    rp->rcpt_pattern = o->rcpt;
+    rp->messages = (uint64_t)o->messages;
+    rp->rset = o->rset;
+    rp->tls_resume = o->tls_resume;
+    rp->stop = &STOP;
+    rp->on_tick = live_tick;
+    rp->arg = pl;
+}
+
+/* Everything checked and built; 0 or the exit code. */
+static int make_plan(const struct load_opts *o, struct plan *pl,
+                     const struct cli_list *pos)
+{
+    char err[512];
+    if (!o->tgt.target && !o->tgt.target_file)
+        return cli_error(&cli_verb_load, "no target: give --target ADDR or "
+                                         "--target-file FILE");
+    if (model_opts(o, pl) != 0 || load_scenarios(o, pl, pos) != 0)
+        return EXIT_USAGE;
+    if (!(pl->t = cli_target_make(&cli_verb_load, &o->tgt)))
+        return EXIT_USAGE;
+    if (parse_thresholds(o, pl) != 0 || content_opts(o, pl) != 0)
+        return EXIT_USAGE;
+    pl->tls = tls_client_new(&pl->t->tls_opts, pl->t->host, o->tgt.tls_keylog,
+                             err, sizeof err);
+    if (!pl->tls)
+        return cli_error(&cli_verb_load, "TLS: %s", err);
+    fill_params(o, pl);
+    size_t conns = 1;
+    for (size_t i = 0; i < pl->nsc; i++)
+        if (pl->sc[i].pc->nconns > conns)
+            conns = pl->sc[i].pc->nconns;
+    uint64_t at_once =
+        pl->rp.model == LOAD_CLOSED ? pl->rp.concurrency : pl->rp.max_inflight;
+    if (load_run_fds(at_once, conns, err, sizeof err) != 0)
+        return cli_error(&cli_verb_load, "%s", err);
+    if (o->live && !(pl->live = fopen(o->live, "w")))
+        return cli_error(&cli_verb_load, "--live: cannot write %s", o->live);
+    pl->tty = !o->quiet && isatty(STDOUT_FILENO);
+    return 0;
+}
+
+/* ---- judging
+ * ------------------------------------------------------------------ */
+
+static bool lookup(void *arg, const struct threshold *t,
+                   struct threshold_obs *obs)
+{
+    const struct load_stats *st = arg;
+    const struct load_counts *c = load_stats_counts_const(st);
+    const char *m = t->metric->name;
+    obs->total = 0;
+    if (strcmp(m, "rate") == 0) {
+        obs->value = c->ended;
+        obs->total = c->scheduled;
+        return true;
+    }
+    if (strcmp(m, "lost") == 0) {
+        obs->value = c->dropped;
+        return true;
+    }
+    if (strcmp(m, "errors") == 0) {
+        if (!t->step[0]) {
+            obs->value = c->errors;
+            obs->total = c->ended;
+            return true;
+        }
+        uint64_t att = 0, errs = 0;
+        load_stats_step_counts(st, t->step, &att, &errs);
+        obs->value = errs;
+        obs->total = att;
+        return true;
+    }
+    if (strcmp(m, "count") == 0) {
+        const struct hist *h = load_stats_hist(st, t->step, LOAD_SENT);
+        obs->value = h ? hist_count(h) : 0;
+        return true;
+    }
+    const struct hist *h = load_stats_hist(st, t->step, LOAD_INTENDED);
+    if (!h || hist_count(h) == 0)
+        return false;
+    int64_t v = strcmp(m, "max") == 0   ? hist_max(h)
+                : strcmp(m, "min") == 0 ? hist_min(h)
+                                        : hist_value_at(h, t->percentile);
+    obs->value = (uint64_t)v;
+    return true;
+}
+
+static const char *status_word(enum threshold_outcome oc)
+{
+    return oc == THRESHOLD_PASS     ? "pass"
+           : oc == THRESHOLD_BREACH ? "breach"
+                                    : "unmeasured";
+}
+
+static void property(struct result_run *run, const char *name,
+                     const char *value)
+{
+    struct result_kv *kv = result_property_add(run);
+    kv->name = xstrdup(name);
+    kv->value = xstrdup(value);
+}
+
+/* Judges every threshold into run's properties and pt; counts outcomes. */
+static void judge(struct plan *pl, const struct load_outcome *out,
+                  struct result_run *run, struct load_print_threshold *pt,
+                  char (*obs)[THRESHOLD_MAX_OBSERVED], size_t *breaches,
+                  size_t *unmeasured)
+{
+    for (size_t i = 0; i < pl->nth; i++) {
+        enum threshold_outcome oc = threshold_eval(
+            &pl->th[i], lookup, out->stats, obs[i], THRESHOLD_MAX_OBSERVED);
+        if (oc == THRESHOLD_UNMEASURED)
+            snprintf(obs[i], THRESHOLD_MAX_OBSERVED, "not measured");
+        *breaches += oc == THRESHOLD_BREACH;
+        *unmeasured += oc == THRESHOLD_UNMEASURED;
+        pt[i] = (struct load_print_threshold){pl->th[i].text, status_word(oc),
+                                              obs[i]};
+        char name[64];
+        snprintf(name, sizeof name, "threshold.%zu.expr", i + 1);
+        property(run, name, pl->th[i].text);
+        snprintf(name, sizeof name, "threshold.%zu.observed", i + 1);
+        property(run, name, obs[i]);
+        snprintf(name, sizeof name, "threshold.%zu.status", i + 1);
+        property(run, name, status_word(oc));
+    }
+}
+
+/* ---- the run
+ * -------------------------------------------------------------------- */
+
+static char *command_line(int argc, char **argv)
+{
+    struct buf b;
+    buf_init(&b, 16384);
+    buf_adds(&b, "smtpsuite");
+    for (int i = 0; i < argc; i++)
+        buf_addf(&b, " %s", argv[i]);
+    return buf_detach(&b);
+}
+
+static char *scenario_list(const struct plan *pl)
+{
+    struct buf b;
+    buf_init(&b, 4096);
+    for (size_t i = 0; i < pl->nsc && i < 8; i++)
+        buf_addf(&b, "%s%s (%s, weight %u)", i ? "; " : "", pl->sc[i].pc->id,
+                 pl->sc[i].pc->file, pl->sc[i].weight);
+    if (pl->nsc > 8)
+        buf_addf(&b, "; and %zu more", pl->nsc - 8);
+    return buf_detach(&b);
+}
+
+static struct result_run *new_result(const struct plan *pl, int argc,
+                                     char **argv)
+{
+    struct result_run *run = result_run_new("load");
+    run->command = command_line(argc, argv);
+    struct result_target *rt = result_target_add(run);
+    rt->name = xstrdup(pl->t->name);
+    rt->address = target_address(pl->t);
+    property(run, "load.model", pl->model);
+    char *sc = scenario_list(pl);
+    property(run, "load.scenarios", sc);
+    free(sc);
+    char n[32];
+    snprintf(n, sizeof n, "%u", pl->rp.threads);
+    property(run, "load.threads", n);
+    return run;
+}
+
+/* Exit code: 130 interrupted, 99 a breach, 3 nothing succeeded or a
+ * threshold not measured, else 0. */
+static int exit_code(const struct load_outcome *out, size_t breaches,
+                     size_t unmeasured)
+{
+    if (out->interrupted)
+        return EXIT_INTERRUPTED;
+    if (breaches)
+        return EXIT_THRESHOLD;
+    if (load_stats_counts_const(out->stats)->ok == 0 || unmeasured)
+        return EXIT_INCONCLUSIVE;
+    return EXIT_OK;
+}
+
+static int execute(struct plan *pl, int argc, char **argv, const char *json)
+{
+    char err[512];
+    struct load_outcome out;
+    catch_signals();
+    struct result_run *run = new_result(pl, argc, argv);
+    pl->rp.run_id = run->run_id;
+    if (load_run(&pl->rp, &out, err, sizeof err) != 0) {
+        result_run_free(run);
+        return cli_error(&cli_verb_load, "%s", err);
+    }
+    if (pl->tty)
+        load_print_live_end(stdout, true);
+    run->started_us = out.started_wall_us;
+    run->ended_us = clock_wall_us();
+    run->incomplete = out.interrupted;
+    load_outcome_to_result(&out, run);
+    struct load_print_threshold pt[MAX_THRESHOLDS];
+    char obs[MAX_THRESHOLDS][THRESHOLD_MAX_OBSERVED];
+    size_t breaches = 0, unmeasured = 0;
+    judge(pl, &out, run, pt, obs, &breaches, &unmeasured);
+    char *target = target_address(pl->t), *sc = scenario_list(pl);
+    struct load_print_summary ps = {pl->model, target, sc,     pl->rp.threads,
+                                    &out,      pt,     pl->nth};
+    load_print_summary(stdout, &ps);
+    free(target);
+    free(sc);
+    int code = exit_code(&out, breaches, unmeasured);
+    if (json && report_json_write(run, json, err, sizeof err) != 0) {
+        fprintf(stderr, "smtpsuite load: %s\n", err);
+        if (code == EXIT_OK)
+            code = EXIT_INCONCLUSIVE;
+    }
+    load_outcome_free(&out);
+    result_run_free(run);
+    return code;
+}
+
 static int load_main(int argc, char **argv)
 {
     struct load_opts o = {0};
+    o.tmo = &TIMEOUTS_CI;
+    o.max_inflight = DEFAULT_CAP;
+    o.queue = -1;
+    o.drain = 10000000;
+    o.messages = 1;
     struct cli_list pos = {0};
+    struct plan *pl = xcalloc(1, sizeof *pl);
+    int code = EXIT_USAGE;
     enum cli_status st = cli_parse(&cli_verb_load, argc, argv, &o, &pos);
+    if (st != CLI_OK) {
+        code = st == CLI_HELP ? EXIT_OK : EXIT_USAGE;
+        goto out;
+    }
+    if (o.queue < 0)
+        o.queue = o.max_inflight;
+    code = make_plan(&o, pl, &pos);
+    if (code == 0)
+        code = execute(pl, argc, argv, o.json);
+out:
+    plan_free(pl);
+    free(pl);
     cli_list_free(&pos);
-    if (st == CLI_HELP)
-        return EXIT_OK;
-    if (st == CLI_ERROR)
-        return EXIT_USAGE;
-    return cli_error(&cli_verb_load, "not available in this build yet");
+    cli_target_opts_free(&o.tgt);
+    cli_list_free(&o.scenarios);
+    cli_list_free(&o.ids);
+    cli_list_free(&o.thresholds);
+    return code;
 }

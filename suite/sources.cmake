@@ -11,8 +11,11 @@ target_sources(smtpsuite_core PRIVATE
   suite/cli_merge.c
   suite/cli_run.c
   suite/cli_sink.c
+  suite/cli_target.c
   suite/diag.c
   suite/load.c
+  suite/load_opts.c
+  suite/load_print.c
   suite/manifest.c
   suite/select.c
   suite/target_file.c
