@@ -174,7 +174,7 @@ const struct cli_verb cli_verb_load = {
         "(--rate,\n"
         "--ramp) or a closed one (--concurrency), for --duration or "
         "--sessions.\n"
-        "Without PATH the scenario is CASES_DIR/load/mail.smtp. Every step is\n"
+        "Without PATH the scenario is CASES_DIR/load/prologue-messages.smtp. Every step is\n"
         "measured from the intended start and from the actual send\n"
         "(docs/load.md).\n",
     .epilog =
@@ -307,7 +307,7 @@ static int load_scenarios(const struct load_opts *o, struct plan *pl,
     if (o->scenarios.n + pos->n == 0) {
         const char *dir =
             o->cases_dir ? o->cases_dir : getenv("SMTPSUITE_CASES_DIR");
-        char *def = xasprintf("%s/load/mail.smtp", dir && *dir ? dir : "cases");
+        char *def = xasprintf("%s/load/prologue-messages.smtp", dir && *dir ? dir : "cases");
         int rc = add_scenarios(o, pl, def);
         free(def);
         if (rc != 0)
@@ -322,7 +322,7 @@ static int load_scenarios(const struct load_opts *o, struct plan *pl,
             return cli_error(
                 &cli_verb_load,
                 "%s does not take %s: it declares no fixture '%s' "
-                "(see cases/load/mail.smtp)",
+                "(see cases/load/prologue-messages.smtp)",
                 pc->id, o->rset ? "--rset" : "--messages-per-session",
                 o->rset && !declares(pc, "rset") ? "rset" : "messages");
     }
