@@ -435,20 +435,21 @@ static void on_conn(struct conn *c, enum conn_event ev, void *arg);
 static void start_handshake(struct session *s, struct session_conn *sc,
                             bool starttls);
 
-/* Keeps a connection's TLS session for later handshakes to resume; taken
- * at the close, when a TLS 1.3 server's tickets have come. */
+/* Keeps a copy of a connection's TLS session for later handshakes to
+ * resume; taken at the close, when a TLS 1.3 server's tickets have come.
+ * A copy: freeing an SSL that sent no close_notify marks its own session
+ * not resumable. */
 static void tls_keep(struct session *s, struct session_conn *sc)
 {
     SSL *ssl = s->p.tls_resume && sc->c ? conn_ssl(sc->c) : NULL;
-    SSL_SESSION *sess = ssl ? SSL_get1_session(ssl) : NULL;
-    if (!sess)
+    SSL_SESSION *sess = ssl ? SSL_get_session(ssl) : NULL;
+    if (!sess || !SSL_SESSION_is_resumable(sess))
         return;
-    if (!SSL_SESSION_is_resumable(sess)) {
-        SSL_SESSION_free(sess);
+    SSL_SESSION *copy = SSL_SESSION_dup(sess);
+    if (!copy)
         return;
-    }
     SSL_SESSION_free(*s->p.tls_resume);
-    *s->p.tls_resume = sess;
+    *s->p.tls_resume = copy;
 }
 
 static void close_conn(struct session *s, struct session_conn *sc)

@@ -44,8 +44,9 @@ static void write_file(const char *path, const char *text)
 START_TEST(test_stuffer_vs_oracle)
 {
     static const char ALPHA[] = ".\r\na.";
-    static const char *const FIXED[] = {"", "x", "\r\n", ".", ".\r\n", "a\r",
-                                        "..", "\r\n.\r\n.", "a\n.b", ".\r\r\n."};
+    static const char *const FIXED[] = {
+        "",    "x",  "\r\n",       ".",     ".\r\n",
+        "a\r", "..", "\r\n.\r\n.", "a\n.b", ".\r\r\n."};
     for (int round = 0; round < 3000; round++) {
         char content[64];
         size_t n;
@@ -72,9 +73,10 @@ START_TEST(test_stuffer_vs_oracle)
             off += k;
         }
         body_stuff_finish(&st, &got);
-        ck_assert_msg(want.len == got.len && memcmp(want.data, got.data, got.len) == 0,
-                      "round %d: stuffed content differs (len got %zu want %zu)", round,
-                      got.len, want.len);
+        ck_assert_msg(
+            want.len == got.len && memcmp(want.data, got.data, got.len) == 0,
+            "round %d: stuffed content differs (len got %zu want %zu)", round,
+            got.len, want.len);
         buf_free(&want);
         buf_free(&got);
     }
@@ -92,7 +94,8 @@ static void drain(struct body_stream *bs, size_t max, struct buf *out)
         ck_assert_msg(rc >= 0, "read error: %s", err);
         ck_assert_msg(out->len - before <= max, "a read of %zu octets, max %zu",
                       out->len - before, max);
-        ck_assert_msg(out->len > before || rc == 1, "a read that produced nothing");
+        ck_assert_msg(out->len > before || rc == 1,
+                      "a read that produced nothing");
         ck_assert_int_lt(++reads, 1000000);
     }
     ck_assert_int_eq(body_stream_read(bs, out, max, err, sizeof err), 1);
@@ -101,11 +104,12 @@ static void drain(struct body_stream *bs, size_t max, struct buf *out)
 
 START_TEST(test_generated)
 {
-    static const size_t SIZES[] = {0, 1, 100, 400, 401, 402, 403, 478, 479,
-                                   1000, 1024, 65536, 1048576 + 3};
+    static const size_t SIZES[] = {0,   1,   100,  400,  401,   402,        403,
+                                   478, 479, 1000, 1024, 65536, 1048576 + 3};
     static const size_t MAXES[] = {256, 300, 4096, BODY_CHUNK};
     for (size_t i = 0; i < sizeof SIZES / sizeof SIZES[0]; i++) {
-        struct msggen_params mp = {"a@b.test", "c@d.test", SIZES[i], "run", "case"};
+        struct msggen_params mp = {"a@b.test", "c@d.test", SIZES[i], "run",
+                                   "case"};
         struct body_stream *bs = body_stream_gen(&mp);
         struct buf got;
         buf_init(&got, BODY_MAX_SIZE);
@@ -125,9 +129,9 @@ START_TEST(test_generated)
         if (SIZES[i] > head)
             ck_assert_uint_eq(content.len, SIZES[i]);
         prog_dot_stuff(content.data, content.len, &want);
-        ck_assert_msg(want.len == got.len && memcmp(want.data, got.data, got.len) == 0,
-                      "size %zu: got %zu octets, want %zu", SIZES[i], got.len,
-                      want.len);
+        ck_assert_msg(
+            want.len == got.len && memcmp(want.data, got.data, got.len) == 0,
+            "size %zu: got %zu octets, want %zu", SIZES[i], got.len, want.len);
         buf_free(&content);
         buf_free(&want);
         buf_free(&got);
@@ -161,7 +165,8 @@ static void check_msg(const struct body_corpus *c, size_t i, const char *raw,
     drain(bs, max, &got);
     body_stream_free(bs);
     expect_corpus(raw, &want);
-    ck_assert_msg(want.len == got.len && memcmp(want.data, got.data, got.len) == 0,
+    ck_assert_msg(want.len == got.len &&
+                      memcmp(want.data, got.data, got.len) == 0,
                   "message %zu: got '%s' want '%s'", i, got.data, want.data);
     buf_free(&got);
     buf_free(&want);
@@ -221,9 +226,11 @@ START_TEST(test_mbox)
     ck_assert_uint_eq(body_corpus_count(c), 3);
     ck_assert_str_eq(body_corpus_kind(c), "mbox");
     check_msg(c, 0,
-              "Subject: first\n\nbody\nFrom the past\n>From deeper\n>Fromage\n", 256);
+              "Subject: first\n\nbody\nFrom the past\n>From deeper\n>Fromage\n",
+              256);
     check_msg(c, 1, "Subject: second\n\n.dot\n", 256);
-    check_msg(c, 2, "Subject: third, no blank line at the end\n\nlast", BODY_CHUNK);
+    check_msg(c, 2, "Subject: third, no blank line at the end\n\nlast",
+              BODY_CHUNK);
     body_corpus_free(c);
 }
 END_TEST
@@ -231,7 +238,8 @@ END_TEST
 START_TEST(test_corpus_errors)
 {
     char path[512], err[256] = "";
-    ck_assert_ptr_null(body_corpus_open("/nonexistent/corpus", err, sizeof err));
+    ck_assert_ptr_null(
+        body_corpus_open("/nonexistent/corpus", err, sizeof err));
     ck_assert_str_eq(err, "/nonexistent/corpus: No such file or directory");
     snprintf(path, sizeof path, "%s/empty", TMP);
     mkdir(path, 0700);
@@ -258,7 +266,8 @@ START_TEST(test_sizes)
         seen_hi |= v == 20;
     }
     ck_assert(seen_lo && seen_hi);
-    s = (struct body_sizes){.kind = BODY_SIZES_TABLE, .n = 3, .total_weight = 100};
+    s = (struct body_sizes){
+        .kind = BODY_SIZES_TABLE, .n = 3, .total_weight = 100};
     s.size[0] = 1;
     s.weight[0] = 70;
     s.size[1] = 2;
@@ -270,8 +279,10 @@ START_TEST(test_sizes)
         count[body_sizes_pick(&s, &rng)]++;
     /* within 5% of the weights (the generator is fixed; this is exact
      * for this seed, and far from the edge) */
-    ck_assert_msg(count[1] > 66500 && count[1] < 73500, "70%%: got %u", count[1]);
-    ck_assert_msg(count[2] > 23750 && count[2] < 26250, "25%%: got %u", count[2]);
+    ck_assert_msg(count[1] > 66500 && count[1] < 73500, "70%%: got %u",
+                  count[1]);
+    ck_assert_msg(count[2] > 23750 && count[2] < 26250, "25%%: got %u",
+                  count[2]);
     ck_assert_msg(count[3] > 4750 && count[3] < 5250, "5%%: got %u", count[3]);
 }
 END_TEST

@@ -27,12 +27,16 @@ START_TEST(test_sizes)
         {"1GiB", 1073741824, NULL},
         {"0", 0, NULL},
         {"12B", 12, NULL},
-        {"", 0, "'' is not a size: write a whole number of octets with an optional "
-                "unit (1024, 1KiB, 64KiB, 1MiB)"},
-        {"1.5KiB", 0, "'1.5KiB': unknown unit '.5KiB' (B, KB, KiB, MB, MiB, GB, GiB)"},
-        {"KiB", 0, "'KiB' is not a size: write a whole number of octets with an "
-                   "optional unit (1024, 1KiB, 64KiB, 1MiB)"},
-        {"10kib", 0, "'10kib': unknown unit 'kib' (B, KB, KiB, MB, MiB, GB, GiB)"},
+        {"", 0,
+         "'' is not a size: write a whole number of octets with an optional "
+         "unit (1024, 1KiB, 64KiB, 1MiB)"},
+        {"1.5KiB", 0,
+         "'1.5KiB': unknown unit '.5KiB' (B, KB, KiB, MB, MiB, GB, GiB)"},
+        {"KiB", 0,
+         "'KiB' is not a size: write a whole number of octets with an "
+         "optional unit (1024, 1KiB, 64KiB, 1MiB)"},
+        {"10kib", 0,
+         "'10kib': unknown unit 'kib' (B, KB, KiB, MB, MiB, GB, GiB)"},
         {"99999999999999999999", 0, "'99999999999999999999': too large"},
     };
     for (size_t i = 0; i < sizeof ROWS / sizeof ROWS[0]; i++) {
@@ -41,11 +45,13 @@ START_TEST(test_sizes)
         int rc = load_opts_size(ROWS[i].in, &v, err, sizeof err);
         if (!ROWS[i].err) {
             ck_assert_msg(rc == 0, "'%s': got error '%s'", ROWS[i].in, err);
-            ck_assert_msg(v == ROWS[i].want, "'%s': got %llu want %llu", ROWS[i].in,
-                          (unsigned long long)v, (unsigned long long)ROWS[i].want);
+            ck_assert_msg(v == ROWS[i].want, "'%s': got %llu want %llu",
+                          ROWS[i].in, (unsigned long long)v,
+                          (unsigned long long)ROWS[i].want);
         } else {
             ck_assert_msg(rc == -1 && strcmp(err, ROWS[i].err) == 0,
-                          "'%s': got '%s' want '%s'", ROWS[i].in, err, ROWS[i].err);
+                          "'%s': got '%s' want '%s'", ROWS[i].in, err,
+                          ROWS[i].err);
         }
     }
 }
@@ -70,7 +76,9 @@ START_TEST(test_size_specs)
     int fd = mkstemp(path);
     ck_assert_int_ge(fd, 0);
     FILE *fp = fdopen(fd, "w");
-    fputs("# sizes of a day's mail\n1KiB 70\n\n64KiB 25   # attachments\n1MiB 5\n", fp);
+    fputs("# sizes of a day's mail\n1KiB 70\n\n64KiB 25   # attachments\n1MiB "
+          "5\n",
+          fp);
     fclose(fp);
     char *spec = xasprintf("dist:%s", path);
     ck_assert_msg(load_opts_sizes(spec, &s, err, sizeof err) == 0, "%s", err);
@@ -90,7 +98,8 @@ START_TEST(test_size_specs)
     fputs("1KiB 0\n", fp);
     fclose(fp);
     ck_assert_int_eq(load_opts_sizes(spec, &s, err, sizeof err), -1);
-    want = xasprintf("%s:1: '0': a weight is a whole number from 1 to 1000000", path);
+    want = xasprintf("%s:1: '0': a weight is a whole number from 1 to 1000000",
+                     path);
     ck_assert_str_eq(err, want);
     free(want);
     fp = fopen(path, "w");
@@ -118,21 +127,25 @@ START_TEST(test_rates_and_ramps)
     ck_assert_int_eq(load_opts_rate("2.5", 0, &r, err, sizeof err), 0);
     ck_assert(r == 2.5);
     ck_assert_int_eq(load_opts_rate("0", 0, &r, err, sizeof err), -1);
-    ck_assert_str_eq(err, "'0': a rate must be more than 0 and at most 10000000");
+    ck_assert_str_eq(err,
+                     "'0': a rate must be more than 0 and at most 10000000");
     ck_assert_int_eq(load_opts_rate("0", 1, &r, err, sizeof err), 0);
-    static const char *const BAD[] = {"", "1e3", "-5", "2.", ".5", "10/s", "1,5"};
+    static const char *const BAD[] = {"",   "1e3",  "-5", "2.",
+                                      ".5", "10/s", "1,5"};
     for (size_t i = 0; i < sizeof BAD / sizeof BAD[0]; i++) {
         ck_assert_msg(load_opts_rate(BAD[i], 1, &r, err, sizeof err) == -1,
                       "'%s' accepted", BAD[i]);
-        char *want = xasprintf("'%s' is not a rate: write sessions per second as a "
-                               "number, e.g. 200 or 2.5", BAD[i]);
+        char *want =
+            xasprintf("'%s' is not a rate: write sessions per second as a "
+                      "number, e.g. 200 or 2.5",
+                      BAD[i]);
         ck_assert_str_eq(err, want);
         free(want);
     }
     struct load_sched_point p[8];
     size_t n;
-    ck_assert_int_eq(load_opts_ramp("0s:10,30s:200,1m:200", p, &n, 8, err, sizeof err),
-                     0);
+    ck_assert_int_eq(
+        load_opts_ramp("0s:10,30s:200,1m:200", p, &n, 8, err, sizeof err), 0);
     ck_assert_uint_eq(n, 3);
     ck_assert_int_eq(p[1].t_us, 30000000);
     ck_assert(p[1].rate == 200);
@@ -144,15 +157,18 @@ START_TEST(test_rates_and_ramps)
         {"10", "--ramp: '10' is not TIME:RATE (e.g. 30s:100)"},
         {"10:5", "--ramp: '10' has no unit (want us, ms, s, m or h)"},
         {"5s:1,5s:2", "--ramp: '5s' does not come after the point before it"},
-        {"0s:x", "--ramp: 'x' is not a rate: write sessions per second as a number, "
-                 "e.g. 200 or 2.5"},
+        {"0s:x",
+         "--ramp: 'x' is not a rate: write sessions per second as a number, "
+         "e.g. 200 or 2.5"},
     };
     for (size_t i = 0; i < sizeof RBAD / sizeof RBAD[0]; i++) {
-        ck_assert_int_eq(load_opts_ramp(RBAD[i].in, p, &n, 8, err, sizeof err), -1);
+        ck_assert_int_eq(load_opts_ramp(RBAD[i].in, p, &n, 8, err, sizeof err),
+                         -1);
         ck_assert_msg(strcmp(err, RBAD[i].err) == 0, "'%s': got '%s' want '%s'",
                       RBAD[i].in, err, RBAD[i].err);
     }
-    ck_assert_int_eq(load_opts_ramp("0s:1,1s:1,2s:1", p, &n, 2, err, sizeof err), -1);
+    ck_assert_int_eq(
+        load_opts_ramp("0s:1,1s:1,2s:1", p, &n, 2, err, sizeof err), -1);
     ck_assert_str_eq(err, "--ramp: more than 2 points");
 }
 END_TEST
@@ -169,7 +185,8 @@ START_TEST(test_weighted)
         {"smoke:10", "smoke", 10, NULL},
         {"dir/with:colon", "dir/with:colon", 1, NULL},
         {"a.smtp:", "a.smtp:", 1, NULL},
-        {"a.smtp:0", NULL, 0, "'a.smtp:0': a weight is a whole number from 1 to 1000000"},
+        {"a.smtp:0", NULL, 0,
+         "'a.smtp:0': a weight is a whole number from 1 to 1000000"},
         {"a.smtp:10000000", NULL, 0,
          "'a.smtp:10000000': a weight is a whole number from 1 to 1000000"},
     };
@@ -179,7 +196,8 @@ START_TEST(test_weighted)
         int rc = load_opts_weighted(ROWS[i].in, &path, &w, err, sizeof err);
         if (ROWS[i].err) {
             ck_assert_msg(rc == -1 && strcmp(err, ROWS[i].err) == 0,
-                          "'%s': got '%s' want '%s'", ROWS[i].in, err, ROWS[i].err);
+                          "'%s': got '%s' want '%s'", ROWS[i].in, err,
+                          ROWS[i].err);
             continue;
         }
         ck_assert_int_eq(rc, 0);

@@ -33,9 +33,9 @@ START_TEST(test_constant_exact)
         {3, 1000000, 0, 3},       /* 0, 1/3, 2/3 s */
         {0.3, 10000000, 0, 3},    /* 0.3 * 10 = 3.0000000000000004 */
         {1000, 1500000, 0, 1500},
-        {7, 1000001, 0, 8},       /* the 8th is due at 1 s, before the end */
-        {100, 10000000, 50, 50},  /* --sessions caps it */
-        {10, 0, 25, 25},          /* no duration: the count ends it */
+        {7, 1000001, 0, 8},      /* the 8th is due at 1 s, before the end */
+        {100, 10000000, 50, 50}, /* --sessions caps it */
+        {10, 0, 25, 25},         /* no duration: the count ends it */
     };
     for (size_t i = 0; i < sizeof ROWS / sizeof ROWS[0]; i++) {
         struct load_sched_point p = {0, ROWS[i].rate};
@@ -48,8 +48,9 @@ START_TEST(test_constant_exact)
             int64_t t;
             ck_assert(load_sched_arrival(&S, k, &t));
             int64_t want = llround((double)k * 1e6 / ROWS[i].rate);
-            ck_assert_msg(t == want, "row %zu arrival %llu: got %lld want %lld", i,
-                          (unsigned long long)k, (long long)t, (long long)want);
+            ck_assert_msg(t == want, "row %zu arrival %llu: got %lld want %lld",
+                          i, (unsigned long long)k, (long long)t,
+                          (long long)want);
         }
         int64_t t;
         ck_assert_msg(!load_sched_arrival(&S, ROWS[i].want_total, &t),
@@ -77,8 +78,9 @@ START_TEST(test_ramp_up_down)
         int64_t t;
         ck_assert(load_sched_arrival(&S, k, &t));
         double want = ramp_time(0, 10, (double)k) * 1e6;
-        ck_assert_msg(fabs((double)t - want) <= 1.0, "up %llu: got %lld want %.1f",
-                      (unsigned long long)k, (long long)t, want);
+        ck_assert_msg(fabs((double)t - want) <= 1.0,
+                      "up %llu: got %lld want %.1f", (unsigned long long)k,
+                      (long long)t, want);
     }
     /* 100 -> 0/s over 10 s: also 500, ever sparser */
     struct load_sched_point down[] = {{0, 100}, {10000000, 0}};
@@ -88,8 +90,9 @@ START_TEST(test_ramp_up_down)
         int64_t t;
         ck_assert(load_sched_arrival(&S, k, &t));
         double want = ramp_time(100, -10, (double)k) * 1e6;
-        ck_assert_msg(fabs((double)t - want) <= 1.0, "down %llu: got %lld want %.1f",
-                      (unsigned long long)k, (long long)t, want);
+        ck_assert_msg(fabs((double)t - want) <= 1.0,
+                      "down %llu: got %lld want %.1f", (unsigned long long)k,
+                      (long long)t, want);
     }
     /* times only increase */
     int64_t prev = -1, t;
@@ -121,8 +124,9 @@ START_TEST(test_ramp_segments)
     for (uint64_t k = 100; k < 300; k++) {
         ck_assert(load_sched_arrival(&S, k, &t));
         double want = 10e6 + ramp_time(10, 2, (double)(k - 100)) * 1e6;
-        ck_assert_msg(fabs((double)t - want) <= 1.0, "mid %llu: got %lld want %.1f",
-                      (unsigned long long)k, (long long)t, want);
+        ck_assert_msg(fabs((double)t - want) <= 1.0,
+                      "mid %llu: got %lld want %.1f", (unsigned long long)k,
+                      (long long)t, want);
     }
     /* the rates asked, interpolated */
     ck_assert(fabs(load_sched_rate_at(&S, 5000000) - 10) < 1e-9);
@@ -157,9 +161,20 @@ START_TEST(test_errors)
     } ROWS[] = {
         {{{0, 10}}, 0, 1000000, 0, "no rate given"},
         {{{0, 10}, {0, 20}}, 2, 0, 0, "ramp times must increase"},
-        {{{0, -1}}, 1, 1000000, 0, "a rate must be from 0 to 10000000 sessions/s"},
-        {{{0, 2e7}}, 1, 1000000, 0, "a rate must be from 0 to 10000000 sessions/s"},
-        {{{0, 10}}, 1, 0, 0,
+        {{{0, -1}},
+         1,
+         1000000,
+         0,
+         "a rate must be from 0 to 10000000 sessions/s"},
+        {{{0, 2e7}},
+         1,
+         1000000,
+         0,
+         "a rate must be from 0 to 10000000 sessions/s"},
+        {{{0, 10}},
+         1,
+         0,
+         0,
          "the schedule has no end: give a duration or a session count"},
         {{{0, 0}}, 1, 1000000, 0, "the schedule has no arrivals"},
     };
@@ -168,8 +183,8 @@ START_TEST(test_errors)
         ck_assert_int_eq(load_sched_init(&S, ROWS[i].p, ROWS[i].n, ROWS[i].dur,
                                          ROWS[i].max, err, sizeof err),
                          -1);
-        ck_assert_msg(strcmp(err, ROWS[i].want) == 0, "row %zu: got '%s' want '%s'",
-                      i, err, ROWS[i].want);
+        ck_assert_msg(strcmp(err, ROWS[i].want) == 0,
+                      "row %zu: got '%s' want '%s'", i, err, ROWS[i].want);
     }
 }
 END_TEST
@@ -210,12 +225,13 @@ START_TEST(test_admission)
     struct load_admit a;
     load_admit_init(&a, 2, 2);
     static const enum load_admit_result WANT[] = {
-        LOAD_ADMIT_START, LOAD_ADMIT_START, LOAD_ADMIT_QUEUED, LOAD_ADMIT_QUEUED,
-        LOAD_ADMIT_DROPPED, LOAD_ADMIT_DROPPED,
+        LOAD_ADMIT_START,  LOAD_ADMIT_START,   LOAD_ADMIT_QUEUED,
+        LOAD_ADMIT_QUEUED, LOAD_ADMIT_DROPPED, LOAD_ADMIT_DROPPED,
     };
     for (int i = 0; i < 6; i++) {
         enum load_admit_result r = load_admit_arrive(&a, 100 + i);
-        ck_assert_msg(r == WANT[i], "arrival %d: got %d want %d", i, r, WANT[i]);
+        ck_assert_msg(r == WANT[i], "arrival %d: got %d want %d", i, r,
+                      WANT[i]);
     }
     ck_assert_uint_eq(a.inflight, 2);
     ck_assert_uint_eq(a.queued, 2);
@@ -253,7 +269,8 @@ START_TEST(test_admission)
     int64_t next_in = 1, next_out = 1;
     for (int round = 0; round < 100; round++) {
         while (a.qlen < 3)
-            ck_assert_int_eq(load_admit_arrive(&a, next_in++), LOAD_ADMIT_QUEUED);
+            ck_assert_int_eq(load_admit_arrive(&a, next_in++),
+                             LOAD_ADMIT_QUEUED);
         ck_assert(load_admit_done(&a, &t));
         ck_assert_int_eq(t, next_out++);
     }

@@ -51,9 +51,10 @@ static void check_close(const struct hist *h, int64_t *v, size_t n,
     ck_assert_uint_eq(hist_count(h), n);
     for (size_t i = 0; i < sizeof PS / sizeof PS[0]; i++) {
         int64_t got = hist_value_at(h, PS[i]), want = oracle(v, n, PS[i]);
-        ck_assert_msg(got >= want && (double)(got - want) <= (double)want * 0.001,
-                      "%s p%g: got %" PRId64 " want %" PRId64 " (within 0.1%%)", what,
-                      PS[i], got, want);
+        ck_assert_msg(got >= want &&
+                          (double)(got - want) <= (double)want * 0.001,
+                      "%s p%g: got %" PRId64 " want %" PRId64 " (within 0.1%%)",
+                      what, PS[i], got, want);
     }
 }
 
@@ -63,9 +64,11 @@ START_TEST(test_both_bases)
     struct load_stats *st = load_stats_new();
     int i = load_stats_step(st, "eod");
     ck_assert_int_ge(i, 0);
-    int64_t *sent = xcalloc(N, sizeof *sent), *intended = xcalloc(N, sizeof *intended);
+    int64_t *sent = xcalloc(N, sizeof *sent),
+            *intended = xcalloc(N, sizeof *intended);
     for (size_t k = 0; k < N; k++) {
-        int64_t v = 200 + (int64_t)(rnd() % 50000), lag = (int64_t)(rnd() % 3000);
+        int64_t v = 200 + (int64_t)(rnd() % 50000),
+                lag = (int64_t)(rnd() % 3000);
         if (k % 100 == 0)
             v += 1000000; /* a tail */
         load_stats_record(st, i, v, lag, 0);
@@ -73,7 +76,8 @@ START_TEST(test_both_bases)
         intended[k] = v + lag;
     }
     check_close(load_stats_hist(st, "eod", LOAD_SENT), sent, N, "sent");
-    check_close(load_stats_hist(st, "eod", LOAD_INTENDED), intended, N, "intended");
+    check_close(load_stats_hist(st, "eod", LOAD_INTENDED), intended, N,
+                "intended");
     ck_assert_uint_eq(load_stats_counts(st)->synthetic, 0);
     free(sent);
     free(intended);
@@ -86,13 +90,13 @@ START_TEST(test_correction)
     static const struct {
         int64_t v, lag, e;
     } ROWS[] = {
-        {1000, 0, 100},   /* 1000, then 900 ... 100 */
-        {1050, 0, 100},   /* 1050, then 950 ... 150 */
-        {199, 0, 100},    /* 199: 99 < E adds nothing */
-        {200, 0, 100},    /* 200: adds 100 */
-        {500, 300, 100},  /* intended 800: 700 ... 100 */
-        {5000, 0, 0},     /* no expected interval: none */
-        {90, 0, 100},     /* shorter than E: none */
+        {1000, 0, 100},  /* 1000, then 900 ... 100 */
+        {1050, 0, 100},  /* 1050, then 950 ... 150 */
+        {199, 0, 100},   /* 199: 99 < E adds nothing */
+        {200, 0, 100},   /* 200: adds 100 */
+        {500, 300, 100}, /* intended 800: 700 ... 100 */
+        {5000, 0, 0},    /* no expected interval: none */
+        {90, 0, 100},    /* shorter than E: none */
     };
     for (size_t r = 0; r < sizeof ROWS / sizeof ROWS[0]; r++) {
         struct load_stats *st = load_stats_new();
@@ -107,13 +111,16 @@ START_TEST(test_correction)
             for (int64_t m = value - ROWS[r].e; m >= ROWS[r].e; m -= ROWS[r].e)
                 want[n++] = m;
         const struct hist *h = load_stats_hist(st, "mail", LOAD_INTENDED);
-        ck_assert_msg(hist_count(h) == n, "row %zu: count got %" PRIu64 " want %zu",
-                      r, hist_count(h), n);
+        ck_assert_msg(hist_count(h) == n,
+                      "row %zu: count got %" PRIu64 " want %zu", r,
+                      hist_count(h), n);
         ck_assert_uint_eq(load_stats_counts(st)->synthetic, n - 1);
         check_close(h, want, n, "corrected");
         /* the sent figure is the value alone */
-        ck_assert_uint_eq(hist_count(load_stats_hist(st, "mail", LOAD_SENT)), 1);
-        ck_assert_int_eq(hist_max(load_stats_hist(st, "mail", LOAD_SENT)), ROWS[r].v);
+        ck_assert_uint_eq(hist_count(load_stats_hist(st, "mail", LOAD_SENT)),
+                          1);
+        ck_assert_int_eq(hist_max(load_stats_hist(st, "mail", LOAD_SENT)),
+                         ROWS[r].v);
         load_stats_free(st);
     }
 }
@@ -147,7 +154,8 @@ START_TEST(test_lazy_and_order)
     ck_assert_str_eq(run->hists[0].basis, "intended");
     ck_assert_str_eq(run->hists[1].basis, "sent");
     ck_assert_str_eq(run->hists[6].name, "loop_lag");
-    struct result_counter *a = result_counter_find(run, "step.xclient.attempts");
+    struct result_counter *a =
+        result_counter_find(run, "step.xclient.attempts");
     ck_assert_ptr_nonnull(a);
     ck_assert_uint_eq(a->value, 1);
     result_run_free(run);
@@ -257,7 +265,8 @@ START_TEST(test_json_roundtrip)
     FILE *fp = open_memstream(&text, &len);
     ck_assert_msg(report_json_dump(run, fp, err, sizeof err) == 0, "%s", err);
     fclose(fp);
-    struct result_run *back = report_json_parse(text, len, "mem", err, sizeof err);
+    struct result_run *back =
+        report_json_parse(text, len, "mem", err, sizeof err);
     ck_assert_msg(back != NULL, "%s", err);
     ck_assert_str_eq(back->kind, "load");
     ck_assert_uint_eq(back->nhists, run->nhists);
@@ -268,8 +277,9 @@ START_TEST(test_json_roundtrip)
             strcmp(back->hists[h].name, "loop_lag") == 0
                 ? load_stats_lag_hist(st)
                 : load_stats_hist(st, back->hists[h].name,
-                                  strcmp(back->hists[h].basis, "sent") == 0 ? LOAD_SENT
-                                                                            : LOAD_INTENDED);
+                                  strcmp(back->hists[h].basis, "sent") == 0
+                                      ? LOAD_SENT
+                                      : LOAD_INTENDED);
         ck_assert_ptr_nonnull(y);
         ck_assert_uint_eq(hist_count(x), hist_count(y));
         ck_assert_int_eq(hist_value_at(x, 99.9), hist_value_at(y, 99.9));
@@ -280,8 +290,9 @@ START_TEST(test_json_roundtrip)
     ck_assert_uint_eq(result_counter_find(back, "errors.eod.452")->value, 1);
     bool reason = false;
     for (size_t k = 0; k < back->nproperties; k++)
-        reason |= strcmp(back->properties[k].name, "error.eod.452") == 0 &&
-                  strcmp(back->properties[k].value, "insufficient \"storage\"") == 0;
+        reason |=
+            strcmp(back->properties[k].name, "error.eod.452") == 0 &&
+            strcmp(back->properties[k].value, "insufficient \"storage\"") == 0;
     ck_assert(reason);
     free(text);
     result_run_free(run);
