@@ -1,0 +1,4 @@
+#define TEST_NAME "svg"
+#include <check.h>
+static void add_tests(TCase *tc) { (void)tc; }
+#include "check_main.h"
