@@ -97,8 +97,8 @@ static int same(const char *a, const char *b)
     return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
 
-static struct group *group_for(struct plan *p, const char *target,
-                               char *area, bool multi)
+static struct group *group_for(struct plan *p, const char *target, char *area,
+                               bool multi)
 {
     for (size_t i = 0; i < p->ngroups; i++) {
         if (same(p->groups[i].target, target) &&
@@ -197,12 +197,22 @@ static void plan_free(struct plan *p)
     free(p->th);
 }
 
-/* The testcase name of a threshold: its expression, "#N" if it has none. */
+/* The testcase name of a threshold: its expression, "#N" if it has none,
+ * "EXPR #N" if an earlier threshold has the same expression. */
 static char *threshold_name(const struct plan *p, size_t n)
 {
-    if (p->th[n].expr && *p->th[n].expr)
-        return text_clean_dup(p->th[n].expr, TEXT_ID_MAX);
-    return xasprintf("#%zu", n);
+    const char *e = p->th[n].expr;
+    if (!e || !*e)
+        return xasprintf("#%zu", n);
+    char *name = text_clean_dup(e, TEXT_ID_MAX);
+    for (size_t k = 0; k < n; k++) {
+        if (p->th[k].expr && strcmp(p->th[k].expr, e) == 0) {
+            char *numbered = xasprintf("%s #%zu", name, n);
+            free(name);
+            return numbered;
+        }
+    }
+    return name;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -240,7 +250,8 @@ static int plan_check_unique(const struct plan *p, const struct result_run *run,
             *sep = '\0';
             snprintf(err, errlen,
                      "internal error: duplicate JUnit test case '%s' in "
-                     "classname '%s'", sep + 1, keys[i]);
+                     "classname '%s'",
+                     sep + 1, keys[i]);
             rc = -1;
         }
     }
@@ -390,9 +401,10 @@ static void suite_properties(struct jw *j, const struct result_run *run,
     jw_start(j, "properties");
     jw_property(j, "target", g && g->target ? g->target : t ? t->name : NULL);
     jw_property(j, "target.address", t ? t->address : NULL);
-    jw_property(j, "banner", t && t->banner ? t->banner
-                             : any          ? any->banner
-                                            : NULL);
+    jw_property(j, "banner",
+                t && t->banner ? t->banner
+                : any          ? any->banner
+                               : NULL);
     if (tls)
         tls_properties(j, tls->tls);
     jw_property(j, "tool_version", run->tool_version);
@@ -447,8 +459,7 @@ static void case_body(struct buf *b, const struct result_case *c)
     body_line(b, "note: ", s->note);
 }
 
-static void case_outcome(struct jw *j, const struct result_case *c,
-                         bool strict)
+static void case_outcome(struct jw *j, const struct result_case *c, bool strict)
 {
     enum junit_elem e = elem_of(c->verdict, strict);
     if (e == JE_NONE)
@@ -554,8 +565,7 @@ static void write_threshold(struct jw *j, const struct plan *p, size_t n)
             buf_addf(&b, "threshold breached: %s (observed ", name);
         else
             buf_addf(&b, "threshold #%zu has no known status (", n);
-        text_clean(&b, e == JE_FAILURE ? t->observed : t->status,
-                   TEXT_ID_MAX);
+        text_clean(&b, e == JE_FAILURE ? t->observed : t->status, TEXT_ID_MAX);
         buf_addc(&b, ')');
         jw_start(j, ELEM_NAMES[e]);
         jw_attr_clean(j, "message", buf_str(&b));
@@ -661,6 +671,5 @@ int report_junit_write(const struct result_run *run, const char *path,
                        const struct report_options *opts, char *err,
                        size_t errlen)
 {
-    return report_write_atomic(run, path, report_junit_dump, opts, err,
-                               errlen);
+    return report_write_atomic(run, path, report_junit_dump, opts, err, errlen);
 }

@@ -65,8 +65,10 @@ static int check_outputs(const struct report_output *outs, size_t n,
     int bad = 0;
     for (size_t i = 0; i < n; i++) {
         if (!report_format_find(outs[i].format)) {
-            buf_addf(errs, "unknown report format '%s' (want json, junit, "
-                           "html)\n", outs[i].format);
+            buf_addf(errs,
+                     "unknown report format '%s' (want json, junit, "
+                     "html)\n",
+                     outs[i].format);
             bad = 1;
         }
         for (size_t j = 0; j < i; j++) {

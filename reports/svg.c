@@ -12,16 +12,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SVG_W 640
-#define SVG_H 240
-#define SVG_LEFT 64
-#define SVG_RIGHT 16
-#define SVG_TOP 28
-#define SVG_BOTTOM 40
-#define SVG_TICKS 4
+#define SVG_W         640
+#define SVG_H         240
+#define SVG_LEFT      64
+#define SVG_RIGHT     32
+#define SVG_TOP       28
+#define SVG_BOTTOM    40
+#define SVG_TICKS     4
 #define SVG_NINES_MAX 6  /* percentile curve: up to 99.9999% */
-#define SVG_CELL_W 56    /* matrix cell */
-#define SVG_CELL_H 24
+#define SVG_CELL_W    56 /* matrix cell */
+#define SVG_CELL_H    24
 #define SVG_ROW_LABEL 96 /* matrix row label column */
 
 /* ---- numbers ---------------------------------------------------------- */
@@ -59,17 +59,23 @@ void svg_num(struct buf *out, double v)
     num_fmt(out, v, 2);
 }
 
+/* Three significant digits: 1.25, 12.5, 125. */
+static void num_sig3(struct buf *out, double v)
+{
+    num_fmt(out, v, v < 10 ? 2 : v < 100 ? 1 : 0);
+}
+
 void svg_duration(struct buf *out, int64_t us)
 {
     if (us < 0)
         us = 0;
     if (us < 1000) {
         buf_addf(out, "%lld \xc2\xb5s", (long long)us);
-    } else if (us < 1000000) {
-        num_fmt(out, (double)us / 1e3, 2);
+    } else if (us < 999500) {
+        num_sig3(out, (double)us / 1e3);
         buf_adds(out, " ms");
     } else {
-        num_fmt(out, (double)us / 1e6, 2);
+        num_sig3(out, (double)us / 1e6);
         buf_adds(out, " s");
     }
 }
@@ -153,12 +159,14 @@ size_t svg_hist_percentiles(const struct result_hist *h, const double *pcts,
     uint64_t seen = 0;
     for (size_t k = 0; total > 0 && k < n; k++) {
         double want = ceil(pcts[k] / 100.0 * (double)total - 1e-9);
-        uint64_t rank = want < 1 ? 1 : want >= (double)total ? total
-                                                             : (uint64_t)want;
+        uint64_t rank = want < 1                ? 1
+                        : want >= (double)total ? total
+                                                : (uint64_t)want;
         while (at < h->nbuckets && seen + b[at].count < rank)
             seen += b[at++].count;
         int64_t lo, hi;
-        if (at >= h->nbuckets || !svg_hdr_bucket_range(h, b[at].index, &lo, &hi))
+        if (at >= h->nbuckets ||
+            !svg_hdr_bucket_range(h, b[at].index, &lo, &hi))
             break;
         out[filled].pct = pcts[k];
         out[filled++].value_us = hi;
@@ -170,9 +178,9 @@ size_t svg_hist_percentiles(const struct result_hist *h, const double *pcts,
 /* ---- frame ------------------------------------------------------------ */
 
 struct frame {
-    int w, h;          /* whole picture */
-    double x0, y0;     /* plot area, top left */
-    double pw, ph;     /* plot area size */
+    int w, h;      /* whole picture */
+    double x0, y0; /* plot area, top left */
+    double pw, ph; /* plot area size */
 };
 
 static void frame_open(struct buf *out, const struct svg_chart *c,
@@ -250,12 +258,17 @@ static void frame_axes(struct buf *out, const struct svg_chart *c,
     line(out, f->x0, f->y0, f->x0, f->y0 + f->ph, "#888");
     if (c->xlabel)
         label(out, f->x0 + f->pw / 2, f->h - 4, "middle", c->xlabel);
-    if (c->ylabel)
-        label(out, 8, f->y0 - 8, "start", c->ylabel);
+    if (c->ylabel) { /* along the y axis, turned a quarter */
+        double cy = f->y0 + f->ph / 2;
+        buf_adds(out, "<g transform=\"rotate(-90 12 ");
+        svg_num(out, cy);
+        buf_adds(out, ")\">");
+        label(out, 12, cy, "middle", c->ylabel);
+        buf_adds(out, "</g>");
+    }
 }
 
-static double scale_y(const struct frame *f, double v, double ymin,
-                      double ymax)
+static double scale_y(const struct frame *f, double v, double ymin, double ymax)
 {
     double span = ymax > ymin ? ymax - ymin : 1;
     return f->y0 + f->ph - f->ph * (v - ymin) / span;
@@ -316,7 +329,7 @@ static double nines(double pct)
 
 static void nines_ticks(struct buf *out, const struct frame *f, int maxn)
 {
-    static const char *const NAMES[] = {"0%",    "90%",    "99%",     "99.9%",
+    static const char *const NAMES[] = {"0%",     "90%",     "99%",     "99.9%",
                                         "99.99%", "99.999%", "99.9999%"};
     for (int k = 0; k <= maxn; k++) {
         double x = f->x0 + f->pw * k / maxn;
@@ -383,7 +396,7 @@ void svg_bars(struct buf *out, const struct svg_chart *c,
     if (n == 0)
         empty_note(out, &f);
     double slot = n ? f.pw / (double)n : 0;
-    size_t every = n / 12 + 1; /* label at most ~12 bars */
+    size_t every = n / 8 + 1; /* label at most ~8 bars */
     for (size_t i = 0; i < n; i++) {
         double v = b[i].value > 0 ? b[i].value : 0;
         double y = scale_y(&f, v, 0, ymax);
@@ -471,8 +484,8 @@ void svg_series(struct buf *out, const struct svg_chart *c,
 
 /* Rows follow DESIGN.md's step order; unknown steps come after. */
 static const char *const STEP_ORDER[] = {
-    "connect", "tls",  "banner", "ehlo",     "starttls", "ehlo_tls",
-    "auth",    "mail", "rcpt",   "data_cmd", "eod",      "bdat",
+    "connect", "tls",  "banner",  "ehlo",     "starttls", "ehlo_tls",
+    "auth",    "mail", "rcpt",    "data_cmd", "eod",      "bdat",
     "rset",    "quit", "session", "delivery",
 };
 

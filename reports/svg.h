@@ -13,12 +13,12 @@
 #include "harness/result.h"
 
 #define SVG_POINTS_MAX 4096 /* points drawn per series; more are thinned */
-#define SVG_BARS_MAX 200    /* bars drawn per distribution */
+#define SVG_BARS_MAX   200  /* bars drawn per distribution */
 #define SVG_MATRIX_MAX 64   /* rows or columns of a step x code matrix */
 
 /* Size and labels of one chart; 0 width/height mean 640 x 240. */
 struct svg_chart {
-    const char *title;  /* also the accessible name */
+    const char *title; /* also the accessible name */
     const char *xlabel;
     const char *ylabel;
     int width, height;

@@ -112,7 +112,7 @@ char *text_clean_dup(const char *s, size_t max)
 void text_html(struct buf *out, const char *s, size_t max)
 {
     static const char *const ENT[256] = {
-        ['&'] = "&amp;", ['<'] = "&lt;",    ['>'] = "&gt;",
+        ['&'] = "&amp;",  ['<'] = "&lt;",   ['>'] = "&gt;",
         ['"'] = "&quot;", ['\''] = "&#39;",
     };
     struct buf tmp;

@@ -10,10 +10,10 @@
 
 #include "harness/buf.h"
 
-#define TEXT_ID_MAX 1024        /* ids, names, classnames, property values */
-#define TEXT_FIELD_MAX 65536    /* a reason, a reply, an expectation */
-#define TEXT_CUT_SUFFIX_MAX 48  /* "...[N bytes in all]" added past a max */
-#define TEXT_SECONDS_LEN 32
+#define TEXT_ID_MAX         1024  /* ids, names, classnames, property values */
+#define TEXT_FIELD_MAX      65536 /* a reason, a reply, an expectation */
+#define TEXT_CUT_SUFFIX_MAX 48    /* "...[N bytes in all]" added past a max */
+#define TEXT_SECONDS_LEN    32
 
 /* Appends s made valid UTF-8 and XML 1.0, escaped visibly in the form of
  * harness/bytes.h: every byte of an invalid sequence (overlong, surrogate,

@@ -12,8 +12,8 @@
 #include <string.h>
 
 #define FIX_START_US 1795911740000000LL /* 2026-11-29T00:22:20Z */
-#define FIX_RUN_ID "0123456789abcdef0123456789abcdef"
-#define FIX_MIB (1024 * 1024)
+#define FIX_RUN_ID   "0123456789abcdef0123456789abcdef"
+#define FIX_MIB      (1024 * 1024)
 
 static struct result_run *new_run(const char *kind)
 {
@@ -118,11 +118,11 @@ static void add_dialogue(struct result_case *c, const char *const *lines,
 }
 
 static const char *const DIALOGUE[] = {
-    "<220 sink.test ESMTP\r\n",  ">EHLO client.test\r\n",
-    "<250-sink.test\r\n",        "<250-PIPELINING\r\n",
-    "<250 SIZE 10240000\r\n",    ">MAIL FROM:<a@client.test>\r\n",
-    "<250 2.1.0 Ok\r\n",         ">RCPT TO:<nobody@sink.test>\r\n",
-    "<250 2.1.5 Ok\r\n",         ">QUIT\r\n",
+    "<220 sink.test ESMTP\r\n", ">EHLO client.test\r\n",
+    "<250-sink.test\r\n",       "<250-PIPELINING\r\n",
+    "<250 SIZE 10240000\r\n",   ">MAIL FROM:<a@client.test>\r\n",
+    "<250 2.1.0 Ok\r\n",        ">RCPT TO:<nobody@sink.test>\r\n",
+    "<250 2.1.5 Ok\r\n",        ">QUIT\r\n",
     "<221 2.0.0 Bye\r\n",
 };
 
@@ -148,9 +148,8 @@ static struct result_case *judged(struct result_run *run, const char *id,
     add_prologue(c);
     add_step(c, "mail", 12, "MAIL FROM:<a@client.test>\r\n", "250",
              "250 2.1.0 Ok\r\n", VERDICT_PASS);
-    struct result_step *s = add_step(c, "rcpt", 14,
-                                     "RCPT TO:<nobody@sink.test>\r\n", expect,
-                                     reply, grade);
+    struct result_step *s = add_step(
+        c, "rcpt", 14, "RCPT TO:<nobody@sink.test>\r\n", expect, reply, grade);
     s->key = true;
     c->decisive = (int)c->nsteps - 1;
     add_dialogue(c, DIALOGUE, NDIALOGUE);
@@ -163,12 +162,12 @@ struct result_run *fixture_mixed(void)
     add_target(run, "local", "127.0.0.1:2525", "220 sink.test ESMTP\r\n");
     struct result_case *c;
     c = judged(run, "core.rset.clears-envelope",
-               "RSET discards the sender and recipients", "must",
-               VERDICT_PASS, "503 | warn 5xx | fail 2xx", "503 5.5.1 Error\r\n",
+               "RSET discards the sender and recipients", "must", VERDICT_PASS,
+               "503 | warn 5xx | fail 2xx", "503 5.5.1 Error\r\n",
                VERDICT_PASS);
-    c = judged(run, "core.rcpt.unknown-user",
-               "An unknown recipient is refused", "must", VERDICT_FAIL,
-               "550 | 551 | 553 | fail 2xx", "250 2.1.5 Ok\r\n", VERDICT_FAIL);
+    c = judged(run, "core.rcpt.unknown-user", "An unknown recipient is refused",
+               "must", VERDICT_FAIL, "550 | 551 | 553 | fail 2xx",
+               "250 2.1.5 Ok\r\n", VERDICT_FAIL);
     c->reason = xstrdup("RCPT to an unknown user was accepted (250)");
     c = judged(run, "core.vrfy.disabled", "VRFY is answered without leaking",
                "should", VERDICT_WARN, "252 | warn 5xx", "502 5.5.1 no\r\n",
@@ -182,21 +181,22 @@ struct result_run *fixture_mixed(void)
     c->category = ERRCAT_TLS;
     c->reason = xstrdup("TLS handshake failed: unexpected EOF");
     c->decisive = 0;
-    c = add_case(run, "auth.plain.basic", "AUTH PLAIN accepts good "
-                 "credentials", "must", VERDICT_SKIP);
+    c = add_case(run, "auth.plain.basic",
+                 "AUTH PLAIN accepts good "
+                 "credentials",
+                 "must", VERDICT_SKIP);
     c->reason = xstrdup("the target has no fixture 'user'");
     c = judged(run, "pipelining.order.replies", "Pipelined replies keep order",
                "must", VERDICT_XFAIL, "250", "451 4.3.0 later\r\n",
                VERDICT_FAIL);
     c->reason = xstrdup("known deviation until 2027-01-01");
-    c = judged(run, "smtputf8.mailbox.accept", "SMTPUTF8 mailboxes",
-               "should", VERDICT_XPASS, "250", "250 2.1.5 Ok\r\n",
-               VERDICT_PASS);
+    c = judged(run, "smtputf8.mailbox.accept", "SMTPUTF8 mailboxes", "should",
+               VERDICT_XPASS, "250", "250 2.1.5 Ok\r\n", VERDICT_PASS);
     c->reason = xstrdup("listed as a deviation but passed");
     c = add_case(run, "data.dot.stuffing", "Dot-stuffing is undone", "must",
                  VERDICT_NOTRUN);
-    c = judged(run, "core.helo.basic", "HELO is answered", "may",
-               VERDICT_PASS, "250", "250 sink.test\r\n", VERDICT_PASS);
+    c = judged(run, "core.helo.basic", "HELO is answered", "may", VERDICT_PASS,
+               "250", "250 sink.test\r\n", VERDICT_PASS);
     c = judged(run, "sec.smuggling.bare-lf",
                "Bare LF <script>alert(1)</script> does not end DATA", "sec",
                VERDICT_FAIL, "fail 250", "250 2.0.0 queued \x1b[31m\r\n",
@@ -248,15 +248,15 @@ struct result_run *fixture_hostile(void)
     struct result_kv *kv = result_property_add(run);
     kv->name = xstrdup("note\x01\xfe");
     kv->value = xstrdup(raw);
-    struct result_case *c = add_case(run, "hostile.reply.every-byte", raw,
-                                     "must", VERDICT_FAIL);
+    struct result_case *c =
+        add_case(run, "hostile.reply.every-byte", raw, "must", VERDICT_FAIL);
     add_conn(c, true);
     free(c->conns[0].banner);
     c->conns[0].banner = xstrdup(raw); /* raw, as a buggy engine might */
     free(c->conns[0].tls->cipher);
     c->conns[0].tls->cipher = xstrdup("\xed\xa0\x80\xc0\x80");
-    struct result_step *s = add_step(c, "rcpt", 3, "RCPT TO:<a@b>\r\n", "250",
-                                     NULL, VERDICT_FAIL);
+    struct result_step *s =
+        add_step(c, "rcpt", 3, "RCPT TO:<a@b>\r\n", "250", NULL, VERDICT_FAIL);
     s->code = 550;
     s->reply = bytes_escape_dup(reply, nreply);
     s->note = xstrdup(raw);
@@ -264,8 +264,8 @@ struct result_run *fixture_hostile(void)
     c->reason = xstrdup(raw);
     result_event_add(c, 5, '<', "main", reply, nreply);
     result_event_add(c, 6, '<', "main\x1b", reply, 300);
-    c = add_case(run, "hostile.raw\x1b[31m.\xc0\x80id\xef\xbf\xbe", raw,
-                 "sec", VERDICT_ERROR);
+    c = add_case(run, "hostile.raw\x1b[31m.\xc0\x80id\xef\xbf\xbe", raw, "sec",
+                 VERDICT_ERROR);
     c->category = ERRCAT_PROTOCOL;
     c->reason = xstrdup(raw);
     add_step(c, "data_cmd", 9, "DATA\r\n", raw, NULL, VERDICT_ERROR);
@@ -289,9 +289,9 @@ struct result_run *fixture_hostile(void)
 
 struct result_run *fixture_big(size_t n)
 {
-    static const char *const AREAS[] = {"core", "ehlo", "tls", "auth",
-                                        "pipelining", "data", "smuggling",
-                                        "chunking", "size", "smtputf8"};
+    static const char *const AREAS[] = {
+        "core", "ehlo",      "tls",      "auth", "pipelining",
+        "data", "smuggling", "chunking", "size", "smtputf8"};
     static const char *const SEVS[] = {"must", "must", "should", "may", "sec"};
     struct result_run *run = new_run("run");
     add_target(run, "local", "127.0.0.1:2525", "220 sink.test ESMTP\r\n");
@@ -300,14 +300,13 @@ struct result_run *fixture_big(size_t n)
         snprintf(id, sizeof id, "%s.check-%05zu.behaviour",
                  AREAS[i % (sizeof AREAS / sizeof AREAS[0])], i);
         /* 1 in 20 fails, 1 in 25 warns, 1 in 33 is skipped. */
-        enum verdict v = i % 20 == 7    ? VERDICT_FAIL
-                         : i % 25 == 3  ? VERDICT_WARN
-                         : i % 33 == 5  ? VERDICT_SKIP
-                                        : VERDICT_PASS;
+        enum verdict v = i % 20 == 7   ? VERDICT_FAIL
+                         : i % 25 == 3 ? VERDICT_WARN
+                         : i % 33 == 5 ? VERDICT_SKIP
+                                       : VERDICT_PASS;
         struct result_case *c = judged(
             run, id, "The server answers the command as RFC 5321 requires",
-            SEVS[i % (sizeof SEVS / sizeof SEVS[0])], v,
-            "550 | 551 | fail 2xx",
+            SEVS[i % (sizeof SEVS / sizeof SEVS[0])], v, "550 | 551 | fail 2xx",
             v == VERDICT_FAIL ? "250 2.1.5 Ok\r\n" : "550 5.1.1 unknown\r\n",
             v == VERDICT_SKIP ? VERDICT_PASS : v);
         if (v != VERDICT_PASS)
@@ -421,11 +420,10 @@ struct result_run *fixture_multi(void)
     add_target(run, "mx.example", "127.0.0.2:25", "220 mx ESMTP\r\n");
     for (int t = 0; t < 2; t++) {
         const char *name = run->targets[t].name;
-        struct result_case *c = judged(run, "core.rcpt.unknown-user",
-                                       "An unknown recipient is refused",
-                                       "must", t ? VERDICT_FAIL : VERDICT_PASS,
-                                       "550", t ? "250 ok\r\n" : "550 no\r\n",
-                                       t ? VERDICT_FAIL : VERDICT_PASS);
+        struct result_case *c = judged(
+            run, "core.rcpt.unknown-user", "An unknown recipient is refused",
+            "must", t ? VERDICT_FAIL : VERDICT_PASS, "550",
+            t ? "250 ok\r\n" : "550 no\r\n", t ? VERDICT_FAIL : VERDICT_PASS);
         free(c->target);
         c->target = xstrdup(name);
         c = judged(run, "ehlo.keywords.size", "SIZE is advertised", "should",

@@ -29,8 +29,7 @@ static int comma_locale_use(void)
         return 0;
     char cmd[256];
     snprintf(cmd, sizeof cmd,
-             "localedef -i de_DE -f UTF-8 %s/de_DE.UTF-8 >/dev/null 2>&1",
-             dir);
+             "localedef -i de_DE -f UTF-8 %s/de_DE.UTF-8 >/dev/null 2>&1", dir);
     int rc = system(cmd); /* warnings give exit 1; setlocale decides */
     (void)rc;
     setenv("LOCPATH", dir, 1);

@@ -111,7 +111,8 @@ START_TEST(test_bad_outputs_write_nothing)
     struct report_options o = {false, NULL};
     char err[1024] = "";
     struct report_output unknown[] = {{"json", pj}, {"tap", "x.tap"}};
-    ck_assert_int_eq(report_write_all(run, unknown, 2, &o, err, sizeof err), -1);
+    ck_assert_int_eq(report_write_all(run, unknown, 2, &o, err, sizeof err),
+                     -1);
     ck_assert_msg(strstr(err, "unknown report format 'tap'"), "got '%s'", err);
     struct report_output twice[] = {{"json", pj}, {"html", pj}};
     ck_assert_int_eq(report_write_all(run, twice, 2, &o, err, sizeof err), -1);

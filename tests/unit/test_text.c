@@ -39,8 +39,14 @@ static const struct {
     {"u+1fffe", "\xf0\x9f\xbf\xbe", "\\xf0\\x9f\\xbf\\xbe"},
     {"past-10ffff", "\xf4\x90\x80\x80", "\\xf4\\x90\\x80\\x80"},
     {"truncated", "\xe2\x82", "\\xe2\\x82"},
-    {"truncated-then-ascii", "\xe2\x82" "A", "\\xe2\\x82A"},
-    {"stray-continuation", "\x80" "abc", "\\x80abc"},
+    {"truncated-then-ascii",
+     "\xe2\x82"
+     "A",
+     "\\xe2\\x82A"},
+    {"stray-continuation",
+     "\x80"
+     "abc",
+     "\\x80abc"},
     {"ff", "\xff\xfe", "\\xff\\xfe"},
     {"f8-lead", "\xf8\x88\x80\x80\x80", "\\xf8\\x88\\x80\\x80\\x80"},
     {"empty", "", ""},
@@ -73,9 +79,8 @@ START_TEST(test_vectors)
 {
     for (size_t i = 0; i < sizeof VECS / sizeof VECS[0]; i++) {
         char *got = text_clean_dup(VECS[i].in, TEXT_FIELD_MAX);
-        ck_assert_msg(strcmp(got, VECS[i].want) == 0,
-                      "%s: got '%s' want '%s'", VECS[i].name, got,
-                      VECS[i].want);
+        ck_assert_msg(strcmp(got, VECS[i].want) == 0, "%s: got '%s' want '%s'",
+                      VECS[i].name, got, VECS[i].want);
         ck_assert_msg(xml_ok(got), "%s: libxml2 rejects '%s'", VECS[i].name,
                       got);
         free(got);
