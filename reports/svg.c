@@ -150,7 +150,8 @@ size_t svg_hist_percentiles(const struct result_hist *h, const double *pcts,
                             size_t n, struct svg_pct *out)
 {
     struct result_bucket *b = xcalloc(h->nbuckets ? h->nbuckets : 1, sizeof *b);
-    memcpy(b, h->buckets, h->nbuckets * sizeof *b);
+    if (h->nbuckets)
+        memcpy(b, h->buckets, h->nbuckets * sizeof *b);
     qsort(b, h->nbuckets, sizeof *b, cmp_bucket);
     uint64_t total = 0;
     for (size_t i = 0; i < h->nbuckets; i++)
