@@ -482,6 +482,8 @@ struct listing {
     struct entry *e;
     char **areas;
     size_t nareas, capareas;
+    const char **sevs; /* distinct severities, in SEVERITIES order */
+    size_t nsevs;
     bool multi; /* several targets: show and tag the target */
 };
 
@@ -535,6 +537,28 @@ static int cmp_entry(const void *pa, const void *pb)
     return a->idx < b->idx ? -1 : a->idx > b->idx;
 }
 
+static int cmp_sev(const void *pa, const void *pb)
+{
+    const char *a = *(const char *const *)pa, *b = *(const char *const *)pb;
+    int d = sev_rank(a) - sev_rank(b);
+    return d ? d : strcmp(a, b);
+}
+
+/* The severities the filter offers: each one present, once. */
+static void listing_sevs(struct listing *l, const struct result_run *run)
+{
+    l->sevs = xcalloc(run->ncases ? run->ncases : 1, sizeof *l->sevs);
+    for (size_t i = 0; i < run->ncases; i++) {
+        const char *s = severity_of(&run->cases[i]);
+        size_t k = 0;
+        while (k < l->nsevs && strcmp(l->sevs[k], s) != 0)
+            k++;
+        if (k == l->nsevs)
+            l->sevs[l->nsevs++] = s;
+    }
+    qsort(l->sevs, l->nsevs, sizeof *l->sevs, cmp_sev);
+}
+
 static void listing_build(struct listing *l, const struct result_run *run)
 {
     memset(l, 0, sizeof *l);
@@ -547,6 +571,7 @@ static void listing_build(struct listing *l, const struct result_run *run)
                            verdict_rank(c->verdict), c};
     }
     qsort(l->e, run->ncases, sizeof *l->e, cmp_entry);
+    listing_sevs(l, run);
 }
 
 static void listing_free(struct listing *l)
@@ -554,6 +579,7 @@ static void listing_free(struct listing *l)
     for (size_t i = 0; i < l->nareas; i++)
         free(l->areas[i]);
     free(l->areas);
+    free(l->sevs);
     free(l->e);
 }
 
@@ -583,17 +609,8 @@ static void write_filters(struct page *pg, const struct result_run *run,
         option(pg, l->areas[i]);
     raw(pg, "</select></label><label>severity <select id=\"f-sev\">"
             "<option value=\"\">all</option>");
-    for (size_t i = 0; i < run->ncases; i++) {
-        const char *s = severity_of(l->e[i].c);
-        if (i == 0 || strcmp(s, severity_of(l->e[i - 1].c)) != 0 ||
-            l->e[i].area != l->e[i - 1].area) {
-            bool seen = false; /* offered already under another area? */
-            for (size_t k = 0; k < i && !seen; k++)
-                seen = strcmp(severity_of(l->e[k].c), s) == 0;
-            if (!seen)
-                option(pg, s);
-        }
-    }
+    for (size_t i = 0; i < l->nsevs; i++)
+        option(pg, l->sevs[i]);
     raw(pg, "</select></label><label>search <input type=\"search\" "
             "id=\"f-q\" placeholder=\"id, title, reason\"></label>");
     rawf(pg, "<output id=\"shown\">%zu of %zu cases shown</output></form>\n",
@@ -791,6 +808,34 @@ static void write_case(struct page *pg, const struct result_case *c,
     raw(pg, "</div>\n");
 }
 
+/* Opens an area section and a severity block where the listing enters a
+ * new one at entry i, closing the ones before. */
+static void group_open(struct page *pg, const struct listing *l, size_t i)
+{
+    const struct entry *e = &l->e[i];
+    bool new_area = i == 0 || e->area != l->e[i - 1].area;
+    bool new_sev =
+        new_area || strcmp(severity_of(e->c), severity_of(l->e[i - 1].c)) != 0;
+    if (i && new_sev)
+        raw(pg, "</div>");
+    if (i && new_area)
+        raw(pg, "</section>");
+    if (new_area) {
+        raw(pg, "<section class=\"area\" data-area=\"");
+        esc(pg, l->areas[e->area]);
+        raw(pg, "\"><h3>");
+        esc(pg, l->areas[e->area]);
+        raw(pg, "</h3>");
+    }
+    if (new_sev) {
+        raw(pg, "<div class=\"sev\" data-severity=\"");
+        esc(pg, severity_of(e->c));
+        raw(pg, "\"><h4>");
+        esc(pg, severity_of(e->c));
+        raw(pg, "</h4>");
+    }
+}
+
 static void write_results(struct page *pg, const struct result_run *run)
 {
     struct listing l;
@@ -799,26 +844,7 @@ static void write_results(struct page *pg, const struct result_run *run)
     write_filters(pg, run, &l);
     for (size_t i = 0; i < run->ncases; i++) {
         const struct entry *e = &l.e[i];
-        bool new_area = i == 0 || e->area != l.e[i - 1].area;
-        if (new_area) {
-            if (i)
-                raw(pg, "</div></section>");
-            raw(pg, "<section class=\"area\" data-area=\"");
-            esc(pg, l.areas[e->area]);
-            raw(pg, "\"><h3>");
-            esc(pg, l.areas[e->area]);
-            raw(pg, "</h3>");
-        }
-        if (new_area ||
-            strcmp(severity_of(e->c), severity_of(l.e[i - 1].c)) != 0) {
-            if (!new_area)
-                raw(pg, "</div>");
-            raw(pg, "<div class=\"sev\" data-severity=\"");
-            esc(pg, severity_of(e->c));
-            raw(pg, "\"><h4>");
-            esc(pg, severity_of(e->c));
-            raw(pg, "</h4>");
-        }
+        group_open(pg, &l, i);
         write_case(pg, e->c, l.areas[e->area], l.multi);
         if (pg->b.len > HTML_FLUSH_AT)
             flush(pg);
