@@ -44,7 +44,8 @@ static char *last_copy;
 static enum cli_status parse(const char *args, struct opts *o, struct cli_list *pos,
                              char *errout, size_t errlen)
 {
-    char *copy = strdup(args);
+    static char copy[1024]; /* positionals point here until the next call */
+    snprintf(copy, sizeof copy, "%s", args);
     char *argv[32];
     int argc = 0;
     argv[argc++] = "demo";
