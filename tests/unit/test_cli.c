@@ -36,8 +36,6 @@ static const struct cli_verb VERB = {
     .opts = OPTS, .nopts = sizeof OPTS / sizeof OPTS[0], .main = dummy_main,
 };
 
-/* The argument copy of the last parse: positionals point into it until
- * the next parse, which frees it. */
 
 /* Runs cli_parse on a space-separated argument string, capturing stderr. */
 static enum cli_status parse(const char *args, struct opts *o, struct cli_list *pos,
