@@ -9,7 +9,7 @@
 #include "harness/verdict.h"
 #include "harness/xalloc.h"
 #include "reports/console.h"
-#include "reports/json.h"
+#include "reports/report.h"
 
 #include <signal.h>
 #include <stdbool.h>
@@ -36,6 +36,8 @@ struct run_opts {
     bool strict;
     unsigned fail_on;
     const char *json;
+    const char *junit;
+    const char *html;
     bool quiet;
     bool verbose;
     bool no_color;
@@ -121,6 +123,8 @@ static const struct cli_opt OPTS[] = {
     {"strict", 0, CLI_FLAG, O(strict), NULL, "WARN and XPASS fail the run (exit 1)", 0, 0, NULL},
     {"fail-on", 0, CLI_FN, 0, "VERDICTS", "these verdicts fail the run too, e.g. warn,skip", 0, 0, set_fail_on},
     {"json", 0, CLI_STR, O(json), "FILE", "write the JSON result file (docs/result-format.md)", 0, 0, NULL},
+    {"junit", 0, CLI_STR, O(junit), "FILE", "write a JUnit XML report (for CI systems)", 0, 0, NULL},
+    {"html", 0, CLI_STR, O(html), "FILE", "write a self-contained HTML report", 0, 0, NULL},
     {"quiet", 'q', CLI_FLAG, O(quiet), NULL, "print only cases that did not pass, and the summary", 0, 0, NULL},
     {"verbose", 'v', CLI_FLAG, O(verbose), NULL, "print every case's transcript", 0, 0, NULL},
     {"no-color", 0, CLI_FLAG, O(no_color), NULL, "no colour (also: NO_COLOR set in the environment)", 0, 0, NULL},
@@ -332,6 +336,26 @@ static char *command_line(int argc, char **argv)
     return buf_detach(&b);
 }
 
+/* Writes every report asked for; returns 0, or EXIT_INCONCLUSIVE after
+ * printing why one could not be written. */
+static int write_reports(const struct run_opts *o, const struct result_run *run)
+{
+    struct report_output outs[3];
+    size_t n = 0;
+    if (o->json)
+        outs[n++] = (struct report_output){"json", o->json};
+    if (o->junit)
+        outs[n++] = (struct report_output){"junit", o->junit};
+    if (o->html)
+        outs[n++] = (struct report_output){"html", o->html};
+    struct report_options ro = {o->strict, NULL};
+    char err[2048];
+    if (n == 0 || report_write_all(run, outs, n, &ro, err, sizeof err) == 0)
+        return EXIT_OK;
+    fprintf(stderr, "smtpsuite run: %s\n", err);
+    return EXIT_INCONCLUSIVE;
+}
+
 /* Runs the selected cases and writes the reports; returns the exit code. */
 static int execute(const struct run_opts *o, struct load_result *lr,
                    struct target *t, int argc, char **argv)
@@ -381,11 +405,7 @@ static int execute(const struct run_opts *o, struct load_result *lr,
     console_summary(ctx.con, run);
     console_free(ctx.con);
 
-    int code = EXIT_OK;
-    if (o->json && report_json_write(run, o->json, err, sizeof err) != 0) {
-        fprintf(stderr, "smtpsuite run: %s\n", err);
-        code = EXIT_INCONCLUSIVE;
-    }
+    int code = write_reports(o, run);
     struct verdict_counts vc;
     result_counts(run, &vc);
     struct verdict_policy pol = {o->fail_on | (o->strict ? VERDICT_STRICT_MASK : 0)};
