@@ -2,6 +2,7 @@
 target_sources(smtpsuite_core PRIVATE
   reports/atomic.c
   reports/console.c
+  reports/diff.c
   reports/html.c
   reports/json.c
   reports/junit.c
