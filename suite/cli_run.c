@@ -9,7 +9,9 @@
 #include "harness/verdict.h"
 #include "harness/xalloc.h"
 #include "reports/console.h"
+#include "reports/diff.h"
 #include "reports/json.h"
+#include "reports/report.h"
 
 #include <signal.h>
 #include <stdbool.h>
@@ -18,8 +20,9 @@
 #include <string.h>
 
 struct run_opts {
-    const char *target;
-    const char *target_file;
+    struct cli_list targets;      /* --target, repeatable */
+    struct cli_list target_files; /* --target-file, repeatable */
+    const char *baseline;
     struct cli_list vars;
     struct cli_list secrets;
     struct cli_list ids;
@@ -36,6 +39,8 @@ struct run_opts {
     bool strict;
     unsigned fail_on;
     const char *json;
+    const char *junit;
+    const char *html;
     bool quiet;
     bool verbose;
     bool no_color;
@@ -91,8 +96,8 @@ static const struct cli_opt OPTS[] = {
     {"allow-intrusive", 0, CLI_FLAG, O(allow_intrusive), NULL, "also run cases tagged 'intrusive' (smuggling,\nfloods, relay probes): only on servers you own", 0, 0, NULL},
     {"list", 'l', CLI_FLAG, O(list), NULL, "print what would run and exit; connects nowhere", 0, 0, NULL},
     CLI_SECTION("where"),
-    {"target", 't', CLI_STR, O(target), "ADDR", "HOST:PORT, [IPV6]:PORT or unix:/PATH", 0, 0, NULL},
-    {"target-file", 'T', CLI_STR, O(target_file), "FILE", "a target profile (docs/target-format.md);\n--target overrides its address", 0, 0, NULL},
+    {"target", 't', CLI_LIST, O(targets), "ADDR", "HOST:PORT, [IPV6]:PORT or unix:/PATH; repeat it\nto audit several servers side by side", 0, 0, NULL},
+    {"target-file", 'T', CLI_LIST, O(target_files), "FILE", "a target profile (docs/target-format.md),\nrepeatable; with one file, one --target\noverrides its address", 0, 0, NULL},
     {"var", 0, CLI_LIST, O(vars), "NAME=VALUE", "set a fixture (repeatable)", 0, 0, NULL},
     {"secret", 0, CLI_LIST, O(secrets), "NAME=SRC", "set a secret fixture from env:VAR or file:PATH\n(never a plain value; redacted everywhere)", 0, 0, NULL},
     CLI_SECTION("TLS (override the target's settings)"),
@@ -119,8 +124,11 @@ static const struct cli_opt OPTS[] = {
     {"grace", 0, CLI_DURATION, O(grace), "D", "on SIGINT/SIGTERM, let running cases end within\nD (default 5s)", 0, 0, NULL},
     CLI_SECTION("verdicts and reports"),
     {"strict", 0, CLI_FLAG, O(strict), NULL, "WARN and XPASS fail the run (exit 1)", 0, 0, NULL},
+    {"baseline", 0, CLI_STR, O(baseline), "FILE", "gate on regressions only: a case FAILs the run\nonly if it did not fail in this earlier result", 0, 0, NULL},
     {"fail-on", 0, CLI_FN, 0, "VERDICTS", "these verdicts fail the run too, e.g. warn,skip", 0, 0, set_fail_on},
     {"json", 0, CLI_STR, O(json), "FILE", "write the JSON result file (docs/result-format.md)", 0, 0, NULL},
+    {"junit", 0, CLI_STR, O(junit), "FILE", "write a JUnit XML report (for CI systems)", 0, 0, NULL},
+    {"html", 0, CLI_STR, O(html), "FILE", "write a self-contained HTML report", 0, 0, NULL},
     {"quiet", 'q', CLI_FLAG, O(quiet), NULL, "print only cases that did not pass, and the summary", 0, 0, NULL},
     {"verbose", 'v', CLI_FLAG, O(verbose), NULL, "print every case's transcript", 0, 0, NULL},
     {"no-color", 0, CLI_FLAG, O(no_color), NULL, "no colour (also: NO_COLOR set in the environment)", 0, 0, NULL},
@@ -264,46 +272,77 @@ static int apply_tls_opts(const struct run_opts *o, struct target *t)
     return 0;
 }
 
-/* The target from --target-file and/or --target, with --var/--secret. */
-static struct target *make_target(const struct run_opts *o)
+/* Applies --tls*, --var and --secret to t; 0, or -1 after printing. */
+static int finish_target(const struct run_opts *o, struct target *t)
 {
     char err[512];
-    struct target *t = NULL;
-    if (o->target_file) {
-        t = load_target_file(o->target_file, stderr);
-        if (!t)
-            return NULL;
-    } else {
-        t = target_new();
-    }
-    if (o->target) {
-        if (target_parse_address(t, o->target, err, sizeof err) != 0) {
-            cli_error(&cli_verb_run, "--target: %s", err);
-            target_free(t);
-            return NULL;
-        }
-        if (!o->target_file) {
-            free(t->name);
-            t->name = xstrdup(o->target);
-        }
-    }
-    if (apply_tls_opts(o, t) != 0) {
+    if (apply_tls_opts(o, t) != 0)
+        return -1;
+    for (size_t i = 0; i < o->vars.n; i++)
+        if (load_apply_var(t, o->vars.v[i], err, sizeof err) != 0)
+            return cli_error(&cli_verb_run, "--var: %s", err), -1;
+    for (size_t i = 0; i < o->secrets.n; i++)
+        if (load_apply_secret(t, o->secrets.v[i], err, sizeof err) != 0)
+            return cli_error(&cli_verb_run, "--secret: %s", err), -1;
+    return 0;
+}
+
+/* A target from an address alone, or a file with its address replaced. */
+static struct target *target_from(const char *file, const char *addr)
+{
+    char err[512];
+    struct target *t = file ? load_target_file(file, stderr) : target_new();
+    if (!t)
+        return NULL;
+    if (addr && target_parse_address(t, addr, err, sizeof err) != 0) {
+        cli_error(&cli_verb_run, "--target: %s", err);
         target_free(t);
         return NULL;
     }
-    for (size_t i = 0; i < o->vars.n; i++)
-        if (load_apply_var(t, o->vars.v[i], err, sizeof err) != 0) {
-            cli_error(&cli_verb_run, "--var: %s", err);
-            target_free(t);
-            return NULL;
-        }
-    for (size_t i = 0; i < o->secrets.n; i++)
-        if (load_apply_secret(t, o->secrets.v[i], err, sizeof err) != 0) {
-            cli_error(&cli_verb_run, "--secret: %s", err);
-            target_free(t);
-            return NULL;
-        }
+    if (addr && !file) {
+        free(t->name);
+        t->name = xstrdup(addr);
+    }
     return t;
+}
+
+/* The targets of the run: every --target-file (one --target may replace
+ * the address of a single file), else every --target. NULL on error. */
+static struct target **make_targets(const struct run_opts *o, size_t *n)
+{
+    size_t nf = o->target_files.n, na = o->targets.n;
+    if (nf > 1 && na > 0) {
+        cli_error(&cli_verb_run, "--target replaces the address of a single "
+                                 "--target-file; with several files, put the "
+                                 "address in each");
+        return NULL;
+    }
+    if (nf == 1 && na > 1) {
+        cli_error(&cli_verb_run, "one --target-file takes at most one --target");
+        return NULL;
+    }
+    *n = nf ? nf : na;
+    struct target **ts = xcalloc(*n, sizeof *ts);
+    for (size_t i = 0; i < *n; i++) {
+        ts[i] = target_from(nf ? o->target_files.v[i] : NULL,
+                            nf ? (na ? o->targets.v[0] : NULL) : o->targets.v[i]);
+        if (!ts[i] || finish_target(o, ts[i]) != 0) {
+            for (size_t k = 0; k <= i; k++)
+                target_free(ts[k]);
+            free(ts);
+            return NULL;
+        }
+        for (size_t k = 0; k < i; k++)
+            if (strcmp(ts[k]->name, ts[i]->name) == 0) {
+                cli_error(&cli_verb_run, "two targets are named '%s': give each "
+                                         "target file its own name:", ts[i]->name);
+                for (size_t j = 0; j <= i; j++)
+                    target_free(ts[j]);
+                free(ts);
+                return NULL;
+            }
+    }
+    return ts;
 }
 
 struct run_ctx {
@@ -332,26 +371,79 @@ static char *command_line(int argc, char **argv)
     return buf_detach(&b);
 }
 
-/* Runs the selected cases and writes the reports; returns the exit code. */
-static int execute(const struct run_opts *o, struct load_result *lr,
-                   struct target *t, int argc, char **argv)
+/* Writes every report asked for; returns 0, or EXIT_INCONCLUSIVE after
+ * printing why one could not be written. */
+static int write_reports(const struct run_opts *o, const struct result_run *run)
+{
+    struct report_output outs[3];
+    size_t n = 0;
+    if (o->json)
+        outs[n++] = (struct report_output){"json", o->json};
+    if (o->junit)
+        outs[n++] = (struct report_output){"junit", o->junit};
+    if (o->html)
+        outs[n++] = (struct report_output){"html", o->html};
+    struct report_options ro = {o->strict, NULL};
+    char err[2048];
+    if (n == 0 || report_write_all(run, outs, n, &ro, err, sizeof err) == 0)
+        return EXIT_OK;
+    fprintf(stderr, "smtpsuite run: %s\n", err);
+    return EXIT_INCONCLUSIVE;
+}
+
+/* The exit code of one target's cases; with a baseline, a FAIL that
+ * also failed there does not fail the gate. */
+static int target_exit(const struct run_opts *o, const struct result_run *run,
+                       size_t from, size_t to, const struct result_run *base,
+                       bool interrupted)
+{
+    struct verdict_counts vc = {{0}};
+    for (size_t i = from; i < to; i++) {
+        enum verdict v = run->cases[i].verdict;
+        if (base && v == VERDICT_FAIL) {
+            struct diff d;
+            struct result_run one = *run;
+            one.cases = &run->cases[i];
+            one.ncases = 1;
+            diff_runs(base, &one, o->strict, &d);
+            if (d.count[DIFF_STILL_FAIL])
+                v = VERDICT_XFAIL; /* known before: not a regression */
+            diff_free(&d);
+        }
+        vc.n[v]++;
+    }
+    struct verdict_policy pol = {o->fail_on | (o->strict ? VERDICT_STRICT_MASK : 0)};
+    return verdict_run_exit(&vc, &pol, interrupted);
+}
+
+/* DESIGN.md: with several targets, the worst code across them. */
+static int worst_exit(int a, int b)
+{
+    static const int RANK[] = {EXIT_OK, EXIT_INCONCLUSIVE, EXIT_FAILED,
+                               EXIT_THRESHOLD, EXIT_USAGE, EXIT_INTERRUPTED};
+    int ra = 0, rb = 0;
+    for (int i = 0; i < 6; i++) {
+        ra = RANK[i] == a ? i : ra;
+        rb = RANK[i] == b ? i : rb;
+    }
+    return rb > ra ? b : a;
+}
+
+/* Runs the cases against one target, appending to run; 0 or -1 when the
+ * target's TLS settings are unusable. */
+static int run_target(const struct run_opts *o, struct load_result *lr,
+                      struct target *t, struct result_run *run,
+                      struct run_ctx *ctx, bool *interrupted)
 {
     char err[512];
     struct tls_client *tls = tls_client_new(&t->tls_opts, t->host, o->tls_keylog,
                                             err, sizeof err);
     if (!tls)
-        return cli_error(&cli_verb_run, "TLS: %s", err);
-    struct result_run *run = result_run_new("run");
-    run->command = command_line(argc, argv);
+        return cli_error(&cli_verb_run, "target %s: TLS: %s", t->name, err), -1;
     struct result_target *rt = result_target_add(run);
     rt->name = xstrdup(t->name);
     rt->address = target_address(t);
-    run->cases = xcalloc(lr->ncases, sizeof *run->cases);
-    run->ncases = run->capcases = lr->ncases;
-
-    struct console_params cp = {stdout, stderr, console_want_color(stdout, o->no_color),
-                                o->quiet, o->verbose};
-    struct run_ctx ctx = {console_new(&cp)};
+    size_t base = run->ncases;
     struct engine_params ep = {
         .jobs = o->jobs,
         .max_connections = o->max_connections,
@@ -366,33 +458,71 @@ static int execute(const struct run_opts *o, struct load_result *lr,
         .grace_us = o->grace,
         .on_result = on_result,
         .on_progress = on_progress,
-        .arg = &ctx,
+        .arg = ctx,
     };
-    catch_signals();
-    bool interrupted = false;
-    if (engine_run(lr->cases, lr->ncases, t, &ep, run->cases, &interrupted, err,
-                   sizeof err) != 0)
-        fprintf(stderr, "smtpsuite run: %s\n", err);
-    run->ended_us = clock_wall_us();
-    run->incomplete = interrupted;
-    for (size_t i = 0; i < run->ncases && !rt->banner; i++)
+    if (engine_run(lr->cases, lr->ncases, t, &ep, run->cases + base, interrupted,
+                   err, sizeof err) != 0)
+        fprintf(stderr, "smtpsuite run: target %s: %s\n", t->name, err);
+    run->ncases += lr->ncases;
+    rt = &run->targets[run->ntargets - 1];
+    for (size_t i = base; i < run->ncases && !rt->banner; i++)
         if (run->cases[i].nconns && run->cases[i].conns[0].banner)
             rt->banner = xstrdup(run->cases[i].conns[0].banner);
+    tls_client_free(tls);
+    return 0;
+}
+
+/* Runs the selected cases against every target, writes the reports;
+ * returns the exit code. */
+static int execute(const struct run_opts *o, struct load_result *lr,
+                   struct target **ts, size_t nt, int argc, char **argv)
+{
+    struct result_run *base = NULL;
+    char err[512];
+    if (o->baseline && !(base = report_json_read(o->baseline, err, sizeof err)))
+        return cli_error(&cli_verb_run, "--baseline: %s", err);
+    struct result_run *run = result_run_new("run");
+    run->command = command_line(argc, argv);
+    run->cases = xcalloc(lr->ncases * nt, sizeof *run->cases);
+    run->capcases = lr->ncases * nt;
+    bool color = console_want_color(stdout, o->no_color);
+    struct console_params cp = {stdout, stderr, color, o->quiet, o->verbose};
+    struct run_ctx ctx = {console_new(&cp)};
+    catch_signals();
+    bool interrupted = false;
+    int code = EXIT_OK;
+    size_t done_targets = 0;
+    for (size_t i = 0; i < nt && !interrupted; i++) {
+        if (nt > 1)
+            printf("%s== target %s\n", i ? "\n" : "", ts[i]->name);
+        size_t from = run->ncases;
+        if (run_target(o, lr, ts[i], run, &ctx, &interrupted) != 0) {
+            code = EXIT_USAGE;
+            break;
+        }
+        code = worst_exit(code, target_exit(o, run, from, run->ncases, base, interrupted));
+        done_targets++;
+    }
+    run->ended_us = clock_wall_us();
+    run->incomplete = interrupted || done_targets < nt;
     console_summary(ctx.con, run);
     console_free(ctx.con);
-
-    int code = EXIT_OK;
-    if (o->json && report_json_write(run, o->json, err, sizeof err) != 0) {
-        fprintf(stderr, "smtpsuite run: %s\n", err);
-        code = EXIT_INCONCLUSIVE;
+    if (nt > 1) {
+        printf("\n");
+        const struct result_run *one[] = {run};
+        diff_matrix_print(one, 1, stdout, color);
     }
-    struct verdict_counts vc;
-    result_counts(run, &vc);
-    struct verdict_policy pol = {o->fail_on | (o->strict ? VERDICT_STRICT_MASK : 0)};
-    int vcode = verdict_run_exit(&vc, &pol, interrupted);
+    if (base) {
+        struct diff d;
+        diff_runs(base, run, o->strict, &d);
+        printf("\nagainst the baseline %s:\n", o->baseline);
+        diff_print(&d, stdout, color);
+        diff_free(&d);
+    }
+    code = worst_exit(code, write_reports(o, run));
     result_run_free(run);
-    tls_client_free(tls);
-    return vcode != EXIT_OK ? vcode : code;
+    result_run_free(base);
+    return code;
 }
 
 static int run_main(int argc, char **argv)
@@ -405,7 +535,8 @@ static int run_main(int argc, char **argv)
     struct cli_list pos = {0};
     int code = EXIT_USAGE;
     struct load_result lr = {0};
-    struct target *t = NULL;
+    struct target **ts = NULL;
+    size_t nt = 0;
     enum cli_status st = cli_parse(&cli_verb_run, argc, argv, &o, &pos);
     if (st != CLI_OK) {
         code = st == CLI_HELP ? EXIT_OK : EXIT_USAGE;
@@ -416,7 +547,7 @@ static int run_main(int argc, char **argv)
                                  "see 'smtpsuite run --help')");
         goto out;
     }
-    if (!o.list && !o.target && !o.target_file) {
+    if (!o.list && o.targets.n == 0 && o.target_files.n == 0) {
         cli_error(&cli_verb_run, "no target: give --target ADDR or --target-file FILE");
         goto out;
     }
@@ -438,11 +569,15 @@ static int run_main(int argc, char **argv)
         code = EXIT_OK;
         goto out;
     }
-    t = make_target(&o);
-    if (t)
-        code = execute(&o, &lr, t, argc, argv);
+    ts = make_targets(&o, &nt);
+    if (ts)
+        code = execute(&o, &lr, ts, nt, argc, argv);
 out:
-    target_free(t);
+    for (size_t i = 0; ts && i < nt; i++)
+        target_free(ts[i]);
+    free(ts);
+    cli_list_free(&o.targets);
+    cli_list_free(&o.target_files);
     load_result_free(&lr);
     cli_list_free(&pos);
     cli_list_free(&o.vars);
