@@ -135,7 +135,8 @@ static int index_folder(struct body_corpus *c, const char *dir, char *err,
         names[n++] = p;
     }
     closedir(d);
-    qsort(names, n, sizeof *names, cmp_str);
+    if (n > 1)
+        qsort(names, n, sizeof *names, cmp_str);
     int rc = 0;
     for (size_t i = 0; i < n; i++) {
         struct stat sb;

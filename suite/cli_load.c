@@ -5,10 +5,9 @@
  * 0 no threshold breached, 2 usage (an unknown metric or step too),
  * 3 nothing measured, 99 a threshold breached, 130 interrupted.
  *
- * Report writers: the JSON result is written here. JUnit (thresholds
- * as testcases, read from the threshold.N.* properties) and HTML come
- * through reports/report.h when it lands: add their --junit / --html
- * options and call the writers where write_reports() writes JSON. */
+ * Reports go through reports/report.h: the JSON result, JUnit (one
+ * testcase per threshold, from the threshold.N.* run properties) and
+ * HTML (percentile tables and charts of every histogram). */
 #include "suite/verbs.h"
 #include "suite/cli_target.h"
 #include "suite/load.h"
@@ -21,7 +20,7 @@
 #include "harness/tls.h"
 #include "harness/verdict.h"
 #include "harness/xalloc.h"
-#include "reports/json.h"
+#include "reports/report.h"
 
 #include <signal.h>
 #include <stdbool.h>
@@ -62,6 +61,8 @@ struct load_opts {
     bool tls_resume;
     struct cli_list thresholds;
     const char *json;
+    const char *junit;
+    const char *html;
     const char *live;
     bool quiet;
 };
@@ -82,86 +83,44 @@ static int set_timeouts(void *opts, const char *arg, char *err, size_t errlen)
 
 #define O(f) offsetof(struct load_opts, f)
 
+/* clang-format off */
 static const struct cli_opt OPTS[] = {
     CLI_SECTION("scenarios (PATH[:WEIGHT]: a case file, folder or suite)"),
-    {"scenario", 's', CLI_LIST, O(scenarios), "PATH[:W]",
-     "a scenario and its weight in the mix (repeatable;\nthe same as a PATH "
-     "argument)",
-     0, 0, NULL},
-    {"id", 0, CLI_LIST, O(ids), "GLOB",
-     "only cases whose id matches (repeatable)", 0, 0, NULL},
-    {"tags", 0, CLI_STR, O(tags), "EXPR", "only cases whose tags match", 0, 0,
-     NULL},
-    {"cases-dir", 0, CLI_STR, O(cases_dir), "DIR",
-     "where suite names and the default scenario are\nlooked up (default "
-     "$SMTPSUITE_CASES_DIR, else ./cases)",
-     0, 0, NULL},
-    {"allow-intrusive", 0, CLI_FLAG, O(allow_intrusive), NULL,
-     "also run cases tagged 'intrusive'", 0, 0, NULL},
+    {"scenario", 's', CLI_LIST, O(scenarios), "PATH[:W]", "a scenario and its weight in the mix (repeatable;\nthe same as a PATH argument)", 0, 0, NULL},
+    {"id", 0, CLI_LIST, O(ids), "GLOB", "only cases whose id matches (repeatable)", 0, 0, NULL},
+    {"tags", 0, CLI_STR, O(tags), "EXPR", "only cases whose tags match", 0, 0, NULL},
+    {"cases-dir", 0, CLI_STR, O(cases_dir), "DIR", "where suite names and the default scenario are\nlooked up (default $SMTPSUITE_CASES_DIR, else ./cases)", 0, 0, NULL},
+    {"allow-intrusive", 0, CLI_FLAG, O(allow_intrusive), NULL, "also run cases tagged 'intrusive'", 0, 0, NULL},
     CLI_TARGET_ROWS(struct load_opts, tgt),
-    {"tls-resume", 0, CLI_FLAG, O(tls_resume), NULL,
-     "resume TLS sessions (each thread offers the last\nsession it got)", 0, 0,
-     NULL},
+    {"tls-resume", 0, CLI_FLAG, O(tls_resume), NULL, "resume TLS sessions (each thread offers the last\nsession it got)", 0, 0, NULL},
     CLI_SECTION("model (docs/load.md)"),
-    {"rate", 'r', CLI_STR, O(rate), "R",
-     "open model: R sessions arrive a second", 0, 0, NULL},
-    {"ramp", 0, CLI_STR, O(ramp), "POINTS",
-     "open model: rates TIME:RATE,... interpolated linearly,\ne.g. "
-     "0s:10,30s:200,60s:200",
-     0, 0, NULL},
-    {"concurrency", 'c', CLI_INT, O(concurrency), "C",
-     "closed model: C sessions at once, each starting\nwhen the one before it "
-     "ended",
-     1, 1000000, NULL},
-    {"duration", 'd', CLI_DURATION, O(duration), "D",
-     "arrivals (or new sessions) stop after D", 0, 0, NULL},
-    {"sessions", 'n', CLI_INT, O(sessions), "N", "N sessions in all", 1,
-     2000000000, NULL},
-    {"spread", 0, CLI_DURATION, O(spread), "D",
-     "closed model: start the C sessions evenly over D", 0, 0, NULL},
-    {"threads", 0, CLI_INT, O(threads), "T",
-     "worker threads, one event loop each (default: cores)", 1,
-     LOAD_RUN_MAX_THREADS, NULL},
-    {"max-inflight", 0, CLI_INT, O(max_inflight), "N",
-     "open model: sessions at once at most (default 10000);\nlater arrivals "
-     "wait in the queue",
-     1, 1000000, NULL},
-    {"queue", 0, CLI_INT, O(queue), "N",
-     "open model: arrivals waiting at most (default: the\ncap); past it they "
-     "are dropped and counted",
-     0, 10000000, NULL},
-    {"drain", 0, CLI_DURATION, O(drain), "D",
-     "after the schedule, sessions get D to end before\nthey are cut off "
-     "(default 10s)",
-     0, 0, NULL},
-    {"timeouts", 0, CLI_FN, 0, "PROFILE",
-     "ci (short, default) or rfc (RFC 5321 4.5.3.2)", 0, 0, set_timeouts},
+    {"rate", 'r', CLI_STR, O(rate), "R", "open model: R sessions arrive a second", 0, 0, NULL},
+    {"ramp", 0, CLI_STR, O(ramp), "POINTS", "open model: rates TIME:RATE,... interpolated linearly,\ne.g. 0s:10,30s:200,60s:200", 0, 0, NULL},
+    {"concurrency", 'c', CLI_INT, O(concurrency), "C", "closed model: C sessions at once, each starting\nwhen the one before it ended", 1, 1000000, NULL},
+    {"duration", 'd', CLI_DURATION, O(duration), "D", "arrivals (or new sessions) stop after D", 0, 0, NULL},
+    {"sessions", 'n', CLI_INT, O(sessions), "N", "N sessions in all", 1, 2000000000, NULL},
+    {"spread", 0, CLI_DURATION, O(spread), "D", "closed model: start the C sessions evenly over D", 0, 0, NULL},
+    {"threads", 0, CLI_INT, O(threads), "T", "worker threads, one event loop each (default: cores)", 1, LOAD_RUN_MAX_THREADS, NULL},
+    {"max-inflight", 0, CLI_INT, O(max_inflight), "N", "open model: sessions at once at most (default 10000);\nlater arrivals wait in the queue", 1, 1000000, NULL},
+    {"queue", 0, CLI_INT, O(queue), "N", "open model: arrivals waiting at most (default: the\ncap); past it they are dropped and counted", 0, 10000000, NULL},
+    {"drain", 0, CLI_DURATION, O(drain), "D", "after the schedule, sessions get D to end before\nthey are cut off (default 10s)", 0, 0, NULL},
+    {"timeouts", 0, CLI_FN, 0, "PROFILE", "ci (short, default) or rfc (RFC 5321 4.5.3.2)", 0, 0, set_timeouts},
     CLI_SECTION("messages"),
-    {"messages-per-session", 'm', CLI_INT, O(messages), "M",
-     "M messages a session (the fixture 'messages')", 1, 1000000, NULL},
-    {"rset", 0, CLI_FLAG, O(rset), NULL,
-     "RSET between messages (the fixture 'rset')", 0, 0, NULL},
-    {"size", 0, CLI_STR, O(size), "SPEC",
-     "message size: 1KiB, a range 1KiB-64KiB, or\ndist:FILE of 'SIZE WEIGHT' "
-     "lines",
-     0, 0, NULL},
-    {"corpus", 0, CLI_STR, O(corpus), "PATH",
-     "replay messages from a Maildir folder or an mbox file", 0, 0, NULL},
-    {"sender", 0, CLI_STR, O(sender), "PATTERN",
-     "the fixture 'sender', e.g. 'u{n}@client.test':\n{n} the message's "
-     "number, {s} the session's",
-     0, 0, NULL},
-    {"rcpt", 0, CLI_STR, O(rcpt), "PATTERN", "the fixture 'rcpt', the same way",
-     0, 0, NULL},
+    {"messages-per-session", 'm', CLI_INT, O(messages), "M", "M messages a session (the fixture 'messages')", 1, 1000000, NULL},
+    {"rset", 0, CLI_FLAG, O(rset), NULL, "RSET between messages (the fixture 'rset')", 0, 0, NULL},
+    {"size", 0, CLI_STR, O(size), "SPEC", "message size: 1KiB, a range 1KiB-64KiB, or\ndist:FILE of 'SIZE WEIGHT' lines", 0, 0, NULL},
+    {"corpus", 0, CLI_STR, O(corpus), "PATH", "replay messages from a Maildir folder or an mbox file", 0, 0, NULL},
+    {"sender", 0, CLI_STR, O(sender), "PATTERN", "the fixture 'sender', e.g. 'u{n}@client.test':\n{n} the message's number, {s} the session's", 0, 0, NULL},
+    {"rcpt", 0, CLI_STR, O(rcpt), "PATTERN", "the fixture 'rcpt', the same way", 0, 0, NULL},
     CLI_SECTION("judging and output"),
-    {"threshold", 0, CLI_LIST, O(thresholds), "EXPR",
-     "a requirement, e.g. 'p99(eod) < 250ms' (repeatable)", 0, 0, NULL},
-    {"json", 0, CLI_STR, O(json), "FILE", "write the JSON result file", 0, 0,
-     NULL},
-    {"live", 0, CLI_STR, O(live), "FILE",
-     "write a JSON line a second (for dashboards)", 0, 0, NULL},
+    {"threshold", 0, CLI_LIST, O(thresholds), "EXPR", "a requirement, e.g. 'p99(eod) < 250ms' (repeatable)", 0, 0, NULL},
+    {"json", 0, CLI_STR, O(json), "FILE", "write the JSON result file", 0, 0, NULL},
+    {"junit", 0, CLI_STR, O(junit), "FILE", "write a JUnit XML report: a testcase a threshold", 0, 0, NULL},
+    {"html", 0, CLI_STR, O(html), "FILE", "write a self-contained HTML report with charts", 0, 0, NULL},
+    {"live", 0, CLI_STR, O(live), "FILE", "write a JSON line a second (for dashboards)", 0, 0, NULL},
     {"quiet", 'q', CLI_FLAG, O(quiet), NULL, "no live line", 0, 0, NULL},
 };
+/* clang-format on */
 
 static int load_main(int argc, char **argv);
 
@@ -587,12 +546,12 @@ static void judge(struct plan *pl, const struct load_outcome *out,
         *unmeasured += oc == THRESHOLD_UNMEASURED;
         pt[i] = (struct load_print_threshold){pl->th[i].text, status_word(oc),
                                               obs[i]};
-        char name[64];
-        snprintf(name, sizeof name, "threshold.%zu.expr", i + 1);
+        char name[64]; /* N from 0 (docs/result-format.md) */
+        snprintf(name, sizeof name, "threshold.%zu.expr", i);
         property(run, name, pl->th[i].text);
-        snprintf(name, sizeof name, "threshold.%zu.observed", i + 1);
+        snprintf(name, sizeof name, "threshold.%zu.observed", i);
         property(run, name, obs[i]);
-        snprintf(name, sizeof name, "threshold.%zu.status", i + 1);
+        snprintf(name, sizeof name, "threshold.%zu.status", i);
         property(run, name, status_word(oc));
     }
 }
@@ -654,7 +613,28 @@ static int exit_code(const struct load_outcome *out, size_t breaches,
     return EXIT_OK;
 }
 
-static int execute(struct plan *pl, int argc, char **argv, const char *json)
+/* Writes every report asked for; 0, or EXIT_INCONCLUSIVE after saying
+ * why one could not be written. */
+static int write_reports(const struct load_opts *o, const struct result_run *run)
+{
+    struct report_output outs[3];
+    size_t n = 0;
+    if (o->json)
+        outs[n++] = (struct report_output){"json", o->json};
+    if (o->junit)
+        outs[n++] = (struct report_output){"junit", o->junit};
+    if (o->html)
+        outs[n++] = (struct report_output){"html", o->html};
+    struct report_options ro = {false, NULL};
+    char err[2048];
+    if (n == 0 || report_write_all(run, outs, n, &ro, err, sizeof err) == 0)
+        return EXIT_OK;
+    fprintf(stderr, "smtpsuite load: %s\n", err);
+    return EXIT_INCONCLUSIVE;
+}
+
+static int execute(struct plan *pl, int argc, char **argv,
+                   const struct load_opts *o)
 {
     char err[512];
     struct load_outcome out;
@@ -682,11 +662,8 @@ static int execute(struct plan *pl, int argc, char **argv, const char *json)
     free(target);
     free(sc);
     int code = exit_code(&out, breaches, unmeasured);
-    if (json && report_json_write(run, json, err, sizeof err) != 0) {
-        fprintf(stderr, "smtpsuite load: %s\n", err);
-        if (code == EXIT_OK)
-            code = EXIT_INCONCLUSIVE;
-    }
+    if (write_reports(o, run) != EXIT_OK && code == EXIT_OK)
+        code = EXIT_INCONCLUSIVE;
     load_outcome_free(&out);
     result_run_free(run);
     return code;
@@ -712,7 +689,7 @@ static int load_main(int argc, char **argv)
         o.queue = o.max_inflight;
     code = make_plan(&o, pl, &pos);
     if (code == 0)
-        code = execute(pl, argc, argv, o.json);
+        code = execute(pl, argc, argv, &o);
 out:
     plan_free(pl);
     free(pl);
