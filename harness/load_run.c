@@ -737,6 +737,11 @@ static void watch(struct runner *r, struct load_outcome *o)
             r->p->on_tick(r->p->arg, &l);
         prev = l;
     }
+    /* the last, partial second, so the timeline adds up to the totals */
+    snapshot(r, agg, &l);
+    if (l.started != prev.started || l.ended != prev.ended ||
+        l.errors != prev.errors || l.messages != prev.messages)
+        timeline_add(o, &cap, &l, &prev);
     hist_free(agg);
 }
 

@@ -94,7 +94,8 @@ struct load_outcome {
     int64_t cpu_user_us, cpu_sys_us;
     int64_t maxrss_kb;
     double requested_rate; /* sessions/s asked (open model), else 0 */
-    /* per second, sampled by the calling thread */
+    /* per second, sampled by the calling thread; the last entry is the
+     * partial second at the end, so each series adds up to its total */
     size_t nseconds;
     uint64_t *tl_started, *tl_ended, *tl_errors, *tl_messages, *tl_inflight;
     int64_t *tl_p99_us;
