@@ -60,6 +60,7 @@ struct conn {
     bool tls;
     bool handshaking;
     bool plaintext; /* the failed handshake met plaintext */
+    bool up;        /* connected: writes may go straight to the socket */
     const struct tls_client *tlsc;
     struct buf pretls; /* plaintext that came after STARTTLS's 220 */
     struct event *soon; /* reports a connect that failed at once */
@@ -160,6 +161,7 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
             return;
         }
         note_addresses(c);
+        c->up = true;
         dispatch(c, CONN_EV_CONNECTED);
         return;
     }
@@ -268,7 +270,20 @@ void conn_free(struct conn *c)
 
 void conn_write(struct conn *c, const void *p, size_t n)
 {
-    bufferevent_write(c->bev, p, n);
+    /* Plain TCP with nothing queued: the bytes go to the kernel at once,
+     * and only what it does not take is queued. A command then costs one
+     * send, not a write event armed, polled and disarmed. Errors are left
+     * to the queued write, which reports them as events. */
+    if (!c->tls && !c->handshaking && c->up &&
+        evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+        ssize_t w = send(bufferevent_getfd(c->bev), p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (w > 0) {
+            p = (const char *)p + w;
+            n -= (size_t)w;
+        }
+    }
+    if (n)
+        bufferevent_write(c->bev, p, n);
 }
 
 size_t conn_output_len(const struct conn *c)

@@ -56,7 +56,10 @@ struct conn_params {
 struct conn *conn_new(const struct conn_params *p, char *err, size_t errlen);
 void conn_free(struct conn *c); /* NULL is a no-op; closes the socket */
 
-/* Queues bytes for sending. */
+/* Sends bytes: on a plain connection with nothing queued, straight to
+ * the kernel; what it does not take (and everything over TLS) is queued.
+ * DRAINED comes only after bytes were queued: when conn_output_len is
+ * 0 after the call, everything left already. */
 void conn_write(struct conn *c, const void *p, size_t n);
 /* Bytes queued and not yet handed to the kernel. */
 size_t conn_output_len(const struct conn *c);

@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -578,6 +579,7 @@ static void *worker_main(void *arg)
     event_free(w->tick);
     event_base_free(w->base);
     w->base = NULL;
+    session_thread_free();
     atomic_store(&w->finished, true);
     return NULL;
 }
@@ -775,11 +777,11 @@ static void check_generator(struct runner *r, struct load_outcome *o)
         return;
     snprintf(o->warning, sizeof o->warning,
              "the generator, not the server, may have set the pace: its %u "
-             "worker thread%s %s busy %.0f%% of the time and its event loop "
+             "worker thread%s busy %.0f%% of the time and its event loop "
              "started sessions %.1f ms late at p99; add --threads, lower the "
              "load, or spread it over machines",
-             usable, usable == 1 ? " was" : "s were", usable == 1 ? "" : "",
-             busy * 100, (double)lag99 / 1000);
+             usable, usable == 1 ? " was" : "s were", busy * 100,
+             (double)lag99 / 1000);
 }
 
 static void usage_figures(struct load_outcome *o)
@@ -790,6 +792,24 @@ static void usage_figures(struct load_outcome *o)
         (int64_t)ru.ru_utime.tv_sec * 1000000 + ru.ru_utime.tv_usec;
     o->cpu_sys_us = (int64_t)ru.ru_stime.tv_sec * 1000000 + ru.ru_stime.tv_usec;
     o->maxrss_kb = ru.ru_maxrss;
+}
+
+/* Whether a session may derive SCRAM keys on a thread of its own, which
+ * then wakes the loop from outside: only then do the event bases need
+ * locks (they cost a mutex on every event change). */
+static bool needs_locks(const struct load_run_params *p)
+{
+    const char *m = p->target->auth_mech;
+    if (m && strncasecmp(m, "SCRAM-", 6) == 0)
+        return true;
+    for (size_t i = 0; i < p->nscenarios; i++) {
+        const struct prog_case *pc = p->scenarios[i].pc;
+        for (size_t k = 0; k < pc->nsteps; k++)
+            if (pc->steps[k].kind == PROG_STEP_AUTH && pc->steps[k].name &&
+                strncasecmp(pc->steps[k].name, "SCRAM-", 6) == 0)
+                return true;
+    }
+    return false;
 }
 
 static int setup(struct runner *r, const struct load_run_params *p, char *err,
@@ -819,7 +839,8 @@ int load_run(const struct load_run_params *p, struct load_outcome *out,
     struct runner r = {0};
     if (setup(&r, p, err, errlen) != 0)
         return -1;
-    evthread_use_pthreads(); /* SASL workers wake the loops */
+    if (needs_locks(p))
+        evthread_use_pthreads(); /* SCRAM's worker thread wakes a loop */
     r.prologue = session_prologue_new(p->target, true);
     r.prologue_noauth = session_prologue_new(p->target, false);
     r.w = xcalloc(r.n, sizeof *r.w);

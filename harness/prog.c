@@ -649,8 +649,9 @@ static int code_matches(const char *pat, int code)
 {
     if (!pat[0])
         return 1;
-    char c[4];
-    snprintf(c, sizeof c, "%03d", code % 1000);
+    int v = code % 1000;
+    char c[3] = {(char)('0' + v / 100), (char)('0' + v / 10 % 10),
+                 (char)('0' + v % 10)};
     for (int i = 0; i < 3; i++)
         if (pat[i] != 'x' && pat[i] != c[i])
             return 0;

@@ -784,6 +784,33 @@ static void step_reconnect(struct session *s, const struct prog_step *st)
     step_open(s, st);
 }
 
+/* A buffer for one command line, kept by the thread between commands so
+ * a busy loop does not allocate one a command; one that grew past
+ * SCRATCH_KEEP is given back after use. */
+#define SCRATCH_KEEP (64u * 1024)
+
+static __thread struct buf SCRATCH, CHUNK;
+
+static struct buf *scratch(void)
+{
+    if (SCRATCH.max == 0)
+        buf_init(&SCRATCH, PROG_MAX_VALUE);
+    buf_reset(&SCRATCH);
+    return &SCRATCH;
+}
+
+void session_thread_free(void)
+{
+    buf_free(&SCRATCH);
+    buf_free(&CHUNK);
+}
+
+static void scratch_done(struct buf *b)
+{
+    if (b->cap > SCRATCH_KEEP)
+        buf_free(b);
+}
+
 static void step_send(struct session *s, const struct prog_step *st)
 {
     if (s->pipe_phase == 2) {
@@ -791,18 +818,17 @@ static void step_send(struct session *s, const struct prog_step *st)
         return;
     }
     struct session_conn *sc = sc_for(s, st);
-    struct buf b;
+    struct buf *b = scratch();
     bool secret = false;
-    buf_init(&b, PROG_MAX_VALUE);
-    if (eval(s, st, &st->tmpl, true, &b, &secret) == 0) {
+    if (eval(s, st, &st->tmpl, true, b, &secret) == 0) {
         char name[24];
-        session_step_name(buf_str(&b), b.len, sc->tls, name, sizeof name);
-        buf_add(&b, "\r\n", 2);
-        emit(s, sc, buf_str(&b), b.len, name, secret, st->line);
+        session_step_name(buf_str(b), b->len, sc->tls, name, sizeof name);
+        buf_add(b, "\r\n", 2);
+        emit(s, sc, buf_str(b), b->len, name, secret, st->line);
         if (!s->ended)
             next(s);
     }
-    buf_free(&b);
+    scratch_done(b);
 }
 
 static void step_raw(struct session *s, const struct prog_step *st)
@@ -872,6 +898,21 @@ static void body_stop(struct session *s)
     s->body_sent = NULL;
 }
 
+/* The transcript of a chunk: the first one logged (as any write), the
+ * others counted. */
+static void body_log(struct session *s, struct session_conn *sc,
+                     const struct buf *bp)
+{
+    if (body_stream_octets(s->body) == bp->len) {
+        log_client(s, sc, buf_str(bp), bp->len, false);
+        if (!s->p.lean)
+            s->body_sent =
+                bytes_escape_dup(buf_str(bp), bp->len > 512 ? 512 : bp->len);
+    } else {
+        s->body_unlogged += bp->len;
+    }
+}
+
 /* Writes the next chunk of the streamed content. After the terminator
  * the eod reply is pending, its clock started when the last chunk was
  * queued; before it, the session waits for the output to drain. */
@@ -879,30 +920,27 @@ static void body_pump(struct session *s, struct session_conn *sc)
 {
     const struct prog_step *st = s->waiting;
     char err[256];
-    struct buf b;
-    buf_init(&b, 2 * BODY_CHUNK);
-    int rc = body_stream_read(s->body, &b, BODY_CHUNK, err, sizeof err);
-    if (rc < 0) {
-        buf_free(&b);
-        body_stop(s);
-        sc->desync = true; /* part of the content went out */
-        judge_error(s, ERRCAT_INTERNAL, -1, "line %d: %s", st->line, err);
-        session_end(s);
-        return;
-    }
-    conn_write(sc->c, buf_str(&b), b.len);
-    if (body_stream_octets(s->body) == b.len) {
-        log_client(s, sc, buf_str(&b), b.len, false);
-        if (!s->p.lean)
-            s->body_sent = bytes_escape_dup(buf_str(&b), b.len > 512 ? 512 : b.len);
-    } else {
-        s->body_unlogged += b.len;
-    }
-    buf_free(&b);
-    if (rc == 0) {
-        session_set_state(s, SESSION_SENDING);
-        arm(s, s->p.tmo->command);
-        return;
+    struct buf *bp = &CHUNK; /* kept by the thread */
+    if (bp->max == 0)
+        buf_init(bp, 2 * BODY_CHUNK);
+    int rc = 0;
+    while (rc == 0) { /* until the end, or the kernel takes no more */
+        buf_reset(bp);
+        rc = body_stream_read(s->body, bp, BODY_CHUNK, err, sizeof err);
+        if (rc < 0) {
+            body_stop(s);
+            sc->desync = true; /* part of the content went out */
+            judge_error(s, ERRCAT_INTERNAL, -1, "line %d: %s", st->line, err);
+            session_end(s);
+            return;
+        }
+        conn_write(sc->c, buf_str(bp), bp->len);
+        body_log(s, sc, bp);
+        if (rc == 0 && conn_output_len(sc->c) > 0) {
+            session_set_state(s, SESSION_SENDING);
+            arm(s, s->p.tmo->command);
+            return;
+        }
     }
     if (s->body_unlogged && !s->p.lean) {
         char note[96];

@@ -109,6 +109,10 @@ void session_abort(struct session *s, const char *reason);
 void session_free(struct session *s); /* NULL is a no-op */
 void session_connect_granted(struct session *s);
 
+/* Frees the buffers this thread's sessions keep between commands; a
+ * thread that ran sessions calls it before it ends. */
+void session_thread_free(void);
+
 /* Builds the prologue program of a target: connect (implicit TLS when
  * the target says so), banner, EHLO/LHLO/HELO, STARTTLS + EHLO, AUTH.
  * The caller frees it with prog_case_free. */

@@ -287,11 +287,58 @@ START_TEST(test_sizes)
 }
 END_TEST
 
+/* The generated head has msggen_message's layout: the same lines, the
+ * same header names; only Date and the unique ids may differ. */
+START_TEST(test_generated_head_layout)
+{
+    static const struct msggen_params PS[] = {
+        {"a@b.test", "c@d.test", 0, "run-1", "case.x"},
+        {NULL, NULL, 0, NULL, NULL},
+    };
+    for (size_t k = 0; k < sizeof PS / sizeof PS[0]; k++) {
+        struct buf want, got, stuffed;
+        buf_init(&want, 1 << 16);
+        buf_init(&got, 1 << 16);
+        buf_init(&stuffed, 1 << 16);
+        msggen_message(&PS[k], &want);
+        struct body_stream *bs = body_stream_gen(&PS[k]);
+        drain(bs, BODY_CHUNK, &got);
+        body_stream_free(bs);
+        prog_dot_stuff(want.data, want.len, &stuffed);
+        char *a = stuffed.data, *b = got.data, *sa, *sb;
+        int lines = 0;
+        for (;;) {
+            char *la = strtok_r(a, "\n", &sa), *lb = strtok_r(b, "\n", &sb);
+            a = b = NULL;
+            if (!la || !lb) {
+                ck_assert_msg(!la && !lb, "line counts differ after %d", lines);
+                break;
+            }
+            lines++;
+            bool volatile_line = strncmp(la, "Date: ", 6) == 0 ||
+                                 strncmp(la, "Message-ID: ", 12) == 0 ||
+                                 strncmp(la, "X-Smtpsuite-Id: ", 16) == 0;
+            if (volatile_line)
+                ck_assert_msg(strncmp(la, lb, strchr(la, ':') - la + 1) == 0,
+                              "got '%s' want '%s'", lb, la);
+            else
+                ck_assert_msg(strcmp(la, lb) == 0, "got '%s' want '%s'", lb,
+                              la);
+        }
+        ck_assert_int_eq(lines, 11); /* 8 headers, the blank line, one, "." */
+        buf_free(&want);
+        buf_free(&got);
+        buf_free(&stuffed);
+    }
+}
+END_TEST
+
 static void add_tests(TCase *tc)
 {
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_stuffer_vs_oracle);
     tcase_add_test(tc, test_generated);
+    tcase_add_test(tc, test_generated_head_layout);
     tcase_add_test(tc, test_maildir);
     tcase_add_test(tc, test_mbox);
     tcase_add_test(tc, test_corpus_errors);

@@ -48,6 +48,7 @@ static struct fake F;
 
 struct conn_io {
     int fd;
+    bool closed; /* no longer counted open: QUIT came */
     SSL *ssl;
     char buf[1 << 17];
     size_t have;
@@ -166,8 +167,12 @@ static int command(struct conn_io *c, const char *line)
         c->have = 0;
         return start_tls(c);
     } else if (strncasecmp(line, "QUIT", 4) == 0) {
+        /* counted closed before the 221 goes out: the client can start
+         * the next session only after it has read it */
         pthread_mutex_lock(&F.mu);
         F.quits++;
+        F.open--;
+        c->closed = true;
         pthread_mutex_unlock(&F.mu);
         io_write(c, "221 bye\r\n");
         return -1;
@@ -195,11 +200,12 @@ static void *serve(void *arg)
         SSL_free(c->ssl);
     }
     close(c->fd);
-    free(c);
     pthread_mutex_lock(&F.mu);
-    F.open--;
+    if (!c->closed)
+        F.open--;
     F.threads--;
     pthread_mutex_unlock(&F.mu);
+    free(c);
     return NULL;
 }
 

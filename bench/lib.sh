@@ -1,0 +1,99 @@
+# shellcheck shell=bash
+# bench/lib.sh: what the benchmark scripts share. They are run by hand,
+# never by CI: they print figures and whether each target was met.
+# Servers: Postfix's smtp-sink (through tests/e2e/load_lib.sh, which
+# starts it on a free port and stops it on exit) and tests/tools/smtp_delay
+# (exact delays and stalls).
+#   bench_init [BUILD_DIR]        binaries, the folder, the trap
+#   bench_time FILE CMD...        runs CMD; FILE gets "elapsed user sys" (s)
+#   bench_proc_cpu PID            its CPU so far, in clock ticks
+#   bench_stats V...              "median (min to max)" of the values
+#   bench_median V...             the median alone
+#   bench_delay [ARGS]            smtp_delay on a free port (DELAY_PORT)
+
+BENCH_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+BENCH_ROOT=$(cd "$BENCH_HERE/.." && pwd)
+. "$BENCH_ROOT/tests/e2e/load_lib.sh"
+
+bench_init() {
+  local build=${1:-$BENCH_ROOT/build/release}
+  [ -x "$build/smtpsuite" ] || lt_fail "no $build/smtpsuite: run scripts/build release"
+  lt_init "$build/smtpsuite"
+  SMTP_DELAY=$build/tests/smtp_delay
+  CLK_TCK=$(getconf CLK_TCK)
+  CORES=$(nproc)
+  cd "$BENCH_ROOT" || exit 1
+  echo "# $(basename "$0") on $(uname -n), $CORES cores, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "# $("$SMTPSUITE" --version | head -1); load average $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+
+bench_time() {
+  local out=$1
+  shift
+  /usr/bin/time -f "%e %U %S" -o "$out" "$@"
+}
+
+bench_proc_cpu() {
+  # fields 14 and 15 of /proc/PID/stat, after the command name
+  sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'
+}
+
+bench_stats() {
+  $LT_PY -c 'import statistics, sys
+v = sorted(float(x) for x in sys.argv[1:])
+fmt = lambda x: ("%.3g" % x) if abs(x) < 1000 else ("%.0f" % x)
+print("%s (%s to %s)" % (fmt(statistics.median(v)), fmt(v[0]), fmt(v[-1])))' "$@"
+}
+
+bench_median() {
+  $LT_PY -c 'import statistics, sys; print(statistics.median(float(x) for x in sys.argv[1:]))' "$@"
+}
+
+# bench_delay [smtp_delay args]: starts it on a free port.
+bench_delay() {
+  rm -f "$LT_DIR/delay.port"
+  "$SMTP_DELAY" --port-file "$LT_DIR/delay.port" --counts "$LT_DIR/delay.counts" "$@" \
+    2>"$LT_DIR/delay.err" &
+  DELAY_PID=$!
+  LT_PIDS+=("$DELAY_PID")
+  local i
+  for i in $(seq 50); do
+    [ -s "$LT_DIR/delay.port" ] && break
+    sleep 0.1
+  done
+  DELAY_PORT=$(cat "$LT_DIR/delay.port" 2>/dev/null)
+  [ -n "$DELAY_PORT" ] || lt_fail "smtp_delay did not start: $(cat "$LT_DIR/delay.err")"
+}
+
+# bench_delay_stop: stops it; its counts are then in $LT_DIR/delay.counts.
+bench_delay_stop() {
+  kill "$DELAY_PID" 2>/dev/null
+  wait "$DELAY_PID" 2>/dev/null
+}
+
+# bench_hist JSON STEP BASIS: "p50 p99 p99.9 max count" in microseconds,
+# read from the stored buckets the way harness/hist.c reads them
+# (docs/load.md: nearest rank, the highest value of the slot, kept
+# within the exact min and max).
+bench_hist() {
+  $LT_PY - "$@" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+h = [x for x in r["histograms"] if x["name"] == sys.argv[2] and x["basis"] == sys.argv[3]][0]
+def highest(i):
+    if i < 2048:
+        return i
+    b = i // 1024 - 1
+    return ((i - b * 1024) << b) + (1 << b) - 1
+def at(p):
+    n, scaled = h["total"], int(round(p * 1e7))
+    rank = max(1, -((-scaled * n) // (100 * 10**7)))
+    seen = 0
+    for i, c in h["buckets"]:
+        seen += c
+        if seen >= rank:
+            return min(max(highest(i), h["min_us"]), h["max_us"])
+    return h["max_us"]
+print(at(50), at(99), at(99.9), h["max_us"], h["total"])
+PY
+}
