@@ -35,8 +35,7 @@
 #include <unistd.h>
 
 #define TICK_US        20000 /* how often workers look at stop, deadlines */
-#define START_DELAY_US 50000 /* threads start the schedule together */
-#define POLL_US        50000 /* how often the caller looks for the end */
+#define START_DELAY_US 10000 /* threads start the schedule together */
 #define EWMA_WEIGHT    16    /* the expected interval's running mean */
 #define LAG_WARN_US    5000  /* loop lag p99 that makes the warning */
 #define BUSY_WARN      0.85  /* share of thread time that makes it too */
@@ -73,7 +72,7 @@ struct worker {
     struct lsess *live;
     uint64_t nlive;
     struct lsess *reap;
-    bool arrivals_over, cut;
+    bool arrivals_over, cut, stopped;
     int64_t deadline, last_end;
     double ewma;
     uint64_t rng, nmsg, nsess;
@@ -82,7 +81,6 @@ struct worker {
     /* read by the calling thread */
     _Atomic uint64_t a_sched, a_started, a_ended, a_ok, a_errors, a_dropped,
         a_cutoff, a_messages, a_inflight, a_waiting;
-    _Atomic bool finished;
     pthread_mutex_t mu;
     struct hist *live_hist; /* sessions ended since the last snapshot */
 };
@@ -96,6 +94,9 @@ struct runner {
     int64_t t0; /* monotonic time 0 of the schedule */
     struct worker *w;
     unsigned n;
+    pthread_mutex_t mu; /* guards nfinished; cv: a worker finished */
+    pthread_cond_t cv;
+    unsigned nfinished;
 };
 
 #define ADD(w, field, v)                                                       \
@@ -433,13 +434,23 @@ static bool next_due(struct worker *w, int64_t *t)
     return true;
 }
 
+/* No more sessions begin. The drain deadline: the drain time after the
+ * open model's last arrival, after the closed model's duration, or after
+ * a stop; a closed model bounded by its session count alone has none
+ * (each session ends by its own timeouts). */
 static void arrivals_end(struct worker *w, int64_t now)
 {
     if (w->arrivals_over)
         return;
+    const struct load_run_params *p = w->r->p;
     w->arrivals_over = true;
     evtimer_del(w->arrive);
-    w->deadline = now + w->r->p->drain_us;
+    if (p->model == LOAD_CLOSED && p->duration_us == 0)
+        w->deadline = INT64_MAX;
+    else if (p->model == LOAD_CLOSED)
+        w->deadline = w->r->t0 + p->duration_us + p->drain_us;
+    else
+        w->deadline = now + p->drain_us;
 }
 
 static void maybe_end(struct worker *w)
@@ -543,8 +554,12 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
     struct worker *w = arg;
     const struct load_run_params *p = w->r->p;
     int64_t now = clock_mono_us();
-    if (p->stop && *p->stop)
+    if (p->stop && *p->stop && !w->stopped) {
+        w->stopped = true;
         arrivals_end(w, now);
+        if (w->deadline > now + p->drain_us)
+            w->deadline = now + p->drain_us;
+    }
     if (p->model == LOAD_CLOSED && !w->arrivals_over && !may_begin(w, now) &&
         w->next_k >= w->nslots)
         arrivals_end(w, now);
@@ -580,7 +595,10 @@ static void *worker_main(void *arg)
     event_base_free(w->base);
     w->base = NULL;
     session_thread_free();
-    atomic_store(&w->finished, true);
+    pthread_mutex_lock(&w->r->mu);
+    w->r->nfinished++;
+    pthread_cond_signal(&w->r->cv);
+    pthread_mutex_unlock(&w->r->mu);
     return NULL;
 }
 
@@ -704,22 +722,6 @@ static void timeline_add(struct load_outcome *o, size_t *cap,
     o->nseconds = n + 1;
 }
 
-static bool all_finished(const struct runner *r)
-{
-    for (unsigned i = 0; i < r->n; i++)
-        if (!atomic_load(&r->w[i].finished))
-            return false;
-    return true;
-}
-
-static void sleep_until(int64_t mono_us)
-{
-    struct timespec ts = {(time_t)(mono_us / 1000000),
-                          (long)(mono_us % 1000000) * 1000};
-    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
-        break; /* a signal: look at stop now */
-}
-
 /* Samples once a second until every worker stopped. */
 static void watch(struct runner *r, struct load_outcome *o)
 {
@@ -727,18 +729,22 @@ static void watch(struct runner *r, struct load_outcome *o)
     struct load_live prev = {0}, l;
     size_t cap = 0;
     int64_t next_tick = r->t0 + 1000000;
-    while (!all_finished(r)) {
-        int64_t now = clock_mono_us();
-        sleep_until(now + POLL_US < next_tick ? now + POLL_US : next_tick);
-        if (clock_mono_us() < next_tick)
-            continue;
+    pthread_mutex_lock(&r->mu);
+    while (r->nfinished < r->n) {
+        struct timespec ts = {(time_t)(next_tick / 1000000),
+                              (long)(next_tick % 1000000) * 1000};
+        if (pthread_cond_timedwait(&r->cv, &r->mu, &ts) != ETIMEDOUT)
+            continue; /* a worker finished, or a spurious wake-up */
+        pthread_mutex_unlock(&r->mu);
         next_tick += 1000000;
         snapshot(r, agg, &l);
         timeline_add(o, &cap, &l, &prev);
         if (r->p->on_tick)
             r->p->on_tick(r->p->arg, &l);
         prev = l;
+        pthread_mutex_lock(&r->mu);
     }
+    pthread_mutex_unlock(&r->mu);
     /* the last, partial second, so the timeline adds up to the totals */
     snapshot(r, agg, &l);
     if (l.started != prev.started || l.ended != prev.ended ||
@@ -846,6 +852,12 @@ int load_run(const struct load_run_params *p, struct load_outcome *out,
     r.w = xcalloc(r.n, sizeof *r.w);
     for (unsigned i = 0; i < r.n; i++)
         worker_init(&r, &r.w[i], i);
+    pthread_mutex_init(&r.mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* ticks on t0's clock */
+    pthread_cond_init(&r.cv, &ca);
+    pthread_condattr_destroy(&ca);
     r.t0 = clock_mono_us() + START_DELAY_US;
     out->started_wall_us = clock_wall_us() + START_DELAY_US;
     if (p->model == LOAD_OPEN) {
@@ -871,6 +883,8 @@ int load_run(const struct load_run_params *p, struct load_outcome *out,
     for (unsigned i = 0; i < r.n; i++)
         worker_fini(&r.w[i]);
     free(r.w);
+    pthread_cond_destroy(&r.cv);
+    pthread_mutex_destroy(&r.mu);
     prog_case_free(r.prologue);
     prog_case_free(r.prologue_noauth);
     return rc;

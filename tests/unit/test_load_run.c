@@ -523,12 +523,13 @@ END_TEST
 
 START_TEST(test_drain_cutoff)
 {
+    /* closed model: the deadline is the duration plus the drain time */
     struct fixture x;
     prepare(&x, "helo-messages.smtp");
     F.banner_delay_ms = 4000;
     x.p.model = LOAD_CLOSED;
     x.p.concurrency = 2;
-    x.p.sessions = 2;
+    x.p.duration_us = 100000;
     x.p.drain_us = 200000;
     run(&x);
     const struct load_counts *c = counts(&x);
@@ -537,6 +538,36 @@ START_TEST(test_drain_cutoff)
     ck_assert_uint_eq(c->ended, 0);
     ck_assert_uint_eq(c->ok, 0);
     ck_assert_uint_eq(c->errors, 0); /* cut off is counted apart */
+    finish(&x);
+    /* open model: the drain time after the last arrival; the arrival
+     * still waiting for the cap is cut off too */
+    prepare(&x, "helo-messages.smtp");
+    open_rate(&x, 20, 150000, 2, 10); /* 3 arrivals, cap 2 */
+    x.p.drain_us = 200000;
+    run(&x);
+    c = counts(&x);
+    ck_assert_uint_eq(c->scheduled, 3);
+    ck_assert_uint_eq(c->cutoff, 2);
+    ck_assert_uint_eq(c->cutoff_queued, 1);
+    ck_assert_uint_eq(c->ended, 0);
+    finish(&x);
+}
+END_TEST
+
+/* A closed model bounded by its session count alone has no deadline:
+ * sessions longer than the drain time still end normally. */
+START_TEST(test_sessions_only_no_deadline)
+{
+    struct fixture x;
+    prepare(&x, "helo-messages.smtp");
+    F.banner_delay_ms = 700;
+    x.p.model = LOAD_CLOSED;
+    x.p.concurrency = 2;
+    x.p.sessions = 4;
+    x.p.drain_us = 100000;
+    run(&x);
+    ck_assert_uint_eq(counts(&x)->ok, 4);
+    ck_assert_uint_eq(counts(&x)->cutoff, 0);
     finish(&x);
 }
 END_TEST
@@ -764,6 +795,7 @@ static void add_tests(TCase *tc)
     tcase_add_test(tc, test_queue_counts_in_intended);
     tcase_add_test(tc, test_drops_without_queue);
     tcase_add_test(tc, test_drain_cutoff);
+    tcase_add_test(tc, test_sessions_only_no_deadline);
     tcase_add_test(tc, test_errors_by_step_and_code);
     tcase_add_test(tc, test_banner_timeout);
     tcase_add_test(tc, test_nothing_listening);
