@@ -97,3 +97,36 @@ def at(p):
 print(at(50), at(99), at(99.9), h["max_us"], h["total"])
 PY
 }
+
+# bench_table JSON: a markdown table of every step, both bases.
+bench_table() {
+  local f=$1 step
+  echo "| step | basis | count | p50 | p99 | p99.9 | max |"
+  echo "|---|---|---|---|---|---|---|"
+  for step in $($LT_PY -c 'import json, sys
+seen = []
+for h in json.load(open(sys.argv[1]))["histograms"]:
+    if h["name"] != "loop_lag" and h["name"] not in seen:
+        seen.append(h["name"])
+print(" ".join(seen))' "$f"); do
+    for basis in sent intended; do
+      set -- $(bench_hist "$f" "$step" "$basis")
+      printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$step" "$basis" "$5" \
+        "$(bench_ms "$1")" "$(bench_ms "$2")" "$(bench_ms "$3")" "$(bench_ms "$4")"
+    done
+  done
+}
+
+# bench_ms US: microseconds as milliseconds, 2 decimals.
+bench_ms() {
+  $LT_PY -c "print('%.2f ms' % ($1 / 1000))"
+}
+
+# bench_max_rate PORT SCENARIO SECONDS: sessions a second a closed run of
+# 50 sessions achieves.
+bench_max_rate() {
+  "$SMTPSUITE" load -q --target "127.0.0.1:$1" --var sender=s@client.test \
+    --var rcpt=r@sink.test --concurrency 50 --duration "$3s" --json "$LT_DIR/max.json" \
+    "$2" >"$LT_DIR/max.out" 2>&1 || lt_fail "max rate: $(tail -3 "$LT_DIR/max.out")"
+  lt_json "$LT_DIR/max.json" 'c["rate.achieved_milli"] / 1000'
+}

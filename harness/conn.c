@@ -217,7 +217,8 @@ struct conn *conn_new(const struct conn_params *p, char *err, size_t errlen)
         snprintf(err, errlen, "address family %d not supported", p->addr->sa_family);
         return NULL;
     }
-    evutil_socket_t fd = socket(p->addr->sa_family, SOCK_STREAM, 0);
+    evutil_socket_t fd =
+        socket(p->addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         snprintf(err, errlen, "socket: %s", strerror(errno));
         return NULL;
@@ -227,8 +228,6 @@ struct conn *conn_new(const struct conn_params *p, char *err, size_t errlen)
         close(fd);
         return NULL;
     }
-    evutil_make_socket_nonblocking(fd);
-    evutil_make_socket_closeonexec(fd);
     ops->prepare(fd);
     struct conn *c = xcalloc(1, sizeof *c);
     c->ops = ops;

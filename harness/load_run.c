@@ -20,6 +20,7 @@
 #include "harness/xalloc.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <event2/event.h>
 #include <event2/thread.h>
 #include <netdb.h>
@@ -847,6 +848,9 @@ int load_run(const struct load_run_params *p, struct load_outcome *out,
         return -1;
     if (needs_locks(p))
         evthread_use_pthreads(); /* SCRAM's worker thread wakes a loop */
+    /* Heaps grow in large steps: otherwise a worker's arena grows and
+     * shrinks (an mprotect each way) a session at a time. */
+    mallopt(M_TOP_PAD, 16 << 20);
     r.prologue = session_prologue_new(p->target, true);
     r.prologue_noauth = session_prologue_new(p->target, false);
     r.w = xcalloc(r.n, sizeof *r.w);
