@@ -1,7 +1,8 @@
 #!/bin/bash
 # Benchmark: the client's memory per idle session. For 1,000, 5,000 and
 # 10,000 sessions at once (cases/load/ehlo-idle.smtp: connect, greeting,
-# EHLO, then 30 s of silence), the resident memory of smtpsuite once
+# EHLO, then 60 s of silence; the sessions start over 10 s, so that the
+# single-process smtp-sink accepts them as they come), the resident memory of smtpsuite once
 # every session is idle; the slope between the runs is the memory an
 # idle session costs (target: at most 16 KiB). Beside it: the kernel's
 # memory for the sockets of both ends (the growth of the unreclaimable
@@ -29,15 +30,15 @@ for n in $COUNTS; do
   base_inuse=$(tcp_inuse)
   sink_rss0=$(rss_kb "$LT_SINK_PID")
   "$SMTPSUITE" load -q --target "127.0.0.1:$SINK_PORT" --concurrency "$n" --sessions "$n" \
-    --spread 3s --timeouts rfc --drain 1s --json "$LT_DIR/idle.$n.json" \
+    --spread 10s --timeouts rfc --drain 1s --json "$LT_DIR/idle.$n.json" \
     cases/load/ehlo-idle.smtp >"$LT_DIR/idle.$n.out" 2>&1 &
   pid=$!
-  # every session connected (both ends count) and past its EHLO
-  for i in $(seq 200); do
-    [ $(( $(tcp_inuse) - base_inuse )) -ge $((2 * n)) ] && break
+  # every session accepted by the sink (its descriptors), then past EHLO
+  for i in $(seq 600); do
+    [ "$(ls "/proc/$LT_SINK_PID/fd" | wc -l)" -ge "$n" ] && break
     sleep 0.1
   done
-  sleep 4
+  sleep 3
   rss=$(rss_kb "$pid")
   tcp=$(( $(slab_kb) - base_slab ))
   sink_rss=$(( $(rss_kb "$LT_SINK_PID") - sink_rss0 ))

@@ -53,7 +53,7 @@ lt_sink() {
   local try
   for try in 1 2 3 4 5; do
     SINK_PORT=$(lt_free_port)
-    smtp-sink "${user[@]}" -c -m 5000 "$@" "127.0.0.1:$SINK_PORT" 1024 \
+    smtp-sink "${user[@]}" -c -m 5000 "$@" "127.0.0.1:$SINK_PORT" 4096 \
       >"$LT_DIR/sink.out" 2>"$LT_DIR/sink.err" &
     LT_SINK_PID=$!
     LT_PIDS+=("$LT_SINK_PID")
