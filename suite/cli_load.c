@@ -133,7 +133,8 @@ const struct cli_verb cli_verb_load = {
         "(--rate,\n"
         "--ramp) or a closed one (--concurrency), for --duration or "
         "--sessions.\n"
-        "Without PATH the scenario is CASES_DIR/load/prologue-messages.smtp. Every step is\n"
+        "Without PATH the scenario is CASES_DIR/load/prologue-messages.smtp. "
+        "Every step is\n"
         "measured from the intended start and from the actual send\n"
         "(docs/load.md).\n",
     .epilog =
@@ -190,6 +191,7 @@ struct plan {
     char model[256];
     FILE *live;
     bool tty;
+    struct load_live prev; /* the last second's figures */
 };
 
 static void plan_free(struct plan *pl)
@@ -266,7 +268,8 @@ static int load_scenarios(const struct load_opts *o, struct plan *pl,
     if (o->scenarios.n + pos->n == 0) {
         const char *dir =
             o->cases_dir ? o->cases_dir : getenv("SMTPSUITE_CASES_DIR");
-        char *def = xasprintf("%s/load/prologue-messages.smtp", dir && *dir ? dir : "cases");
+        char *def = xasprintf("%s/load/prologue-messages.smtp",
+                              dir && *dir ? dir : "cases");
         int rc = add_scenarios(o, pl, def);
         free(def);
         if (rc != 0)
@@ -352,13 +355,13 @@ static int open_model(const struct load_opts *o, struct plan *pl)
         return cli_error(&cli_verb_load, "%s", err);
     duration_format(pl->sched.end_us == INT64_MAX ? 0 : pl->sched.end_us, d,
                     sizeof d);
-    snprintf(
-        pl->model, sizeof pl->model,
-        "open model, %s sessions/s, %llu arrivals over %s, cap %ld, queue %ld",
-        o->rate ? o->rate : o->ramp,
-        (unsigned long long)load_sched_total(&pl->sched),
-        pl->sched.end_us == INT64_MAX ? "no limit" : d, o->max_inflight,
-        o->queue);
+    snprintf(pl->model, sizeof pl->model,
+             "open model, %s%s%s, %llu arrivals over %s, cap %ld, queue %ld",
+             o->rate ? "" : "ramp ", o->rate ? o->rate : o->ramp,
+             o->rate ? " sessions/s" : "",
+             (unsigned long long)load_sched_total(&pl->sched),
+             pl->sched.end_us == INT64_MAX ? "no time limit" : d,
+             o->max_inflight, o->queue);
     pl->rp.model = LOAD_OPEN;
     pl->rp.sched = &pl->sched;
     return 0;
@@ -379,8 +382,8 @@ static int model_opts(const struct load_opts *o, struct plan *pl)
     if (o->duration)
         duration_format(o->duration, d, sizeof d);
     snprintf(pl->model, sizeof pl->model,
-             "closed model, %ld sessions at once, %s%s%s", o->concurrency,
-             o->duration ? "for " : "", d, o->sessions ? "" : "");
+             "closed model, %ld sessions at once, %s%s", o->concurrency,
+             o->duration ? "for " : "", d);
     if (o->sessions)
         snprintf(pl->model + strlen(pl->model),
                  sizeof pl->model - strlen(pl->model), ", %ld sessions",
@@ -392,12 +395,11 @@ static int model_opts(const struct load_opts *o, struct plan *pl)
 static void live_tick(void *arg, const struct load_live *l)
 {
     struct plan *pl = arg;
-    static struct load_live prev;
     if (pl->tty)
-        load_print_live(stdout, l, &prev, true);
+        load_print_live(stdout, l, &pl->prev, true);
     if (pl->live)
-        load_print_live_json(pl->live, l, &prev);
-    prev = *l;
+        load_print_live_json(pl->live, l, &pl->prev);
+    pl->prev = *l;
 }
 
 /* The run's parameters from the options and the plan. */
@@ -615,7 +617,8 @@ static int exit_code(const struct load_outcome *out, size_t breaches,
 
 /* Writes every report asked for; 0, or EXIT_INCONCLUSIVE after saying
  * why one could not be written. */
-static int write_reports(const struct load_opts *o, const struct result_run *run)
+static int write_reports(const struct load_opts *o,
+                         const struct result_run *run)
 {
     struct report_output outs[3];
     size_t n = 0;
