@@ -6,11 +6,11 @@
 # come out within 1 ms of 20 ms and its p99 within 5 ms. Judged on the
 # figure from the actual send (what the server did); the figure from the
 # intended start, which adds any wait for the cap, is shown beside it.
-# Usage: bench/accuracy-delay.sh [BUILD_DIR]   (DELAY_US=20000 SECONDS=30)
+# Usage: bench/accuracy-delay.sh [BUILD_DIR]   (DELAY_US=20000 DURATION=30)
 set -u
 . "$(dirname "$0")/lib.sh"
 bench_init "${1:-}"
-DELAY_US=${DELAY_US:-20000} SECONDS_=${SECONDS:-30}
+DELAY_US=${DELAY_US:-20000} DURATION=${DURATION:-30}
 SC=cases/load/helo-messages.smtp
 bench_delay --delay "rcpt=$DELAY_US"
 max=$(bench_max_rate "$DELAY_PORT" "$SC" 10)
@@ -18,11 +18,11 @@ rate=$($LT_PY -c "print(round($max * 0.8, 1))")
 echo "# maximum rate with 50 sessions: $max sessions/s; this run: $rate (80%)"
 "$SMTPSUITE" load -q --target "127.0.0.1:$DELAY_PORT" --var sender=s@client.test \
   --var rcpt=r@sink.test --rate "$rate" --max-inflight 50 --queue 1000000 \
-  --duration "${SECONDS_}s" --json "$LT_DIR/run.json" "$SC" >"$LT_DIR/run.out" 2>&1 ||
+  --duration "${DURATION}s" --json "$LT_DIR/run.json" "$SC" >"$LT_DIR/run.out" 2>&1 ||
   lt_fail "the run: $(tail -5 "$LT_DIR/run.out")"
 bench_delay_stop
 echo
-echo "## Accuracy: RCPT held $((DELAY_US / 1000)) ms by the server, $rate sessions/s, cap 50, ${SECONDS_} s"
+echo "## Accuracy: RCPT held $((DELAY_US / 1000)) ms by the server, $rate sessions/s, cap 50, ${DURATION} s"
 echo
 bench_table "$LT_DIR/run.json"
 echo

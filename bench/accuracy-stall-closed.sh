@@ -7,19 +7,19 @@
 # a steady loop would have started during it are added by the
 # coordinated-omission correction (docs/load.md), so its max reaches the
 # stall and its p99 stands well above the send figure.
-# Usage: bench/accuracy-stall-closed.sh [BUILD_DIR]   (SECONDS=60 AT=30 STALL_MS=1000)
+# Usage: bench/accuracy-stall-closed.sh [BUILD_DIR]   (DURATION=60 AT=30 STALL_MS=1000)
 set -u
 . "$(dirname "$0")/lib.sh"
 bench_init "${1:-}"
-SECONDS_=${SECONDS:-60} AT=${AT:-30} STALL_MS=${STALL_MS:-1000}
+DURATION=${DURATION:-60} AT=${AT:-30} STALL_MS=${STALL_MS:-1000}
 bench_delay --stall "$((AT * 1000000)):$((STALL_MS * 1000))"
 "$SMTPSUITE" load -q --target "127.0.0.1:$DELAY_PORT" --var sender=s@client.test \
-  --var rcpt=r@sink.test --concurrency 50 --duration "${SECONDS_}s" \
+  --var rcpt=r@sink.test --concurrency 50 --duration "${DURATION}s" \
   --json "$LT_DIR/run.json" cases/load/helo-messages.smtp >"$LT_DIR/run.out" 2>&1 ||
   lt_fail "the run: $(tail -5 "$LT_DIR/run.out")"
 bench_delay_stop
 echo
-echo "## Closed model, 50 sessions, ${SECONDS_} s, the server stalled ${STALL_MS} ms at ${AT} s"
+echo "## Closed model, 50 sessions, ${DURATION} s, the server stalled ${STALL_MS} ms at ${AT} s"
 echo
 bench_table "$LT_DIR/run.json"
 echo

@@ -5,11 +5,11 @@
 # 400 ms, while the figure from the actual send stays near the baseline
 # (the same run without the stall): at most twice its p99.
 # The rate is half the maximum a closed run of 50 sessions achieves.
-# Usage: bench/accuracy-stall-open.sh [BUILD_DIR]   (SECONDS=20 AT=10 STALL_MS=1000)
+# Usage: bench/accuracy-stall-open.sh [BUILD_DIR]   (DURATION=20 AT=10 STALL_MS=1000)
 set -u
 . "$(dirname "$0")/lib.sh"
 bench_init "${1:-}"
-SECONDS_=${SECONDS:-20} AT=${AT:-10} STALL_MS=${STALL_MS:-1000}
+DURATION=${DURATION:-20} AT=${AT:-10} STALL_MS=${STALL_MS:-1000}
 SC=cases/load/helo-messages.smtp
 
 run() { # NAME [smtp_delay args]
@@ -18,7 +18,7 @@ run() { # NAME [smtp_delay args]
   bench_delay "$@"
   "$SMTPSUITE" load -q --target "127.0.0.1:$DELAY_PORT" --var sender=s@client.test \
     --var rcpt=r@sink.test --rate "$RATE" --max-inflight 50 --queue 1000000 \
-    --duration "${SECONDS_}s" --json "$LT_DIR/$name.json" "$SC" >"$LT_DIR/$name.out" 2>&1 ||
+    --duration "${DURATION}s" --json "$LT_DIR/$name.json" "$SC" >"$LT_DIR/$name.out" 2>&1 ||
     lt_fail "$name: $(tail -5 "$LT_DIR/$name.out")"
   bench_delay_stop
 }
@@ -32,7 +32,7 @@ run baseline
 run stall --stall "$((AT * 1000000)):$((STALL_MS * 1000))"
 for name in baseline stall; do
   echo
-  echo "## Open model, $RATE sessions/s, cap 50, ${SECONDS_} s: $name"
+  echo "## Open model, $RATE sessions/s, cap 50, ${DURATION} s: $name"
   echo
   bench_table "$LT_DIR/$name.json"
   echo
