@@ -42,6 +42,12 @@ run 2 "no end" "${target[@]}" -c 2 $helo
 run 2 "messages a scenario does not take" "${target[@]}" -c 2 -n 2 -m 3 cases/core/noop-ok.smtp
 run 2 "a bad size" "${target[@]}" -c 2 -n 2 --size 1.5KiB $helo
 run 2 "a bad sender pattern" "${target[@]}" -c 2 -n 2 --sender 'u{x}@a' $helo
+# too few open files, and no way to raise them: said before connecting
+( ulimit -Sn 256 && ulimit -Hn 256 &&
+  "$SMTPSUITE" load -q "${target[@]}" -c 1000 -n 1000 $helo ) >"$LT_DIR/out" 2>"$LT_DIR/err"
+lt_expect "too few open files" "$?" 2
+grep -q "1000 sessions at once need about 1064 open files, but the limit is 256 (hard 256)" "$LT_DIR/err" ||
+  lt_fail "the message: $(cat "$LT_DIR/err")"
 sleep 0.3
 lt_expect "nothing connected" "$(lt_sink_counts)" "$before"
 
