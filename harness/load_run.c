@@ -839,6 +839,53 @@ static int setup(struct runner *r, const struct load_run_params *p, char *err,
     return 0;
 }
 
+/* The shared state the workers need, and the workers. */
+static void runner_init(struct runner *r, const struct load_run_params *p)
+{
+    if (needs_locks(p))
+        evthread_use_pthreads(); /* SCRAM's worker thread wakes a loop */
+    /* Heaps grow in large steps: otherwise a worker's arena grows and
+     * shrinks (an mprotect each way) a session at a time. */
+    mallopt(M_TOP_PAD, 16 << 20);
+    r->prologue = session_prologue_new(p->target, true);
+    r->prologue_noauth = session_prologue_new(p->target, false);
+    r->w = xcalloc(r->n, sizeof *r->w);
+    for (unsigned i = 0; i < r->n; i++)
+        worker_init(r, &r->w[i], i);
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* ticks on t0's clock */
+    pthread_cond_init(&r->cv, &ca);
+    pthread_condattr_destroy(&ca);
+}
+
+static void runner_fini(struct runner *r)
+{
+    for (unsigned i = 0; i < r->n; i++)
+        worker_fini(&r->w[i]);
+    free(r->w);
+    pthread_cond_destroy(&r->cv);
+    pthread_mutex_destroy(&r->mu);
+    prog_case_free(r->prologue);
+    prog_case_free(r->prologue_noauth);
+}
+
+/* The schedule's length and the rate it asks for. */
+static void schedule_figures(const struct load_run_params *p,
+                             struct load_outcome *out)
+{
+    if (p->model != LOAD_OPEN) {
+        out->schedule_us = p->duration_us;
+        return;
+    }
+    int64_t end = p->sched->end_us;
+    out->schedule_us = end;
+    if (end > 0 && end != INT64_MAX)
+        out->requested_rate =
+            (double)load_sched_total(p->sched) * 1e6 / (double)end;
+}
+
 int load_run(const struct load_run_params *p, struct load_outcome *out,
              char *err, size_t errlen)
 {
@@ -846,34 +893,10 @@ int load_run(const struct load_run_params *p, struct load_outcome *out,
     struct runner r = {0};
     if (setup(&r, p, err, errlen) != 0)
         return -1;
-    if (needs_locks(p))
-        evthread_use_pthreads(); /* SCRAM's worker thread wakes a loop */
-    /* Heaps grow in large steps: otherwise a worker's arena grows and
-     * shrinks (an mprotect each way) a session at a time. */
-    mallopt(M_TOP_PAD, 16 << 20);
-    r.prologue = session_prologue_new(p->target, true);
-    r.prologue_noauth = session_prologue_new(p->target, false);
-    r.w = xcalloc(r.n, sizeof *r.w);
-    for (unsigned i = 0; i < r.n; i++)
-        worker_init(&r, &r.w[i], i);
-    pthread_mutex_init(&r.mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* ticks on t0's clock */
-    pthread_cond_init(&r.cv, &ca);
-    pthread_condattr_destroy(&ca);
+    runner_init(&r, p);
     r.t0 = clock_mono_us() + START_DELAY_US;
     out->started_wall_us = clock_wall_us() + START_DELAY_US;
-    if (p->model == LOAD_OPEN) {
-        out->schedule_us = p->sched->end_us;
-        out->requested_rate =
-            p->sched->end_us > 0 && p->sched->end_us != INT64_MAX
-                ? (double)load_sched_total(p->sched) * 1e6 /
-                      (double)p->sched->end_us
-                : 0;
-    } else {
-        out->schedule_us = p->duration_us;
-    }
+    schedule_figures(p, out);
     for (unsigned i = 0; i < r.n; i++)
         if (pthread_create(&r.w[i].th, NULL, worker_main, &r.w[i]) != 0)
             fatal("cannot start a worker thread");
@@ -884,13 +907,7 @@ int load_run(const struct load_run_params *p, struct load_outcome *out,
     usage_figures(out);
     int rc = merge_all(&r, out, err, errlen);
     check_generator(&r, out);
-    for (unsigned i = 0; i < r.n; i++)
-        worker_fini(&r.w[i]);
-    free(r.w);
-    pthread_cond_destroy(&r.cv);
-    pthread_mutex_destroy(&r.mu);
-    prog_case_free(r.prologue);
-    prog_case_free(r.prologue_noauth);
+    runner_fini(&r);
     return rc;
 }
 
