@@ -13,7 +13,10 @@
  * The stall window starts AT_US after the first connection: a reply due
  * inside it goes out when it ends. --tls advertises STARTTLS. On SIGTERM
  * or SIGINT it writes its counts (sessions, messages, commands) to FILE
- * (or stderr) and exits 0. */
+ * (or stderr) and exits 0, with, for each delayed step, how long its
+ * replies were actually held ("hold STEP p50 p99 p99.9 max", in us: from
+ * the command's arrival to the reply's write), so a late server can be
+ * told from a late measurement. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -58,6 +61,22 @@ static int64_t STALL_AT_NS = -1, STALL_NS;
 static _Atomic int64_t FIRST_NS; /* monotonic time of the first connection */
 static SSL_CTX *TLS;
 static _Atomic uint64_t COUNT[S_COUNT], SESSIONS, TLS_SESSIONS;
+
+/* Hold times of the delayed steps' replies, us. */
+#define HOLD_MAX 4000000
+static pthread_mutex_t HOLD_MU = PTHREAD_MUTEX_INITIALIZER;
+static int32_t *HOLD[S_COUNT];
+static size_t NHOLD[S_COUNT];
+
+static void note_hold(enum step st, int64_t ns)
+{
+    pthread_mutex_lock(&HOLD_MU);
+    if (!HOLD[st])
+        HOLD[st] = malloc(HOLD_MAX * sizeof *HOLD[st]);
+    if (HOLD[st] && NHOLD[st] < HOLD_MAX)
+        HOLD[st][NHOLD[st]++] = (int32_t)(ns / 1000);
+    pthread_mutex_unlock(&HOLD_MU);
+}
 static volatile sig_atomic_t STOP;
 
 static int64_t now_ns(void)
@@ -100,6 +119,8 @@ static void reply(struct conn *c, enum step st, int64_t t_in, const char *text)
         SSL_write(c->ssl, text, (int)n);
     else
         (void)!write(c->fd, text, n);
+    if (DELAY_NS[st])
+        note_hold(st, now_ns() - t_in);
     atomic_fetch_add(&COUNT[st], 1);
 }
 
@@ -274,6 +295,19 @@ static int listen_on(const char *addr, const char *port_file)
     return fd;
 }
 
+static int cmp_i32(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The nearest rank of per_mille among n sorted values, 0-based. */
+static size_t rank(size_t n, size_t per_mille)
+{
+    size_t r = (n * per_mille + 999) / 1000;
+    return r ? r - 1 : 0;
+}
+
 static void write_counts(const char *path)
 {
     FILE *fp = path ? fopen(path, "w") : stderr;
@@ -285,6 +319,17 @@ static void write_counts(const char *path)
     for (int i = 0; i < S_COUNT; i++)
         fprintf(fp, "%s %llu\n", STEP_NAMES[i],
                 (unsigned long long)atomic_load(&COUNT[i]));
+    pthread_mutex_lock(&HOLD_MU);
+    for (int i = 0; i < S_COUNT; i++) {
+        size_t n = NHOLD[i];
+        if (n == 0)
+            continue;
+        qsort(HOLD[i], n, sizeof *HOLD[i], cmp_i32);
+        fprintf(fp, "hold %s %d %d %d %d\n", STEP_NAMES[i],
+                HOLD[i][rank(n, 500)], HOLD[i][rank(n, 990)],
+                HOLD[i][rank(n, 999)], HOLD[i][n - 1]);
+    }
+    pthread_mutex_unlock(&HOLD_MU);
     if (fp != stderr)
         fclose(fp);
 }
