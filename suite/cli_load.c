@@ -129,14 +129,11 @@ const struct cli_verb cli_verb_load = {
     .summary = "replay cases as a load scenario with per-step latency",
     .usage = "[options] [PATH[:WEIGHT]...]",
     .description =
-        "Runs cases as load scenarios against one target: an open model "
-        "(--rate,\n"
-        "--ramp) or a closed one (--concurrency), for --duration or "
-        "--sessions.\n"
-        "Without PATH the scenario is CASES_DIR/load/prologue-messages.smtp. "
-        "Every step is\n"
-        "measured from the intended start and from the actual send\n"
-        "(docs/load.md).\n",
+        "Runs cases as load scenarios against one target: an open model\n"
+        "(--rate, --ramp) or a closed one (--concurrency), for --duration or\n"
+        "--sessions. Without PATH the scenario is\n"
+        "CASES_DIR/load/prologue-messages.smtp. Every step is measured from\n"
+        "the intended start and from the actual send (docs/load.md).\n",
     .epilog =
         "exit codes:\n"
         "  0    no threshold breached (and some session succeeded)\n"
