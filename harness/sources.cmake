@@ -8,7 +8,9 @@ target_sources(smtpsuite_core PRIVATE
   harness/duration.c
   harness/reply.c
   harness/result.c
+  harness/sink.c
   harness/sink_fault.c
+  harness/sink_log.c
   harness/sink_profile.c
   harness/sink_proto.c
   harness/verdict.c
