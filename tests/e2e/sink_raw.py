@@ -188,8 +188,12 @@ PRESET_ARGS = {
 PROFILES = {
     "mx": [E(r"^220 localhost ESMTP"), S(EHLO),
            E(r"^250-localhost\n(250-.*\n)*250[- ]PIPELINING.*CHUNKING$"),
-           S(TXN + b"DATA\r\nx\r\n.\r\nQUIT\r\n"), E("^250"), E("^250"),
-           E("^354"), E(r"^250 2\.0\.0 Ok: queued"), E("^221"), ("close",)],
+           S(TXN + b"DATA\r\nx\r\n.\r\n"), E("^250"), E("^250"),
+           E("^354"), E(r"^250 2\.0\.0 Ok: queued"),
+           # CHUNKING (RFC 3030): exact octet counts, "." is data
+           S(TXN + b"BDAT 8\r\n.\r\nab\r\n.BDAT 0 LAST\r\nQUIT\r\n"),
+           E("^250"), E("^250"), E(r"^250 2\.0\.0 Ok: 8 octets"),
+           E(r"^250 2\.0\.0 Ok: queued"), E("^221"), ("close",)],
     "submission": [E(r"^220 localhost ESMTP"), S(EHLO), E(r"^250-"),
                    S(TXN), E("^250"), E("^250")],
     "lmtp": [E(r"^220 localhost LMTP"), S(EHLO), E(r"^500 "),

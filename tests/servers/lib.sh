@@ -299,6 +299,8 @@ mail_location = maildir:$d/mail/%n
 default_login_user = dovenull
 default_internal_user = dovecot
 default_internal_group = dovecot
+first_valid_uid = 1
+first_valid_gid = 1
 passdb {
   driver = passwd-file
   args = scheme=PLAIN username_format=%n $d/users
