@@ -18,6 +18,11 @@ $RAW --list-presets > "$SRV_DIR/covered"
 diff "$SRV_DIR/sink-presets" "$SRV_DIR/covered" ||
   srv_fail "presets and their e2e dialogues differ (< sink, > covered)"
 echo "presets: $(wc -l < "$SRV_DIR/covered")"
+# ... and each has its row in docs/sink.md
+while read -r preset; do
+  grep -q "^| \`$preset\` |" "$HERE/../../docs/sink.md" ||
+    srv_fail "preset $preset has no row in docs/sink.md"
+done < "$SRV_DIR/covered"
 
 fails=0
 for profile in mx submission lmtp 554-greeting; do
@@ -27,7 +32,7 @@ for profile in mx submission lmtp 554-greeting; do
   else
     echo "FAILED profile $profile"; fails=$((fails + 1))
   fi
-  srv_stop_pid "$SINK_PID"
+  srv_stop_sink
 done
 
 for profile in implicit-tls tls-required; do
@@ -50,7 +55,7 @@ while read -r preset; do
   else
     echo "FAILED preset $preset"; fails=$((fails + 1))
   fi
-  srv_stop_pid "$SINK_PID"
+  srv_stop_sink
 done < "$SRV_DIR/covered"
 
 [ "$fails" = 0 ] || srv_fail "$fails dialogues failed"

@@ -53,7 +53,7 @@ $OPS idle "$SINK_PORT" || srv_fail "idle timeout"
 srv_sink --listen "unix:$SRV_DIR/sink.sock"
 [ "$SINK_PORT" = 0 ] || srv_fail "port file for a UNIX socket: $SINK_PORT"
 $OPS unix 0 "$SRV_DIR/sink.sock" || srv_fail "unix socket"
-srv_stop_pid "$SINK_PID"
+srv_stop_sink
 [ ! -e "$SRV_DIR/sink.sock" ] || srv_fail "the socket file was left behind"
 # IPv6 loopback, where the machine has it
 if $SRV_PY -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null; then
@@ -78,6 +78,7 @@ for sig in TERM INT; do
   set -e
   want=0
   [ "$sig" = INT ] && want=130
+  SRV_SINK_WANT[$SINK_PID]=$want
   cat "$SRV_DIR/hold.$sig"
   [ "$rc" = "$want" ] || srv_fail "SIG$sig: sink exit $rc, want $want"
   [ "$hrc" = 0 ] || srv_fail "SIG$sig: the open session did not get 421 4.3.2"

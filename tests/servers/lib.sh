@@ -24,6 +24,8 @@ SRV_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SRV_DIR=
 SRV_STOPS=()
 SRV_N=0
+SRV_BAD=
+declare -A SRV_SINK_WANT=() # exit status expected of a sink (default 0)
 
 srv_fail() {
   echo "FAIL: $*" >&2
@@ -61,6 +63,10 @@ srv_on_exit() {
     done
   fi
   srv_stop_all
+  if [ -n "$SRV_BAD" ] && [ "$rc" = 0 ]; then
+    echo "FAIL: a server ended badly (see above)" >&2
+    exit 1
+  fi
 }
 
 # A free loopback TCP port (the kernel's choice; for servers that cannot
@@ -104,13 +110,18 @@ srv_dir() {
 
 # Waits for a process to end, then kills it hard after SECONDS.
 srv_reap() {
+  srv_reap_nowait "$@"
+  wait "$1" 2>/dev/null || true
+}
+
+srv_reap_nowait() {
   local pid=$1 tries=$(( ${2:-10} * 10 ))
   while kill -0 "$pid" 2>/dev/null && [ "$tries" -gt 0 ]; do
     sleep 0.1
     tries=$((tries - 1))
   done
   if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null; fi
-  wait "$pid" 2>/dev/null || true
+  return 0
 }
 
 # ---- our sink -----------------------------------------------------------
@@ -124,10 +135,10 @@ srv_sink() {
   local rec=(--record "$d/arrivals.jsonl")
   case " $* " in *" --record "*|*" -r "*) rec=() ;; esac
   "$SMTPSUITE" sink --listen :0 --port-file "$d/port" "${rec[@]}" "$@" \
-    < /dev/null > "$d/log" 2>&1 &
+    < /dev/null >> "$d/log" 2>&1 &
   SINK_PID=$!
   SINK_DIR=$d
-  SRV_STOPS+=("srv_stop_pid $SINK_PID")
+  SRV_STOPS+=("srv_stop_sink $SINK_PID $d")
   local tries=100
   while [ ! -s "$d/port" ] && [ $tries -gt 0 ]; do
     kill -0 "$SINK_PID" 2>/dev/null || { cat "$d/log" >&2; srv_fail "srv_sink: the sink did not start"; }
@@ -142,6 +153,24 @@ srv_sink() {
 srv_stop_pid() {
   kill -TERM "$1" 2>/dev/null
   srv_reap "$1" 10
+}
+
+# srv_stop_sink [PID DIR]: SIGTERM to a sink (the last one by default);
+# a sink that does not exit 0, or that logged a sanitizer report, fails
+# the test (at exit); SRV_SINK_WANT[PID]=N expects exit N instead.
+srv_stop_sink() {
+  local pid=${1:-$SINK_PID} d=${2:-$SINK_DIR} rc want
+  want=${SRV_SINK_WANT[$pid]:-0}
+  kill -TERM "$pid" 2>/dev/null
+  srv_reap_nowait "$pid" 10
+  wait "$pid" 2>/dev/null && rc=0 || rc=$?
+  if { [ "$rc" != "$want" ] && [ "$rc" != 127 ]; } ||
+    grep -q -E "(Address|Leak|UndefinedBehavior)Sanitizer|runtime error:" "$d/log" 2>/dev/null; then
+    echo "srv: the sink in $d ended badly (exit $rc):" >&2
+    tail -n 40 "$d/log" >&2
+    SRV_BAD=1
+  fi
+  return 0
 }
 
 # ---- Postfix ------------------------------------------------------------
