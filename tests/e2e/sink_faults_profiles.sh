@@ -6,6 +6,7 @@
 # Usage: sink_faults_profiles.sh SMTPSUITE_BINARY
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/servers/lib.sh
 . "$HERE/../servers/lib.sh"
 srv_init "$1"
 RAW="$SRV_PY $HERE/sink_raw.py"

@@ -7,6 +7,7 @@
 # Usage: sink_ops.sh SMTPSUITE_BINARY
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/servers/lib.sh
 . "$HERE/../servers/lib.sh"
 srv_init "$1"
 OPS="$SRV_PY $HERE/sink_ops.py"
@@ -78,7 +79,7 @@ for sig in TERM INT; do
   set -e
   want=0
   [ "$sig" = INT ] && want=130
-  SRV_SINK_WANT[$SINK_PID]=$want
+  SRV_SINK_WANT[$SINK_PID]=$want # read by srv_stop_sink
   cat "$SRV_DIR/hold.$sig"
   [ "$rc" = "$want" ] || srv_fail "SIG$sig: sink exit $rc, want $want"
   [ "$hrc" = 0 ] || srv_fail "SIG$sig: the open session did not get 421 4.3.2"

@@ -5,6 +5,7 @@
 # Usage: sink_smtplib.sh SMTPSUITE_BINARY
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/servers/lib.sh
 . "$HERE/../servers/lib.sh"
 srv_init "$1"
 srv_sink --size-limit 100000

@@ -1,3 +1,5 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2034 # the variables set here are read by the tests
 # tests/servers/lib.sh: the server rig shared by every end-to-end test.
 #
 # Source it from a bash test, then call srv_init with the smtpsuite
@@ -356,8 +358,10 @@ EOF2
   dovecot -c "$d/dovecot.conf" < /dev/null > "$d/start.log" 2>&1 ||
     { cat "$d/start.log" >&2; srv_fail "srv_dovecot: dovecot did not start"; }
   SRV_STOPS+=("srv_stop_dovecot $d")
-  srv_wait_port "$sub" 20 && srv_wait_port "$lmtp" 20 ||
-    { cat "$d/dovecot.log" >&2; srv_fail "srv_dovecot: not listening"; }
+  if ! srv_wait_port "$sub" 20 || ! srv_wait_port "$lmtp" 20; then
+    cat "$d/dovecot.log" >&2
+    srv_fail "srv_dovecot: not listening"
+  fi
   DOVECOT_SUBMISSION_PORT=$sub
   DOVECOT_LMTP_PORT=$lmtp
   DOVECOT_DIR=$d
