@@ -9,6 +9,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <regex.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,6 +114,64 @@ static int parse_limit(const char *v, long min, long max, long *out)
     return 0;
 }
 
+enum setting_kind { SET_BARE, SET_LIMIT, SET_ONOFF };
+
+/* The settings a rule may change: name=value. */
+static const struct setting_def {
+    const char *name;
+    enum setting_kind kind;
+    size_t off; /* int field (BARE, ONOFF) or long field (LIMIT) */
+    long min, max;
+    const char *unit;
+} SETTINGS[] = {
+    {"bare-lf", SET_BARE, offsetof(struct sink_fault_settings, bare_lf), 0, 0,
+     ""},
+    {"bare-cr", SET_BARE, offsetof(struct sink_fault_settings, bare_cr), 0, 0,
+     ""},
+    {"line-limit", SET_LIMIT, offsetof(struct sink_fault_settings, line_limit),
+     16, SINK_PROTO_LINE_LIMIT_MAX, " octets"},
+    {"rcpt-limit", SET_LIMIT, offsetof(struct sink_fault_settings, rcpt_limit),
+     1, SINK_PROTO_RCPT_LIMIT_MAX, ""},
+    {"size-limit", SET_LIMIT, offsetof(struct sink_fault_settings, size_limit),
+     1, SINK_PROTO_SIZE_LIMIT_MAX, " octets"},
+    {"unstuff", SET_ONOFF, offsetof(struct sink_fault_settings, unstuff), 0, 0,
+     ""},
+    {"enhanced-codes", SET_ONOFF, offsetof(struct sink_fault_settings, esc), 0,
+     0, ""},
+};
+
+static int apply_setting(const struct setting_def *d,
+                         struct sink_fault_settings *st, const char *v,
+                         char *err, size_t errlen)
+{
+    void *field = (char *)st + d->off;
+    int b;
+    switch (d->kind) {
+    case SET_BARE:
+        if ((b = sink_bare_find(v)) >= 0) {
+            *(int *)field = b;
+            return 0;
+        }
+        snprintf(err, errlen, "%s wants keep, reject, line-end or eod",
+                 d->name);
+        return -1;
+    case SET_LIMIT:
+        if (parse_limit(v, d->min, d->max, field) == 0)
+            return 0;
+        snprintf(err, errlen, "%s wants %ld..%ld%s", d->name, d->min, d->max,
+                 d->unit);
+        return -1;
+    case SET_ONOFF:
+        if ((b = parse_onoff(v)) >= 0) {
+            *(int *)field = b;
+            return 0;
+        }
+        snprintf(err, errlen, "%s wants on or off", d->name);
+        return -1;
+    }
+    return -1;
+}
+
 /* name=value; returns 0, -1 with err, or 1 if s is not a setting. */
 static int parse_setting(struct sink_fault_table *t, char *s, char *err,
                          size_t errlen)
@@ -122,51 +181,14 @@ static int parse_setting(struct sink_fault_table *t, char *s, char *err,
         return 1;
     *eq = '\0';
     const char *name = trim(s), *v = trim(eq + 1);
-    struct sink_fault_settings *st = &t->set;
-    int ok = 0;
-    if (strcmp(name, "bare-lf") == 0 || strcmp(name, "bare-cr") == 0) {
-        int b = sink_bare_find(v);
-        ok = b >= 0;
-        if (ok && name[5] == 'l')
-            st->bare_lf = b;
-        else if (ok)
-            st->bare_cr = b;
-        if (!ok)
-            snprintf(err, errlen, "%s wants keep, reject, line-end or eod",
-                     name);
-    } else if (strcmp(name, "line-limit") == 0) {
-        ok =
-            parse_limit(v, 16, SINK_PROTO_LINE_LIMIT_MAX, &st->line_limit) == 0;
-        if (!ok)
-            snprintf(err, errlen, "line-limit wants 16..%d octets",
-                     SINK_PROTO_LINE_LIMIT_MAX);
-    } else if (strcmp(name, "rcpt-limit") == 0) {
-        ok = parse_limit(v, 1, SINK_PROTO_RCPT_LIMIT_MAX, &st->rcpt_limit) == 0;
-        if (!ok)
-            snprintf(err, errlen, "rcpt-limit wants 1..%d",
-                     SINK_PROTO_RCPT_LIMIT_MAX);
-    } else if (strcmp(name, "size-limit") == 0) {
-        ok = parse_limit(v, 1, SINK_PROTO_SIZE_LIMIT_MAX, &st->size_limit) == 0;
-        if (!ok)
-            snprintf(err, errlen, "size-limit wants 1..%ld octets",
-                     SINK_PROTO_SIZE_LIMIT_MAX);
-    } else if (strcmp(name, "unstuff") == 0 ||
-               strcmp(name, "enhanced-codes") == 0) {
-        int b = parse_onoff(v);
-        ok = b >= 0;
-        if (ok && name[0] == 'u')
-            st->unstuff = b;
-        else if (ok)
-            st->esc = b;
-        if (!ok)
-            snprintf(err, errlen, "%s wants on or off", name);
-    } else {
-        snprintf(err, errlen,
-                 "unknown setting '%s' (bare-lf, bare-cr, line-limit, "
-                 "rcpt-limit, size-limit, unstuff, enhanced-codes)",
-                 name);
-    }
-    return ok ? 0 : -1;
+    for (size_t i = 0; i < sizeof SETTINGS / sizeof SETTINGS[0]; i++)
+        if (strcmp(SETTINGS[i].name, name) == 0)
+            return apply_setting(&SETTINGS[i], &t->set, v, err, errlen);
+    snprintf(err, errlen,
+             "unknown setting '%s' (bare-lf, bare-cr, line-limit, rcpt-limit, "
+             "size-limit, unstuff, enhanced-codes)",
+             name);
+    return -1;
 }
 
 static bool known_command(const char *c)

@@ -644,6 +644,55 @@ static bool valid_keyword(const char *s, size_t n)
     return true;
 }
 
+/* Finds the parameter keyword s[0..kn) of MAIL (mail) or RCPT; -1. */
+static int find_param(const char *s, size_t kn, bool mail)
+{
+    for (size_t i = 0; i < sizeof PARAMS / sizeof PARAMS[0]; i++)
+        if (PARAMS[i].mail == mail && strlen(PARAMS[i].name) == kn &&
+            strncasecmp(PARAMS[i].name, s, kn) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* One "keyword[=value]" token s[0..n); on a refusal fills d and
+ * returns false. */
+static bool parse_param(struct sink_proto *p, const char *s, size_t n,
+                        bool mail, unsigned *seen, bool utf8,
+                        struct decision *d)
+{
+    const char *eq = memchr(s, '=', n);
+    size_t kn = eq ? (size_t)(eq - s) : n;
+    size_t vn = eq ? n - kn - 1 : 0;
+    char val[SINK_PROTO_LINE_LIMIT_MAX];
+    memcpy(val, eq ? eq + 1 : "", vn);
+    val[vn] = '\0';
+    if (!valid_keyword(s, kn) || (eq && vn == 0) || memchr(val, '=', vn)) {
+        dset(d, 501, "5.5.4", "Bad parameter syntax: %.*s", (int)n, s);
+        return false;
+    }
+    int k = find_param(s, kn, mail);
+    /* RFC 5321 4.1.1.11: 555 for what was not offered; a HELO session
+     * was offered nothing. */
+    if (k < 0 || !p->esmtp || !(p->caps & (1u << PARAMS[k].ext))) {
+        dset(d, 555, "5.5.4", "Unsupported option: %.*s", (int)kn, s);
+        return false;
+    }
+    if (*seen & (1u << k)) {
+        dset(d, 501, "5.5.4", "Duplicate %s parameter", PARAMS[k].name);
+        return false;
+    }
+    *seen |= 1u << k;
+    if ((k == P_SMTPUTF8) != !eq) {
+        dset(d, 501, "5.5.4", "%s %s", PARAMS[k].name,
+             k == P_SMTPUTF8 ? "takes no value" : "needs a value");
+        return false;
+    }
+    const char *why = param_value(p, (enum param_kw)k, val, utf8, d);
+    if (why && *why)
+        dset(d, 501, "5.5.4", "%s", why);
+    return why == NULL;
+}
+
 /* Parses the parameters of MAIL (mail) or RCPT. On a refusal fills d
  * and returns false. Sets *utf8 when SMTPUTF8 was given. */
 static bool parse_params(struct sink_proto *p, const char *s, bool mail,
@@ -663,44 +712,8 @@ static bool parse_params(struct sink_proto *p, const char *s, bool mail,
     while (*s) {
         while (*s == ' ')
             s++;
-        if (!*s)
-            break;
         size_t n = strcspn(s, " ");
-        const char *eq = memchr(s, '=', n);
-        size_t kn = eq ? (size_t)(eq - s) : n;
-        char val[SINK_PROTO_LINE_LIMIT_MAX];
-        size_t vn = eq ? n - kn - 1 : 0;
-        memcpy(val, eq ? eq + 1 : "", vn);
-        val[vn] = '\0';
-        if (!valid_keyword(s, kn) || (eq && vn == 0) || memchr(val, '=', vn)) {
-            dset(d, 501, "5.5.4", "Bad parameter syntax: %.*s", (int)n, s);
-            return false;
-        }
-        int k = -1;
-        for (size_t i = 0; i < sizeof PARAMS / sizeof PARAMS[0]; i++)
-            if (PARAMS[i].mail == mail && strlen(PARAMS[i].name) == kn &&
-                strncasecmp(PARAMS[i].name, s, kn) == 0)
-                k = (int)i;
-        /* RFC 5321 4.1.1.11: 555 for what was not offered; a HELO
-         * session was offered nothing. */
-        if (k < 0 || !p->esmtp || !(p->caps & (1u << PARAMS[k].ext))) {
-            dset(d, 555, "5.5.4", "Unsupported option: %.*s", (int)kn, s);
-            return false;
-        }
-        if (seen & (1u << k)) {
-            dset(d, 501, "5.5.4", "Duplicate %s parameter", PARAMS[k].name);
-            return false;
-        }
-        seen |= 1u << k;
-        if ((k == P_SMTPUTF8) != !eq) {
-            dset(d, 501, "5.5.4", "%s %s", PARAMS[k].name,
-                 k == P_SMTPUTF8 ? "takes no value" : "needs a value");
-            return false;
-        }
-        const char *why = param_value(p, (enum param_kw)k, val, *utf8, d);
-        if (why && *why)
-            dset(d, 501, "5.5.4", "%s", why);
-        if (why)
+        if (n && !parse_param(p, s, n, mail, &seen, *utf8, d))
             return false;
         s += n;
     }
@@ -1554,72 +1567,90 @@ static void data_bare_lf(struct sink_proto *p)
     p->dstate = D_MID;
 }
 
-/* One byte of message content; returns false if b must be looked at
- * again (a bare CR ended a line before it, or ended the data). */
-static bool data_byte(struct sink_proto *p, unsigned char b)
+/* The content scanner, one handler per position in the line; each
+ * returns false if b must be looked at again (a bare CR ended a line
+ * before it, or ended the data). */
+static bool data_bol(struct sink_proto *p, unsigned char b)
 {
-    switch (p->dstate) {
-    case D_BOL:
-        if (b == '.') {
-            p->dstate = D_DOT;
-            return true;
-        }
-        p->dstate = D_MID;
-        return false;
-    case D_MID:
-        if (b == '\r')
-            p->dstate = D_CR;
-        else if (b == '\n')
-            data_bare_lf(p);
-        else
-            store(p, &b, 1);
+    if (b == '.') {
+        p->dstate = D_DOT;
         return true;
-    case D_CR:
-        if (b == '\n') {
-            store(p, "\r\n", 2);
-            p->last_lend = LEND_CRLF;
-            p->dstate = D_BOL;
-            return true;
-        }
-        if (cr_ends_line(p)) { /* a bare CR as a line end */
-            store(p, "\r\n", 2);
-            p->last_lend = LEND_CR;
-            p->dstate = D_BOL;
-            return false;
-        }
-        if (p->cfg->bare_cr == SINK_BARE_REJECT)
-            p->txn.bare_reject = true;
-        store(p, "\r", 1);
-        p->dstate = D_MID;
-        return false;
-    case D_DOT:
-        if (b == '\r') {
-            p->dstate = D_DOT_CR;
-            return true;
-        }
-        if (b == '\n' && lf_ends_line(p)) {
-            dot_line(p, LEND_LF);
-            return true;
-        }
-        if (!p->cfg->unstuff) /* 4.5.2: the leading dot goes */
-            store(p, ".", 1);
-        p->dstate = D_MID;
-        return false;
-    case D_DOT_CR:
-        if (b == '\n') {
-            dot_line(p, LEND_CRLF);
-            return true;
-        }
-        if (cr_ends_line(p)) {
-            dot_line(p, LEND_CR);
-            return false;
-        }
-        if (!p->cfg->unstuff)
-            store(p, ".", 1);
+    }
+    p->dstate = D_MID;
+    return false;
+}
+
+static bool data_mid(struct sink_proto *p, unsigned char b)
+{
+    if (b == '\r')
         p->dstate = D_CR;
+    else if (b == '\n')
+        data_bare_lf(p);
+    else
+        store(p, &b, 1);
+    return true;
+}
+
+static bool data_cr(struct sink_proto *p, unsigned char b)
+{
+    if (b == '\n') {
+        store(p, "\r\n", 2);
+        p->last_lend = LEND_CRLF;
+        p->dstate = D_BOL;
+        return true;
+    }
+    if (cr_ends_line(p)) { /* a bare CR as a line end */
+        store(p, "\r\n", 2);
+        p->last_lend = LEND_CR;
+        p->dstate = D_BOL;
         return false;
     }
-    return true;
+    if (p->cfg->bare_cr == SINK_BARE_REJECT)
+        p->txn.bare_reject = true;
+    store(p, "\r", 1);
+    p->dstate = D_MID;
+    return false;
+}
+
+static bool data_dot(struct sink_proto *p, unsigned char b)
+{
+    if (b == '\r') {
+        p->dstate = D_DOT_CR;
+        return true;
+    }
+    if (b == '\n' && lf_ends_line(p)) {
+        dot_line(p, LEND_LF);
+        return true;
+    }
+    if (!p->cfg->unstuff) /* 4.5.2: the leading dot goes */
+        store(p, ".", 1);
+    p->dstate = D_MID;
+    return false;
+}
+
+static bool data_dot_cr(struct sink_proto *p, unsigned char b)
+{
+    if (b == '\n') {
+        dot_line(p, LEND_CRLF);
+        return true;
+    }
+    if (cr_ends_line(p)) {
+        dot_line(p, LEND_CR);
+        return false;
+    }
+    if (!p->cfg->unstuff)
+        store(p, ".", 1);
+    p->dstate = D_CR;
+    return false;
+}
+
+static bool data_byte(struct sink_proto *p, unsigned char b)
+{
+    static bool (*const HANDLERS[])(struct sink_proto *, unsigned char) = {
+        [D_BOL] = data_bol, [D_DOT] = data_dot, [D_DOT_CR] = data_dot_cr,
+        [D_MID] = data_mid, [D_CR] = data_cr,
+    };
+    return HANDLERS[p->dstate](p, b);
 }
 
 /* ---- the public calls ----------------------------------------------- */
