@@ -49,6 +49,7 @@ struct conn {
     char id[48];
     char client[SINK_ADDR_MAX];
     bool paused, blocked, closing, half_closed, dead;
+    bool eof; /* the client shut its side: answer what came, then close */
     struct conn *prev, *next; /* open connections */
     struct conn *reap_next;
 };
@@ -148,6 +149,10 @@ static void conn_linger(struct conn *c)
 {
     if (c->half_closed)
         return;
+    if (c->eof) { /* the client is gone already; every reply is sent */
+        conn_kill(c);
+        return;
+    }
     c->half_closed = true;
     shutdown(bufferevent_getfd(c->bev), SHUT_WR);
     evbuffer_drain(bufferevent_get_input(c->bev),
@@ -203,6 +208,19 @@ static void handle(struct conn *c, unsigned ev)
     }
 }
 
+/* The client shut its side and its input is answered: close once the
+ * replies are out (a delay still pending finishes first). */
+static void conn_after_eof(struct conn *c)
+{
+    if (c->paused || c->dead)
+        return;
+    if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+        conn_kill(c);
+        return;
+    }
+    c->closing = true; /* on_write lingers, then EOF ends it */
+}
+
 static void on_timer(evutil_socket_t fd, short what, void *arg)
 {
     struct conn *c = arg;
@@ -213,9 +231,12 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     c->paused = false;
     unsigned ev = sink_proto_resume(c->proto);
     handle(c, ev);
-    if (!c->closing) {
+    if (!c->closing && !c->eof) {
         bufferevent_enable(c->bev, EV_READ);
         conn_drive(c);
+    } else if (!c->closing) {
+        conn_drive(c);
+        conn_after_eof(c);
     } else if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
         conn_linger(c);
     }
@@ -281,8 +302,20 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
         bufferevent_enable(bev, EV_READ);
         return;
     }
-    /* EOF, error or a write timeout: the session is over. A transaction
-     * still open is dropped (RFC 5321 4.1.1.10 for QUIT-less closes). */
+    if (what & BEV_EVENT_EOF) {
+        c->eof = true;
+        bufferevent_disable(bev, EV_READ);
+        if (!c->closing) { /* a half-close: answer what came before it */
+            conn_drive(c);
+            conn_after_eof(c);
+            return;
+        }
+        if (!c->half_closed &&
+            evbuffer_get_length(bufferevent_get_output(bev)) > 0)
+            return; /* the last replies are still going out */
+    }
+    /* an error, a write timeout, or EOF while closing: the session is
+     * over. A transaction still open is dropped (RFC 5321 4.1.1.10). */
     conn_kill(c);
 }
 

@@ -1762,9 +1762,8 @@ static unsigned server_421(struct sink_proto *p, const char *cmd,
     struct cmd c = {.name = cmd, .arg = ""};
     struct decision d;
     decision_init(&d);
-    p->events = 0;
-    if (p->holding) /* shutting down: what was held goes first */
-        sink_proto_resume(p);
+    /* what was held goes first, with its events (a message accepted) */
+    p->events = p->holding ? sink_proto_resume(p) & ~SINK_PROTO_EV_CLOSE : 0;
     if (cmd)
         sink_fault_match(p->cfg->faults, p->state, c.name, c.arg, &c.fx);
     dset(&d, 421, esc, "%s %s", p->cfg->hostname, what);

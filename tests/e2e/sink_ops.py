@@ -126,6 +126,26 @@ def unix(path):
     return r.startswith("220 ") and q.startswith("221")
 
 
+def halfclose():
+    """Everything in one write, then a half-close: every reply still
+    comes, then the close."""
+    s = socket.create_connection(("127.0.0.1", PORT))
+    s.sendall(b"EHLO client.test\r\nMAIL FROM:<a@x.test>\r\n"
+              b"RCPT TO:<b@y.test>\r\nDATA\r\nx\r\n.\r\nNOOP\r\nQUIT\r\n")
+    s.shutdown(socket.SHUT_WR)
+    s.settimeout(10)
+    buf = b""
+    while True:
+        data = s.recv(65536)
+        if not data:
+            break
+        buf += data
+    codes = [l[:4] for l in buf.decode().split("\r\n") if l[3:4] == " "]
+    print("half-close: %s" % " ".join(c.strip() for c in codes))
+    return codes == ["220 ", "250 ", "250 ", "250 ", "354 ", "250 ", "250 ",
+                     "221 "]
+
+
 def ipv6():
     s = socket.create_connection(("::1", PORT))
     r = read_reply(s)
@@ -135,5 +155,5 @@ def ipv6():
 
 CHECKS = {"many": lambda: many(int(ARG)), "limit": lambda: limit(int(ARG)),
           "idle": idle, "delay": lambda: delay(ARG), "hold": hold,
-          "unix": lambda: unix(ARG), "ipv6": ipv6}
+          "unix": lambda: unix(ARG), "ipv6": ipv6, "halfclose": halfclose}
 sys.exit(0 if CHECKS[MODE]() else 1)

@@ -41,9 +41,14 @@ expect_refusal 3 "cannot listen on 127.0.0.1:$SINK_PORT" --listen "127.0.0.1:$SI
 
 # 1500 connections at once (backlog 4096): all greeted, all answered
 $OPS many "$SINK_PORT" 1500 || srv_fail "concurrent connects"
-# a delay from the fault table is at least what was asked
+# a client that half-closes after its last command still gets every reply
+$OPS halfclose "$SINK_PORT" || srv_fail "half-close"
+# a delay from the fault table is at least what was asked, and a
+# half-close during the delay loses nothing
 srv_sink --fault 'NOOP -> delay 300ms'
 $OPS delay "$SINK_PORT" 300 || srv_fail "delay"
+$OPS halfclose "$SINK_PORT" || srv_fail "half-close during a delay"
+grep -q "message" "$SINK_DIR/log" || srv_fail "the half-closed message was not accepted"
 # the connection limit
 srv_sink --max-connections 5
 $OPS limit "$SINK_PORT" 5 || srv_fail "connection limit"
