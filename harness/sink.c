@@ -456,6 +456,8 @@ static int configure(struct sink *s, bool *usage, char *err, size_t errlen)
         }
         c->hostname = h;
     }
+    c->local_domains = s->p.local_domains;
+    c->nlocal = s->p.nlocal;
     if (s->p.size_limit > 0)
         c->size_limit = (size_t)s->p.size_limit;
     if (s->p.rcpt_limit > 0)

@@ -36,6 +36,8 @@ struct sink_params {
     size_t nfaults;
     const char *const *fault_files;
     size_t nfault_files;
+    const char *const *local_domains; /* none: every domain is local */
+    size_t nlocal;
     long size_limit, rcpt_limit, line_limit; /* 0: the defaults */
     int64_t idle_timeout_us;                 /* 0: SINK_IDLE_TIMEOUT_US */
     long max_connections;                    /* 0: SINK_MAX_CONNECTIONS */

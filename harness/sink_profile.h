@@ -38,8 +38,9 @@ struct sink_profile {
     const char *name;
     const char *summary; /* one line for --help and docs */
     enum sink_protocol protocol;
-    unsigned caps;  /* SINK_EXT_BIT() set advertised after EHLO/LHLO */
-    bool refuse;    /* RFC 5321 3.1: 554 greeting, 503 to all but QUIT */
+    unsigned caps;         /* SINK_EXT_BIT() set advertised after EHLO/LHLO */
+    bool refuse;           /* RFC 5321 3.1: 554 greeting, 503 to all but QUIT */
+    bool relay_needs_auth; /* relaying refused with 530 (RFC 4954 6) */
     bool needs_tls; /* implicit TLS or STARTTLS required: not built yet */
 };
 

@@ -1053,6 +1053,19 @@ static bool unknown_user(const char *addr)
     return strncasecmp(addr, "nouser", 6) == 0;
 }
 
+/* With local domains configured, a recipient elsewhere is relaying
+ * (RFC 5321 3.6, 7.9); bare <postmaster> is always local (4.5.1). */
+static bool is_relay(const struct sink_proto *p, const char *addr)
+{
+    const char *at = strrchr(addr, '@');
+    if (p->cfg->nlocal == 0 || !at)
+        return false;
+    for (size_t i = 0; i < p->cfg->nlocal; i++)
+        if (strcasecmp(at + 1, p->cfg->local_domains[i]) == 0)
+            return false;
+    return true;
+}
+
 static bool rcpt_sequence(struct sink_proto *p, struct cmd *c,
                           struct decision *d)
 {
@@ -1096,6 +1109,13 @@ static void cmd_rcpt(struct sink_proto *p, struct cmd *c, struct decision *d)
     if (p->txn.nrcpt >= p->cfg->rcpt_limit &&
         refuse(c, d, 452, "4.5.3", "Error: too many recipients"))
         return;
+    if (is_relay(p, addr) && !c->force) {
+        if (p->cfg->profile->relay_needs_auth)
+            dset(d, 530, "5.7.0", "Authentication required");
+        else
+            dset(d, 550, "5.7.1", "<%s>: Relay access denied", addr);
+        return;
+    }
     if (unknown_user(addr) && !c->force) {
         dset(d, 550, "5.1.1",
              "<%s>: Recipient address rejected: "
@@ -1211,22 +1231,26 @@ static void cmd_help(struct sink_proto *p, struct cmd *c, struct decision *d)
 }
 
 /* Reserved verbs: STARTTLS (RFC 3207) and AUTH (RFC 4954) land with the
- * TLS and AUTH work; until then they are recognized, not implemented. */
-static void cmd_unimplemented(struct sink_proto *p, struct cmd *c,
-                              struct decision *d)
+ * TLS and AUTH work; until then STARTTLS is recognized but not
+ * implemented (502, RFC 5321 4.2.4) and AUTH is not enabled (503, as
+ * for a server that offers no mechanism). */
+static void cmd_starttls(struct sink_proto *p, struct cmd *c,
+                         struct decision *d)
 {
     dset(d, 502, "5.5.1", "Error: command not implemented");
 }
 
+static void cmd_auth(struct sink_proto *p, struct cmd *c, struct decision *d)
+{
+    dset(d, 503, "5.5.1", "Error: authentication not enabled");
+}
+
 static const struct cmd_def COMMANDS[] = {
-    {"HELO", cmd_helo},          {"EHLO", cmd_ehlo},
-    {"LHLO", cmd_lhlo},          {"MAIL", cmd_mail},
-    {"RCPT", cmd_rcpt},          {"DATA", cmd_data},
-    {"BDAT", cmd_bdat},          {"RSET", cmd_rset},
-    {"NOOP", cmd_noop},          {"QUIT", cmd_quit},
-    {"VRFY", cmd_vrfy},          {"EXPN", cmd_expn},
-    {"HELP", cmd_help},          {"STARTTLS", cmd_unimplemented},
-    {"AUTH", cmd_unimplemented},
+    {"HELO", cmd_helo}, {"EHLO", cmd_ehlo},         {"LHLO", cmd_lhlo},
+    {"MAIL", cmd_mail}, {"RCPT", cmd_rcpt},         {"DATA", cmd_data},
+    {"BDAT", cmd_bdat}, {"RSET", cmd_rset},         {"NOOP", cmd_noop},
+    {"QUIT", cmd_quit}, {"VRFY", cmd_vrfy},         {"EXPN", cmd_expn},
+    {"HELP", cmd_help}, {"STARTTLS", cmd_starttls}, {"AUTH", cmd_auth},
 };
 
 static const struct cmd_def *find_command(const char *verb, size_t n)

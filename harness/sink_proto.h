@@ -76,6 +76,10 @@ struct sink_proto_config {
     enum sink_bare bare_lf, bare_cr;
     bool unstuff; /* undo dot-stuffing (RFC 5321 4.5.2); off only as fault */
     bool esc;     /* enhanced status codes (RFC 2034) in replies */
+    /* Domains delivered here; a recipient elsewhere is relaying and is
+     * refused. None: every domain is local. (Not owned.) */
+    const char *const *local_domains;
+    size_t nlocal;
     const struct sink_fault_table *faults; /* NULL: none (not owned) */
     /* Optional trace of state changes ("mail -> rcpt"). */
     void (*trace)(void *arg, const char *session, const char *what);

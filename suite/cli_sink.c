@@ -17,7 +17,7 @@
 
 struct sink_opts {
     const char *listen, *port_file, *profile, *record, *hostname;
-    struct cli_list faults, fault_files;
+    struct cli_list faults, fault_files, local_domains;
     long size_limit, rcpt_limit, line_limit, max_connections;
     int64_t idle_timeout;
     bool record_data, quiet, verbose, list;
@@ -45,6 +45,10 @@ static const struct cli_opt OPTS[] = {
      0, 0, NULL},
     {"hostname", 0, CLI_STR, OFF(hostname), "NAME",
      "name in the greeting and replies (default localhost)", 0, 0, NULL},
+    {"local-domain", 'd', CLI_LIST, OFF(local_domains), "DOMAIN",
+     "a domain delivered here (repeatable); then other domains are relay\n"
+     "attempts: 550 5.7.1 (submission: 530 5.7.0). Default: every domain",
+     0, 0, NULL},
     {"size-limit", 0, CLI_INT, OFF(size_limit), "OCTETS",
      "message size limit, advertised as SIZE (default 10485760)", 1,
      SINK_PROTO_SIZE_LIMIT_MAX, NULL},
@@ -177,6 +181,8 @@ static int sink_main(int argc, char **argv)
         .nfaults = o.faults.n,
         .fault_files = (const char *const *)o.fault_files.v,
         .nfault_files = o.fault_files.n,
+        .local_domains = (const char *const *)o.local_domains.v,
+        .nlocal = o.local_domains.n,
         .size_limit = o.size_limit,
         .rcpt_limit = o.rcpt_limit,
         .line_limit = o.line_limit,
@@ -203,5 +209,6 @@ out:
     cli_list_free(&pos);
     cli_list_free(&o.faults);
     cli_list_free(&o.fault_files);
+    cli_list_free(&o.local_domains);
     return rc;
 }

@@ -36,6 +36,16 @@ for profile in mx submission lmtp 554-greeting; do
   srv_stop_sink
 done
 
+for profile in mx submission; do
+  srv_sink --profile "$profile" --local-domain y.test --local-domain sink.test
+  if $RAW --profile "$profile-relay" --port "$SINK_PORT"; then
+    echo "ok profile $profile refuses relaying with --local-domain"
+  else
+    echo "FAILED profile $profile with --local-domain"; fails=$((fails + 1))
+  fi
+  srv_stop_sink
+done
+
 for profile in implicit-tls tls-required; do
   set +e
   out=$("$SMTPSUITE" sink --listen :0 --profile "$profile" 2>&1)

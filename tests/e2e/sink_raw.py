@@ -205,6 +205,15 @@ PROFILES = {
              E("^250"), E("^250"), E("^550"), E("^250"), E("^354"),
              E(r"^250 2\.1\.5 <b@y\.test>"), E(r"^250 2\.1\.5 <c@y\.test>"),
              S(b"QUIT\r\n"), E("^221")],
+    # with --local-domain y.test: relaying refused (RFC 5321 7.9)
+    "mx-relay": OPEN + [S(b"MAIL FROM:<a@x.test>\r\nRCPT TO:<b@y.test>\r\n"
+                          b"RCPT TO:<v@elsewhere.test>\r\n"
+                          b"RCPT TO:<@y.test:v@elsewhere.test>\r\n"),
+                        E("^250"), E("^250"), E(r"^550 5\.7\.1 .*Relay"),
+                        E(r"^550 5\.7\.1")],
+    "submission-relay": OPEN + [S(b"MAIL FROM:<a@x.test>\r\n"
+                                  b"RCPT TO:<v@elsewhere.test>\r\n"),
+                                E("^250"), E(r"^530 5\.7\.0")],
     "554-greeting": [E(r"^554 "), S(EHLO), E(r"^503"),
                      S(b"MAIL FROM:<>\r\n"), E(r"^503 5\.5\.1"),
                      S(b"QUIT\r\n"), E("^221"), ("close",)],

@@ -46,6 +46,7 @@ struct vec {
     const char *msgs; /* "from>rcpt,rcpt:escaped-data\n" per message */
     const char *profile;
     const char *faults[4];
+    bool local; /* local domains: y.test only */
 };
 
 static const struct vec VECS[] = {
@@ -146,7 +147,7 @@ static const struct vec VECS[] = {
      ""},
     {"starttls-auth-reserved", EHLO "STARTTLS\r\nAUTH PLAIN\r\n", 0,
      G EHLO_OK "502 5.5.1 Error: command not implemented\r\n"
-               "502 5.5.1 Error: command not implemented\r\n",
+               "503 5.5.1 Error: authentication not enabled\r\n",
      ""},
     /* addresses (4.1.2, 4.1.1.3, 4.5.1) */
     {"mail-syntax",
@@ -462,6 +463,31 @@ static const struct vec VECS[] = {
      "503 Error: access denied\r\n503 5.5.1 Error: access denied\r\n"
      "503 5.5.1 Error: access denied\r\n221 2.0.0 Bye\r\n" CLOSE,
      "", "554-greeting"},
+    /* relaying, with local domains configured (RFC 5321 3.6, 7.9) */
+    {"relay-denied",
+     EHLO "MAIL FROM:<a@x.test>\r\nRCPT TO:<b@y.test>\r\n"
+          "RCPT TO:<v@elsewhere.test>\r\nRCPT TO:<v@Y.TEST>\r\n"
+          "RCPT TO:<@y.test:v@elsewhere.test>\r\nRCPT TO:<v@[192.0.2.55]>\r\n"
+          "RCPT TO:<postmaster>\r\n",
+     0,
+     G EHLO_OK TXN_OK
+     "550 5.7.1 <v@elsewhere.test>: Relay access denied\r\n250 2.1.5 Ok\r\n"
+     "550 5.7.1 <v@elsewhere.test>: Relay access denied\r\n"
+     "550 5.7.1 <v@[192.0.2.55]>: Relay access denied\r\n250 2.1.5 Ok\r\n",
+     "",
+     NULL,
+     {NULL},
+     true},
+    {"relay-needs-auth",
+     EHLO "MAIL FROM:<a@x.test>\r\nRCPT TO:<v@elsewhere.test>\r\n"
+          "RCPT TO:<b@y.test>\r\n",
+     0,
+     G EHLO_OK "250 2.1.0 Ok\r\n530 5.7.0 Authentication required\r\n"
+               "250 2.1.5 Ok\r\n",
+     "",
+     "submission",
+     {NULL},
+     true},
     /* the fault table */
     {"fault-rset-keeps-envelope",
      EHLO TXN "RSET\r\nRCPT TO:<c@y.test>\r\n",
@@ -624,6 +650,11 @@ static void run(const struct vec *v, size_t step, struct buf *out,
     if (st->esc >= 0)
         cfg.esc = st->esc;
     cfg.faults = ft;
+    static const char *const LOCAL[] = {"y.test"};
+    if (v->local) {
+        cfg.local_domains = LOCAL;
+        cfg.nlocal = 1;
+    }
     if (v->profile)
         cfg.profile = sink_profile_find(v->profile);
     ck_assert_ptr_nonnull(cfg.profile);
