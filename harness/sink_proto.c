@@ -33,6 +33,7 @@
 #define SINK_PROTO_OUT_SOFT    65536 /* stop feeding: let the caller send */
 #define SINK_PROTO_OUT_MAX     (16 * 1024 * 1024)
 #define SINK_PROTO_SIZE_DIGITS 20  /* SIZE=, RFC 1870 (1*20DIGIT) */
+#define SINK_PROTO_BDAT_DIGITS 19  /* chunk sizes that fit 64 bits */
 #define SINK_PROTO_ENVID_MAX   100 /* RFC 3461 4.4 */
 #define SINK_PROTO_ORCPT_MAX   500 /* RFC 3461 4.2 */
 #define SINK_PROTO_LABEL_MAX   63
@@ -165,6 +166,7 @@ struct sink_proto {
     uint64_t chunk_left;
     uint64_t chunk_size;
     bool chunk_last;
+    bool chunk_replied; /* answered before it was read: only discard */
     size_t chunk_start, chunk_octets;
     struct cmd chunk_cmd;
     struct decision chunk_refusal;
@@ -1155,11 +1157,9 @@ static void cmd_bdat(struct sink_proto *p, struct cmd *c, struct decision *d)
 {
     const char *a = c->arg;
     size_t n = strspn(a, "0123456789");
-    if (n == 0 || n > SINK_PROTO_SIZE_DIGITS || (a[n] && a[n] != ' ')) {
+    if (n == 0 || n > SINK_PROTO_BDAT_DIGITS || (a[n] && a[n] != ' ')) {
         dset(d, 501, "5.5.4", "Syntax: BDAT count [LAST]");
-        d->esc = "5.5.4";
-        p->chunk_size = UINT64_MAX; /* nothing to read */
-        return;
+        return; /* no size: nothing to read */
     }
     p->chunk_size = strtoull(a, NULL, 10);
     const char *t = a + n;
@@ -1325,6 +1325,13 @@ static void finish_chunk(struct sink_proto *p)
     struct cmd *c = &p->chunk_cmd;
     bool final = false;
     p->mode = MODE_LINE;
+    if (p->chunk_replied) {
+        p->chunk_replied = false;
+        free(c->arg);
+        c->arg = NULL;
+        buf_free(&d->text);
+        return;
+    }
     if (d->code == 0) {
         if (p->chunk_last || (p->txn.too_big && !overrules(&c->fx))) {
             final_decision(p, c, d);
@@ -1439,7 +1446,18 @@ static void dispatch(struct sink_proto *p, char *line, size_t len)
     if (!precheck(p, def, line, len, &c, &d))
         decide(p, &c, &d);
     line[e] = saved;
-    if (p->chunk_size != UINT64_MAX) {
+    if (p->chunk_size != UINT64_MAX && d.code == 0 &&
+        p->chunk_size > p->cfg->size_limit && !overrules(&c.fx)) {
+        /* A chunk bigger than any message: say so now instead of after
+         * reading it (RFC 1870 552), and discard its octets as they come
+         * so the session stays in step; the transaction is over. */
+        dset(&d, 552, "5.3.4", "Message size exceeds fixed limit");
+        select_reply(p, &c, &d);
+        end_txn(p);
+        p->chunk_replied = true;
+        d.code = 501; /* not 0: the octets are not stored */
+    }
+    if (p->chunk_size != UINT64_MAX && p->state != SINK_STATE_CLOSED) {
         start_chunk(p, &c, &d); /* takes d over */
         pending_clear(&p->pend);
         return;

@@ -357,13 +357,27 @@ static const struct vec VECS[] = {
                "rejected: User unknown\r\n" NEED_RCPT OK,
      ""},
     {"bdat-too-big",
-     EHLO TXN "BDAT 15\r\n0123456789abcdeBDAT 5 LAST\r\n"
-              "abcdeNOOP\r\n",
+     EHLO TXN "BDAT 8\r\n01234567BDAT 5 LAST\r\nabcdeNOOP\r\n"
+              "BDAT 1 LAST\r\nx",
      0,
      G "250-localhost\r\n250-PIPELINING\r\n250-SIZE 10\r\n250-VRFY\r\n"
        "250-ENHANCEDSTATUSCODES\r\n250-8BITMIME\r\n250-DSN\r\n"
        "250-SMTPUTF8\r\n250 CHUNKING\r\n" TXN_OK
-       "552 5.3.4 Error: message file too big\r\n" NEED_MAIL OK,
+       "250 2.0.0 Ok: 8 octets received\r\n"
+       "552 5.3.4 Error: message file too big\r\n" OK NEED_MAIL,
+     "",
+     NULL,
+     {"size-limit=10"}},
+    {"bdat-chunk-over-limit",
+     EHLO TXN "BDAT 11 LAST\r\n0123456789aNOOP\r\n"
+              "BDAT 99999999999999999999 LAST\r\nBDAT 18446744073709551615\r\n",
+     0,
+     G "250-localhost\r\n250-PIPELINING\r\n250-SIZE 10\r\n250-VRFY\r\n"
+       "250-ENHANCEDSTATUSCODES\r\n250-8BITMIME\r\n250-DSN\r\n"
+       "250-SMTPUTF8\r\n250 CHUNKING\r\n" TXN_OK
+       "552 5.3.4 Message size exceeds fixed limit\r\n" OK
+       "501 5.5.4 Syntax: BDAT count [LAST]\r\n"
+       "501 5.5.4 Syntax: BDAT count [LAST]\r\n",
      "",
      NULL,
      {"size-limit=10"}},
