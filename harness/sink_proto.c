@@ -879,7 +879,12 @@ static bool select_reply(struct sink_proto *p, struct cmd *c,
                          struct decision *d)
 {
     const struct sink_fault_effect *fx = &c->fx;
-    if (fx->close_before) {
+    if (fx->delay_us > 0 && !p->holding) {
+        p->holding = true;
+        p->delay_us = fx->delay_us;
+        p->events |= SINK_PROTO_EV_DELAY;
+    }
+    if (fx->close_before) { /* after the delay, if there is one */
         set_state(p, SINK_STATE_CLOSED);
         add_events(p, SINK_PROTO_EV_CLOSE);
         return false;
@@ -887,11 +892,6 @@ static bool select_reply(struct sink_proto *p, struct cmd *c,
     bool commit = d->commit != NULL && !fx->keep_state;
     if (fx->reply && fx->reply->code >= 400)
         commit = false;
-    if (fx->delay_us > 0 && !p->holding) {
-        p->holding = true;
-        p->delay_us = fx->delay_us;
-        p->events |= SINK_PROTO_EV_DELAY;
-    }
     if (d->each_rcpt && p->txn.nrcpt) {
         for (size_t i = 0; i < p->txn.nrcpt; i++)
             emit(p, d, fx->reply, p->txn.rcpts[i].addr);
