@@ -411,6 +411,8 @@ static int apply_faults(struct sink *s, bool *usage, char *err, size_t errlen)
         c->rcpt_limit = (size_t)f->rcpt_limit;
     if (f->size_limit > 0)
         c->size_limit = (size_t)f->size_limit;
+    if (f->error_limit >= 0)
+        c->error_limit = (size_t)f->error_limit;
     if (f->bare_lf >= 0)
         c->bare_lf = (enum sink_bare)f->bare_lf;
     if (f->bare_cr >= 0)
@@ -464,6 +466,8 @@ static int configure(struct sink *s, bool *usage, char *err, size_t errlen)
         c->rcpt_limit = (size_t)s->p.rcpt_limit;
     if (s->p.line_limit > 0)
         c->line_max = (size_t)s->p.line_limit;
+    if (s->p.error_limit > 0)
+        c->error_limit = (size_t)s->p.error_limit;
     c->trace = trace;
     c->trace_arg = s;
     if (s->p.idle_timeout_us <= 0)

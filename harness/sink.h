@@ -39,6 +39,7 @@ struct sink_params {
     const char *const *local_domains; /* none: every domain is local */
     size_t nlocal;
     long size_limit, rcpt_limit, line_limit; /* 0: the defaults */
+    long error_limit;                        /* 0: no error budget */
     int64_t idle_timeout_us;                 /* 0: SINK_IDLE_TIMEOUT_US */
     long max_connections;                    /* 0: SINK_MAX_CONNECTIONS */
     const char *record;                      /* arrival log path, or NULL */

@@ -48,7 +48,7 @@ static const char *const VERBS[] = {
 struct sink_fault_table *sink_fault_new(void)
 {
     struct sink_fault_table *t = xcalloc(1, sizeof *t);
-    t->set = (struct sink_fault_settings){-1, -1, -1, -1, -1, -1, -1};
+    t->set = (struct sink_fault_settings){-1, -1, -1, -1, -1, -1, -1, -1};
     return t;
 }
 
@@ -134,6 +134,9 @@ static const struct setting_def {
      1, SINK_PROTO_RCPT_LIMIT_MAX, ""},
     {"size-limit", SET_LIMIT, offsetof(struct sink_fault_settings, size_limit),
      1, SINK_PROTO_SIZE_LIMIT_MAX, " octets"},
+    {"error-limit", SET_LIMIT,
+     offsetof(struct sink_fault_settings, error_limit), 0,
+     SINK_PROTO_ERROR_LIMIT_MAX, ""},
     {"unstuff", SET_ONOFF, offsetof(struct sink_fault_settings, unstuff), 0, 0,
      ""},
     {"enhanced-codes", SET_ONOFF, offsetof(struct sink_fault_settings, esc), 0,
@@ -186,7 +189,7 @@ static int parse_setting(struct sink_fault_table *t, char *s, char *err,
             return apply_setting(&SETTINGS[i], &t->set, v, err, errlen);
     snprintf(err, errlen,
              "unknown setting '%s' (bare-lf, bare-cr, line-limit, rcpt-limit, "
-             "size-limit, unstuff, enhanced-codes)",
+             "size-limit, error-limit, unstuff, enhanced-codes)",
              name);
     return -1;
 }

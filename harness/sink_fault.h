@@ -47,7 +47,7 @@ struct sink_fault_action {
 /* Session-wide settings; -1 means "not set by any rule". */
 struct sink_fault_settings {
     int bare_lf, bare_cr; /* enum sink_bare */
-    long line_limit, rcpt_limit, size_limit;
+    long line_limit, rcpt_limit, size_limit, error_limit;
     int unstuff, esc; /* 0 or 1 */
 };
 

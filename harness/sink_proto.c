@@ -171,6 +171,7 @@ struct sink_proto {
     struct cmd chunk_cmd;
     struct decision chunk_refusal;
     unsigned nmsg;
+    size_t errors; /* command errors so far (error_limit) */
     char queue_id[96];
     struct sink_message msg;
 };
@@ -873,13 +874,34 @@ static void emit(struct sink_proto *p, const struct decision *d,
     put_reply(p, r ? r->code : d->code, esc, t);
 }
 
+/* An error budget (RFC 5321 7.8): after error_limit command errors
+ * (unknown, syntax, sequence, unsupported) the session gets 421 and is
+ * closed, as Postfix does at smtpd_hard_error_limit. */
+static void count_error(struct sink_proto *p, int code)
+{
+    bool error = (code >= 500 && code <= 504) || code == 555;
+    if (!error || !p->cfg->error_limit || p->state == SINK_STATE_CLOSED ||
+        ++p->errors < p->cfg->error_limit)
+        return;
+    char text[SINK_PROTO_HOSTNAME_MAX + 32];
+    snprintf(text, sizeof text, "%s Error: too many errors", p->cfg->hostname);
+    put_reply(p, 421, p->cfg->esc ? "4.7.0" : NULL, text);
+    set_state(p, SINK_STATE_CLOSED);
+    add_events(p, SINK_PROTO_EV_CLOSE);
+}
+
 /* Writes the reply the fault table selects and runs the commit if
  * the client was told yes; returns whether it ran. */
 static bool select_reply(struct sink_proto *p, struct cmd *c,
                          struct decision *d)
 {
     const struct sink_fault_effect *fx = &c->fx;
-    if (fx->close_before) {
+    if (fx->delay_us > 0 && !p->holding) {
+        p->holding = true;
+        p->delay_us = fx->delay_us;
+        p->events |= SINK_PROTO_EV_DELAY;
+    }
+    if (fx->close_before) { /* after the delay, if there is one */
         set_state(p, SINK_STATE_CLOSED);
         add_events(p, SINK_PROTO_EV_CLOSE);
         return false;
@@ -887,11 +909,6 @@ static bool select_reply(struct sink_proto *p, struct cmd *c,
     bool commit = d->commit != NULL && !fx->keep_state;
     if (fx->reply && fx->reply->code >= 400)
         commit = false;
-    if (fx->delay_us > 0 && !p->holding) {
-        p->holding = true;
-        p->delay_us = fx->delay_us;
-        p->events |= SINK_PROTO_EV_DELAY;
-    }
     if (d->each_rcpt && p->txn.nrcpt) {
         for (size_t i = 0; i < p->txn.nrcpt; i++)
             emit(p, d, fx->reply, p->txn.rcpts[i].addr);
@@ -906,6 +923,7 @@ static bool select_reply(struct sink_proto *p, struct cmd *c,
         set_state(p, SINK_STATE_CLOSED);
         add_events(p, SINK_PROTO_EV_CLOSE);
     }
+    count_error(p, fx->reply ? fx->reply->code : d->code);
     return commit;
 }
 
@@ -1467,8 +1485,8 @@ static void dispatch(struct sink_proto *p, char *line, size_t len)
     buf_free(&d.text);
 }
 
-/* Answers a line that went past line_max once its end arrives; the
- * session stays in step (RFC 5321 4.2.2, 4.5.3.1.9). */
+/* Answers a line that went past line_max (RFC 5321 4.2.2, 4.5.3.1.9:
+ * "500 Line too long"). */
 static void too_long(struct sink_proto *p)
 {
     struct cmd c = {.arg = ""};
@@ -1502,8 +1520,7 @@ static void end_line(struct sink_proto *p, enum line_end kind)
     struct buf *l = &p->line;
     p->line_lend = kind;
     if (p->discarding) {
-        too_long(p);
-        p->discarding = false;
+        p->discarding = false; /* answered when it went past the limit */
     } else {
         if (!l->data)
             buf_add(l, "", 0);
@@ -1523,8 +1540,12 @@ static void line_append(struct sink_proto *p, unsigned char b)
     buf_addc(l, (char)b);
     size_t content = l->len - (b == '\r' ? 1 : 0);
     if (content + 2 > p->cfg->line_max) {
+        /* Answer now, so a client that never ends the line is not left
+         * waiting; the rest of the line is read and dropped up to its
+         * end, which keeps the session in step. */
         p->discarding = true;
         p->disc_cr = b == '\r';
+        too_long(p);
     }
 }
 

@@ -58,21 +58,23 @@ int sink_bare_find(const char *name);
 
 /* Named maxima. A command line counts its CRLF (RFC 5321 4.5.3.1.4
  * requires 512; we take 2048 like Postfix so DSN parameters fit). */
-#define SINK_PROTO_LINE_MAX       2048
-#define SINK_PROTO_LINE_LIMIT_MAX 65536
-#define SINK_PROTO_RCPT_LIMIT     100 /* RFC 5321 4.5.3.1.8 minimum */
-#define SINK_PROTO_RCPT_LIMIT_MAX 100000
-#define SINK_PROTO_SIZE_LIMIT     (10 * 1024 * 1024)
-#define SINK_PROTO_SIZE_LIMIT_MAX (1024L * 1024 * 1024)
-#define SINK_PROTO_HOSTNAME_MAX   255
+#define SINK_PROTO_LINE_MAX        2048
+#define SINK_PROTO_LINE_LIMIT_MAX  65536
+#define SINK_PROTO_RCPT_LIMIT      100 /* RFC 5321 4.5.3.1.8 minimum */
+#define SINK_PROTO_RCPT_LIMIT_MAX  100000
+#define SINK_PROTO_SIZE_LIMIT      (10 * 1024 * 1024)
+#define SINK_PROTO_SIZE_LIMIT_MAX  (1024L * 1024 * 1024)
+#define SINK_PROTO_ERROR_LIMIT_MAX 100000
+#define SINK_PROTO_HOSTNAME_MAX    255
 
 /* What sessions share; read-only while they run. */
 struct sink_proto_config {
     const struct sink_profile *profile;
     const char *hostname;
-    size_t line_max;   /* command line, CRLF included */
-    size_t rcpt_limit; /* accepted recipients per transaction */
-    size_t size_limit; /* message octets (SIZE, RFC 1870) */
+    size_t line_max;    /* command line, CRLF included */
+    size_t rcpt_limit;  /* accepted recipients per transaction */
+    size_t error_limit; /* 421 after this many command errors; 0: never */
+    size_t size_limit;  /* message octets (SIZE, RFC 1870) */
     enum sink_bare bare_lf, bare_cr;
     bool unstuff; /* undo dot-stuffing (RFC 5321 4.5.2); off only as fault */
     bool esc;     /* enhanced status codes (RFC 2034) in replies */

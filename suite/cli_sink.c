@@ -18,7 +18,7 @@
 struct sink_opts {
     const char *listen, *port_file, *profile, *record, *hostname;
     struct cli_list faults, fault_files, local_domains;
-    long size_limit, rcpt_limit, line_limit, max_connections;
+    long size_limit, rcpt_limit, line_limit, error_limit, max_connections;
     int64_t idle_timeout;
     bool record_data, quiet, verbose, list;
 };
@@ -58,6 +58,10 @@ static const struct cli_opt OPTS[] = {
     {"line-limit", 0, CLI_INT, OFF(line_limit), "OCTETS",
      "command line limit with CRLF; longer get 500 (default 2048)", 16,
      SINK_PROTO_LINE_LIMIT_MAX, NULL},
+    {"error-limit", 0, CLI_INT, OFF(error_limit), "N",
+     "after N command errors (500-504, 555) answer 421 4.7.0 and close\n"
+     "(default: no limit)",
+     1, SINK_PROTO_ERROR_LIMIT_MAX, NULL},
     {"fault", 'f', CLI_LIST, OFF(faults), "RULE",
      "a fault rule, setting or preset name (repeatable; see docs/sink.md\n"
      "and --list), e.g. 'RCPT -> reply 451 4.3.0 later' or smuggle-lf",
@@ -186,6 +190,7 @@ static int sink_main(int argc, char **argv)
         .size_limit = o.size_limit,
         .rcpt_limit = o.rcpt_limit,
         .line_limit = o.line_limit,
+        .error_limit = o.error_limit,
         .idle_timeout_us = o.idle_timeout,
         .max_connections = o.max_connections,
         .record = o.record,

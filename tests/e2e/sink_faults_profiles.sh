@@ -46,6 +46,14 @@ for profile in mx submission; do
   srv_stop_sink
 done
 
+srv_sink --error-limit 20
+if $RAW --profile mx-error-limit --port "$SINK_PORT"; then
+  echo "ok error budget: 421 after 20 errors"
+else
+  echo "FAILED error budget"; fails=$((fails + 1))
+fi
+srv_stop_sink
+
 for profile in implicit-tls tls-required; do
   set +e
   out=$("$SMTPSUITE" sink --listen :0 --profile "$profile" 2>&1)

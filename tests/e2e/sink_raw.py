@@ -211,6 +211,9 @@ PROFILES = {
                           b"RCPT TO:<@y.test:v@elsewhere.test>\r\n"),
                         E("^250"), E("^250"), E(r"^550 5\.7\.1 .*Relay"),
                         E(r"^550 5\.7\.1")],
+    # with --error-limit 20: the 20th error is followed by 421 and a close
+    "mx-error-limit": OPEN + [S(b"FOOBAR\r\n" * 25)] + [E("^500")] * 20 +
+                      [E(r"^421 4\.7\.0 .*too many errors"), ("close",)],
     "submission-relay": OPEN + [S(b"MAIL FROM:<a@x.test>\r\n"
                                   b"RCPT TO:<v@elsewhere.test>\r\n"),
                                 E("^250"), E(r"^530 5\.7\.0")],

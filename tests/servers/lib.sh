@@ -16,6 +16,10 @@
 #   srv_aiosmtpd                  AIOSMTPD_PORT (record: $AIOSMTPD_DIR/...)
 #   srv_dovecot [RELAYPORT]       DOVECOT_SUBMISSION_PORT DOVECOT_LMTP_PORT
 #                                 DOVECOT_USER DOVECOT_PASS
+#   srv_stop_sink [PID DIR]       stops a sink (the last by default); one
+#                                 that exits other than 0 (or
+#                                 SRV_SINK_WANT[PID]) or logged a sanitizer
+#                                 report fails the test at exit
 #   srv_stop_all                  stops everything (the trap calls it)
 # Helpers: srv_free_port, srv_wait_port PORT, srv_wait_lines FILE N,
 # srv_fail MESSAGE. SRV_KEEP=1 keeps the folder for a post-mortem.

@@ -82,10 +82,10 @@ START_TEST(test_settings)
     const struct sink_fault_settings *s = sink_fault_settings(t);
     ck_assert_int_eq(s->bare_lf, -1);
     ck_assert_int_eq(s->rcpt_limit, -1);
-    const char *rules[] = {"bare-lf=eod",      " bare-cr = reject ",
-                           "line-limit=512",   "rcpt-limit=7",
-                           "size-limit=1000",  "unstuff=off",
-                           "enhanced-codes=on"};
+    const char *rules[] = {"bare-lf=eod",       " bare-cr = reject ",
+                           "line-limit=512",    "rcpt-limit=7",
+                           "size-limit=1000",   "unstuff=off",
+                           "enhanced-codes=on", "error-limit=20"};
     for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++)
         ck_assert_msg(sink_fault_add(t, rules[i], "x", err, sizeof err) == 0,
                       "%s: %s", rules[i], err);
@@ -94,6 +94,7 @@ START_TEST(test_settings)
     ck_assert_int_eq(s->line_limit, 512);
     ck_assert_int_eq(s->rcpt_limit, 7);
     ck_assert_int_eq(s->size_limit, 1000);
+    ck_assert_int_eq(s->error_limit, 20);
     ck_assert_int_eq(s->unstuff, 0);
     ck_assert_int_eq(s->esc, 1);
     ck_assert_uint_eq(sink_fault_count(t), 0); /* settings are no rows */

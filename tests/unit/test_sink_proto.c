@@ -221,6 +221,13 @@ static const struct vec VECS[] = {
      "",
      NULL,
      {"line-limit=64"}},
+    {"line-too-long-answered-early",
+     "NOOP 1234567890123456789",
+     0,
+     G "500 5.5.2 Error: line too long\r\n",
+     "",
+     NULL,
+     {"line-limit=16"}},
     {"line-limit-exact",
      "NOOP 123456789\r\nNOOP 1234567890\r\n",
      0,
@@ -477,6 +484,16 @@ static const struct vec VECS[] = {
      "503 Error: access denied\r\n503 5.5.1 Error: access denied\r\n"
      "503 5.5.1 Error: access denied\r\n221 2.0.0 Bye\r\n" CLOSE,
      "", "554-greeting"},
+    {"error-limit",
+     EHLO "FOO\r\nRCPT TO:<b@y.test>\r\nRSET\r\nMAIL x\r\n"
+          "NOOP\r\n",
+     0,
+     G EHLO_OK UNKNOWN NEED_MAIL OK
+     "501 5.5.4 Syntax: MAIL FROM:<address>\r\n"
+     "421 4.7.0 localhost Error: too many errors\r\n" CLOSE,
+     "",
+     NULL,
+     {"error-limit=3"}},
     /* relaying, with local domains configured (RFC 5321 3.6, 7.9) */
     {"relay-denied",
      EHLO "MAIL FROM:<a@x.test>\r\nRCPT TO:<b@y.test>\r\n"
@@ -626,6 +643,13 @@ static const struct vec VECS[] = {
      "",
      NULL,
      {"slow-greeting"}},
+    {"fault-delay-close-before",
+     "NOOP\r\nNOOP\r\n",
+     0,
+     "<delay 3000ms>" CLOSE,
+     "",
+     NULL,
+     {"CONNECT -> delay 3s; close-before"}},
     {"fault-delay-close",
      "QUIT\r\n",
      0,
@@ -655,6 +679,8 @@ static void run(const struct vec *v, size_t step, struct buf *out,
         cfg.rcpt_limit = (size_t)st->rcpt_limit;
     if (st->size_limit > 0)
         cfg.size_limit = (size_t)st->size_limit;
+    if (st->error_limit >= 0)
+        cfg.error_limit = (size_t)st->error_limit;
     if (st->bare_lf >= 0)
         cfg.bare_lf = (enum sink_bare)st->bare_lf;
     if (st->bare_cr >= 0)
