@@ -191,18 +191,44 @@ static const struct prog_step *following(struct session *s)
     return f->pc + 1 < f->prog->nsteps ? &f->prog->steps[f->pc + 1] : NULL;
 }
 
+static bool needs_starttls(const struct session *s)
+{
+    for (size_t i = 0; i < s->p.pc->nrequires; i++)
+        if (strcasecmp(s->p.pc->requires[i].kw, "STARTTLS") == 0)
+            return true;
+    return false;
+}
+
+static bool reply_ehlo_has_raw(struct session_conn *sc, const char *kw)
+{
+    static __thread struct reply r;
+    const char *raw = buf_str(&sc->ehlo_raw);
+    return reply_parse(raw, sc->ehlo_raw.len, &r) == REPLY_DONE &&
+           reply_ehlo_has(&r, raw, kw, NULL);
+}
+
 /* Requirements are checked against the EHLO before the step that needs
- * them: not before a STARTTLS, whose EHLO afterwards counts. */
+ * them: before a STARTTLS only STARTTLS is; the EHLO after the handshake
+ * decides the rest. */
 static void maybe_requires(struct session *s, struct session_conn *sc)
 {
     if (s->requires_checked || s->p.pc->nrequires == 0)
         return;
     const struct prog_step *n = following(s);
-    if (n && (n->kind == PROG_STEP_STARTTLS || n->kind == PROG_STEP_HANDSHAKE))
+    bool tls_next = n && (n->kind == PROG_STEP_STARTTLS || n->kind == PROG_STEP_HANDSHAKE ||
+                          (n->kind == PROG_STEP_SEND && n->tmpl.nsegs &&
+                           !n->tmpl.segs[0].expr &&
+                           strncasecmp(n->tmpl.segs[0].lit, "STARTTLS", 8) == 0));
+    if (tls_next) {
+        /* Only STARTTLS itself is needed now; the rest waits for the
+         * EHLO after the handshake. */
+        if (needs_starttls(s) && !reply_ehlo_has_raw(sc, "STARTTLS")) {
+            s->requires_checked = true;
+            judge_skip(s, "the server does not advertise STARTTLS");
+            session_end(s);
+        }
         return;
-    if (n && n->kind == PROG_STEP_SEND && n->tmpl.nsegs && !n->tmpl.segs[0].expr &&
-        strncasecmp(n->tmpl.segs[0].lit, "STARTTLS", 8) == 0)
-        return;
+    }
     s->requires_checked = true;
     if (judge_requires(s, sc) != 0)
         session_end(s);
