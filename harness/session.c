@@ -329,6 +329,15 @@ static int64_t timeout_for(struct session *s, struct session_conn *sc)
 
 /* ---- sending ------------------------------------------------------------ */
 
+/* RFC 2033 4.2: after the end of data an LMTP server replies once for
+ * each recipient it accepted, in RCPT order: one pending entry each. */
+static void lmtp_replies(struct session_conn *sc, int64_t t, int line)
+{
+    for (unsigned i = 1; sc->lmtp && i < sc->rcpt_ok; i++)
+        pend_push(sc, "eod", NULL, t, line);
+    sc->rcpt_ok = 0;
+}
+
 /* Sends bytes (or collects them inside a pipeline) and leaves a pending
  * entry named `name` (NULL: a raw send, whose reply count is unknown). */
 static void emit(struct session *s, struct session_conn *sc, const char *p,
@@ -352,6 +361,8 @@ static void emit(struct session *s, struct session_conn *sc, const char *p,
         buf_add(&s->pipebuf, p, n);
         if (name)
             pend_push(sc, name, sent, 0, line);
+        if (name && strcmp(name, "eod") == 0)
+            lmtp_replies(sc, 0, line);
         log_client(s, sc, p, n, secret);
         return;
     }
@@ -360,8 +371,12 @@ static void emit(struct session *s, struct session_conn *sc, const char *p,
     log_client(s, sc, p, n, secret);
     if (name && strcmp(name, "quit") == 0)
         sc->quit_sent = true;
+    if (name && strcmp(name, "lhlo") == 0)
+        sc->lmtp = true;
     if (name)
         pend_push(sc, name, sent, t, line);
+    if (name && strcmp(name, "eod") == 0)
+        lmtp_replies(sc, t, line);
     else
         sc->raw_t = t;
 }
@@ -465,6 +480,8 @@ static void step_connect(struct session *s, const struct prog_step *st)
     sc->peer_closed = false;
     sc->raw_sent = sc->desync = sc->tls = sc->esc = sc->smtputf8 = false;
     sc->quit_sent = false;
+    sc->lmtp = s->p.target->protocol == TARGET_LMTP;
+    sc->rcpt_ok = 0;
     buf_reset(&sc->ehlo);
     buf_reset(&sc->ehlo_raw);
     sc->last_code = 0;

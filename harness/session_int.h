@@ -63,6 +63,9 @@ struct session_conn {
     int64_t raw_t;      /* when the last raw send went out */
     bool desync;        /* the dialogue left the script: no closing QUIT */
     bool quit_sent;     /* the case sent QUIT itself */
+    bool lmtp;          /* LHLO was sent: one reply per recipient after
+                           the end of data (RFC 2033 4.2) */
+    unsigned rcpt_ok;   /* recipients accepted in this transaction */
     bool tls;
     bool esc;           /* ENHANCEDSTATUSCODES advertised */
     bool smtputf8;

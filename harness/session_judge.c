@@ -337,6 +337,20 @@ static void unlisted(struct session *s, enum prog_match_kind what,
                 rs->line, r->code);
 }
 
+/* Counts accepted recipients of the transaction (LMTP's replies after
+ * the end of data depend on it). */
+static void count_rcpt(struct session_conn *sc, const char *pend,
+                       const struct reply *r)
+{
+    if (!r || r->code / 100 != 2)
+        return;
+    if (strcmp(pend, "rcpt") == 0)
+        sc->rcpt_ok++;
+    else if (strcmp(pend, "mail") == 0 || strcmp(pend, "rset") == 0 ||
+             hello_name(pend))
+        sc->rcpt_ok = 0;
+}
+
 enum prog_then judge_expect(struct session *s, struct session_conn *sc,
                             const struct prog_step *st,
                             const struct prog_expect *e,
@@ -363,6 +377,7 @@ enum prog_then judge_expect(struct session *s, struct session_conn *sc,
                 buf_str(&sc->last), sc->last.len > 512 ? 512 : sc->last.len);
     }
     session_pend_pop(sc);
+    count_rcpt(sc, pend, r);
     int alt = prog_expect_match(e, what, &view);
     enum prog_then then = PROG_THEN_CONTINUE;
     if (alt >= 0) {
