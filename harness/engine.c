@@ -54,6 +54,10 @@ int engine_resolve(const struct target *t, struct sockaddr_storage *ss,
                    socklen_t *len, char *err, size_t errlen)
 {
     memset(ss, 0, sizeof *ss);
+    if (t->transport == TARGET_EXEC) {
+        *len = 0; /* no address: conn_new runs the command */
+        return 0;
+    }
     if (t->transport == TARGET_UNIX) {
         struct sockaddr_un *un = (struct sockaddr_un *)ss;
         if (strlen(t->path) >= sizeof un->sun_path) {

@@ -455,6 +455,7 @@ void session_connect_granted(struct session *s)
         .addrlen = s->p.addrlen,
         .bind = s->p.bind,
         .bindlen = s->p.bindlen,
+        .exec = s->p.target->transport == TARGET_EXEC ? s->p.target->command : NULL,
         .cb = on_conn,
         .arg = sc,
     };

@@ -23,6 +23,7 @@ struct run_opts {
     struct cli_list targets;      /* --target, repeatable */
     struct cli_list target_files; /* --target-file, repeatable */
     const char *baseline;
+    const char *bind;
     struct cli_list vars;
     struct cli_list secrets;
     struct cli_list ids;
@@ -96,8 +97,9 @@ static const struct cli_opt OPTS[] = {
     {"allow-intrusive", 0, CLI_FLAG, O(allow_intrusive), NULL, "also run cases tagged 'intrusive' (smuggling,\nfloods, relay probes): only on servers you own", 0, 0, NULL},
     {"list", 'l', CLI_FLAG, O(list), NULL, "print what would run and exit; connects nowhere", 0, 0, NULL},
     CLI_SECTION("where"),
-    {"target", 't', CLI_LIST, O(targets), "ADDR", "HOST:PORT, [IPV6]:PORT or unix:/PATH; repeat it\nto audit several servers side by side", 0, 0, NULL},
+    {"target", 't', CLI_LIST, O(targets), "ADDR", "HOST:PORT, [IPV6]:PORT, unix:/PATH, or\nexec:COMMAND (talk to the command's stdin and\nstdout, e.g. 'exec:sendmail -bs'); repeat it to\naudit several servers side by side", 0, 0, NULL},
     {"target-file", 'T', CLI_LIST, O(target_files), "FILE", "a target profile (docs/target-format.md),\nrepeatable; with one file, one --target\noverrides its address", 0, 0, NULL},
+    {"bind", 0, CLI_STR, O(bind), "ADDR", "source address of every connection (an address\nof this host, e.g. 127.0.0.2)", 0, 0, NULL},
     {"var", 0, CLI_LIST, O(vars), "NAME=VALUE", "set a fixture (repeatable)", 0, 0, NULL},
     {"secret", 0, CLI_LIST, O(secrets), "NAME=SRC", "set a secret fixture from env:VAR or file:PATH\n(never a plain value; redacted everywhere)", 0, 0, NULL},
     CLI_SECTION("TLS (override the target's settings)"),
@@ -278,6 +280,10 @@ static int finish_target(const struct run_opts *o, struct target *t)
     char err[512];
     if (apply_tls_opts(o, t) != 0)
         return -1;
+    if (o->bind) {
+        free(t->bind);
+        t->bind = xstrdup(o->bind);
+    }
     for (size_t i = 0; i < o->vars.n; i++)
         if (load_apply_var(t, o->vars.v[i], err, sizeof err) != 0)
             return cli_error(&cli_verb_run, "--var: %s", err), -1;
