@@ -49,6 +49,13 @@ fi
 printf '#!/bin/sh\nexit 101\n' > "$CHROOT/usr/sbin/policy-rc.d"
 chmod +x "$CHROOT/usr/sbin/policy-rc.d"
 cp /etc/resolv.conf "$CHROOT/etc/resolv.conf"
+# Where this host reaches registries through a TLS-inspecting proxy, its
+# CA is part of the network, not of the project: hand it to npm inside.
+extra_env=
+if ls /usr/local/share/ca-certificates/*.crt >/dev/null 2>&1; then
+  cp /etc/ssl/certs/ca-certificates.crt "$CHROOT/etc/host-network-ca.crt"
+  extra_env="NODE_EXTRA_CA_CERTS=/etc/host-network-ca.crt npm_config_cafile=/etc/host-network-ca.crt"
+fi
 for m in proc sys dev dev/pts; do
   mkdir -p "$CHROOT/$m"
   mount --bind "/$m" "$CHROOT/$m" && mounted+=("$CHROOT/$m")
@@ -69,8 +76,9 @@ step() {
   local name=$1; shift
   echo "== $name"
   local t0=$SECONDS
+  # shellcheck disable=SC2086
   if chroot "$CHROOT" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-       TERM=dumb LANG=C.UTF-8 /bin/sh -c "cd /root/smtpsuite && $*" \
+       TERM=dumb LANG=C.UTF-8 $extra_env /bin/sh -c "cd /root/smtpsuite && $*" \
        > "$WORK/$name.log" 2>&1; then
     echo "   ok ($((SECONDS - t0)) s; log: $WORK/$name.log)"
   else
