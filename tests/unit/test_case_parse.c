@@ -33,6 +33,7 @@ static const struct {
     {"open.inc", "repeat 2 {\n"},
     {"hdr.inc", "id: t.from.include\ntitle: t\nrfc: r\nseverity: may\n"},
     {"bad.inc", "C: NOOP\nS: 25\n"},
+    {"one.inc", "S: 250 # one step\n"},
 };
 
 static int mem_read(void *arg, const char *path, char **buf, size_t *len,
@@ -308,6 +309,9 @@ static const struct {
     {H "open\ninclude \"inc/env.inc\"\n",
      "0 open\n1 send \"MAIL FROM:<\" ${sender} \">\"\n2 expect [250]\n"
      "3 send \"RCPT TO:<\" ${rcpt} \">\"\n4 expect [250]\n"},
+    /* an include of one step keeps that step's own text */
+    {H "open\nC: A\ninclude \"one.inc\"\n",
+     "0 open\n1 send \"A\"\n2 expect [250]\n"},
     /* interleaved connections: each has its own pending reply */
     {H "open\nopen b\nuse main\nC: A\nuse b\nC: B\nuse main\nS: 250\nuse b\n"
        "S: 250\n",
@@ -718,6 +722,19 @@ START_TEST(test_metadata)
 END_TEST
 
 /* Steps carry the file they came from; the hash covers every file. */
+START_TEST(test_include_one_step_text)
+{
+    const char *src = H "open\nC: A\ninclude \"one.inc\"\n";
+    char *msgs = NULL;
+    struct prog_case *c = parse(src, strlen(src), &msgs);
+    ck_assert_msg(c != NULL, "%s", msgs);
+    ck_assert_str_eq(c->steps[2].text, "S: 250");
+    ck_assert_str_eq(c->steps[2].file, "one.inc");
+    prog_case_free(c);
+    free(msgs);
+}
+END_TEST
+
 START_TEST(test_include_files_and_hash)
 {
     const char *src = H "open\ninclude \"inc/env.inc\"\n";
@@ -730,6 +747,8 @@ START_TEST(test_include_files_and_hash)
     ck_assert_str_eq(c->steps[1].file, "inc/env.inc");
     ck_assert_int_eq(c->steps[1].line, 1);
     ck_assert_str_eq(c->steps[3].file, "inc/b.inc");
+    ck_assert_str_eq(c->steps[1].text, "C: MAIL FROM:<${sender}>");
+    ck_assert_str_eq(c->steps[4].text, "S: 250");
     char *all = xasprintf("%s%s%s", src, FILES[0].text, FILES[1].text);
     char want[DIGEST_SHA256_HEX];
     digest_sha256_hex(all, strlen(all), want);
@@ -806,6 +825,7 @@ static void add_tests(TCase *tc)
     tcase_add_test(tc, test_include_headers);
     tcase_add_test(tc, test_crlf_equals_lf);
     tcase_add_test(tc, test_metadata);
+    tcase_add_test(tc, test_include_one_step_text);
     tcase_add_test(tc, test_include_files_and_hash);
     tcase_add_test(tc, test_texts);
     tcase_add_test(tc, test_path_join);
