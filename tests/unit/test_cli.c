@@ -36,6 +36,10 @@ static const struct cli_verb VERB = {
     .opts = OPTS, .nopts = sizeof OPTS / sizeof OPTS[0], .main = dummy_main,
 };
 
+/* The argument copy of the last parse: positionals point into it until
+ * the next parse, which frees it. */
+static char *last_copy;
+
 /* Runs cli_parse on a space-separated argument string, capturing stderr. */
 static enum cli_status parse(const char *args, struct opts *o, struct cli_list *pos,
                              char *errout, size_t errlen)
@@ -60,6 +64,8 @@ static enum cli_status parse(const char *args, struct opts *o, struct cli_list *
     errout[n] = '\0';
     fclose(tmp);
     /* Positionals point into copy: keep it for the caller's checks. */
+    free(last_copy);
+    last_copy = copy;
     return st;
 }
 
