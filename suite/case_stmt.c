@@ -5,6 +5,7 @@
  * token sequences (send, skip) and reply alternatives (S:, starttls,
  * auth) are parsed here. */
 #include "suite/case_parse_int.h"
+#include "suite/case_regex.h"
 #include "harness/duration.h"
 #include "harness/xalloc.h"
 
@@ -319,6 +320,13 @@ static int regex(struct cp *ps, const struct lex *x, const struct lex_tok *t,
     if (b.len >= CASE_MAX_REGEX || memchr(buf_str(&b), '\0', b.len)) {
         buf_free(&b);
         cp_err(ps, t->off, "regular expression too long or holding NUL");
+        return -1;
+    }
+    size_t rxoff;
+    const char *rxwhy;
+    if (case_regex_check(buf_str(&b), &rxoff, &rxwhy) != 0) {
+        buf_free(&b);
+        cp_err(ps, t->off, "bad regular expression: %s", rxwhy);
         return -1;
     }
     *re = xmalloc(sizeof **re);

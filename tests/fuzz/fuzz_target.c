@@ -32,6 +32,15 @@ static const char *io_getenv(void *arg, const char *name)
 
 static const struct target_file_io IO = {io_read, io_getenv, NULL, NULL};
 
+static bool contains(const uint8_t *p, size_t n, const char *s)
+{
+    size_t k = strlen(s);
+    for (size_t i = 0; i + k <= n; i++)
+        if (memcmp(p + i, s, k) == 0)
+            return true;
+    return false;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *msgs = NULL;
@@ -45,7 +54,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     assert((t != NULL) == (d.nerrors == 0));
     /* values read from env: or file: are secrets and never echoed (unless
      * the input spelt the marker out itself) */
-    bool typed = memmem(data, size, "SECRETVALUE", 11) != NULL;
+    bool typed = contains(data, size, "SECRETVALUE");
     assert(typed || !strstr(msgs, "SECRETVALUE"));
     if (t) {
         assert(t->name && t->helo_name);
@@ -56,9 +65,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                    (typed || !strstr(t->fixtures[i].value, "SECRETVALUE") ||
                     t->fixtures[i].secret));
 #ifdef SMTPSUITE_FUZZ_CANARY
-        /* Planted bug: proves the fuzzer reaches a secret from env: and a
-         * dated xfail in one file. */
-        if (t->nxfails && t->xfails[0].until_us && target_fixture(t, "pass"))
+        /* Planted bug: proves the fuzzer reaches a TLS cipher list, a
+         * secret from env: and a dated xfail in one file (no seed has
+         * all three). */
+        const struct target_fixture *u = target_fixture(t, "user");
+        if (t->tls_opts.ciphers && u && u->secret && t->nxfails &&
+            t->xfails[0].until_us)
             abort();
 #endif
     }

@@ -412,6 +412,12 @@ static const struct {
                              "as 2.1.0 or 5.7.x (RFC 3463)"},
     {H "open\nS: 250 /(/\n",
      "t.smtp:7:8: bad regular expression: Unmatched ( or \\("},
+    {H "open\nS: 250 /ok+++/\n",
+     "t.smtp:7:8: bad regular expression: stacked repetition operators (like "
+     "++ or *{2}) are not allowed: use a group"},
+    {H "open\ncapture v = /(x{1,200}){1,200}/\n",
+     "t.smtp:7:13: bad regular expression: regular expression too complex (it "
+     "would compile to more than 4096 parts)"},
     {H "open\nS: 250 /a/x\n", "t.smtp:7:11: unknown regular expression flag "
                               "(only 'i' is known)"},
     {H "open\nS: 250 /a\n", "t.smtp:7:8: unterminated regular expression "
