@@ -362,6 +362,12 @@ static int h_requires(struct cp *ps, const struct hval *v)
                    "[PARAM], ... or none)");
             return -1;
         }
+        if (b - a == 4 && memcmp(v->p + a, "none", 4) == 0) {
+            cp_err(ps, v->off + a,
+                   "none stands alone: it says the case "
+                   "needs nothing");
+            return -1;
+        }
         if (add_require(ps, v->p + a, b - a, v->off + a) != 0)
             rc = -1;
         i = j + 1;

@@ -612,7 +612,11 @@ static int st_bdat(struct cp *ps, struct lex *x)
             lex_next(x, &t);
             return want(ps, &t, "the end of the line after <<WORD");
         }
-        return heredoc(ps, x, &t, &s->tmpl);
+        if (heredoc(ps, x, &t, &s->tmpl) != 0)
+            return -1;
+        if (s->tmpl.nsegs == 0) /* an empty chunk: BDAT 0 */
+            s->expr = prog_expr_new(PROG_EXPR_INT, ps->line->lineno, 1);
+        return 0;
     }
     s->expr = cp_expr(ps, x);
     if (!s->expr)

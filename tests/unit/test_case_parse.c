@@ -254,8 +254,8 @@ static const struct {
     {H "open\nbdat 100\nS: 250\nbdat 5 last\nS: 250\nbdat last <<X\nab\nX\n"
        "S: 250\nbdat <<X\nX\nS: 250\n",
      "0 open\n1 bdat expr=100\n2 expect [250]\n3 bdat last expr=5\n"
-     "4 expect [250]\n5 bdat last \"ab\\r\\n\"\n6 expect [250]\n7 bdat\n"
-     "8 expect [250]\n"},
+     "4 expect [250]\n5 bdat last \"ab\\r\\n\"\n6 expect [250]\n"
+     "7 bdat expr=0\n8 expect [250]\n"},
     /* expect forms and assert */
     {H "open\nC: QUIT\nS: 221\n! expect close within 10s\n",
      "0 open\n1 send \"QUIT\"\n2 expect [221]\n3 expect close ! "
@@ -366,6 +366,8 @@ static const struct {
     {"tags: a b!c\n", "t.smtp:1:10: a tag is letters, digits and : . _ - "
                       "(starting with a letter or digit)"},
     {"requires: A B C\n", "t.smtp:1:15: want ',' between requirements"},
+    {"requires: none, AUTH\n", "t.smtp:1:11: none stands alone: it says the "
+                               "case needs nothing"},
     {"requires: A,,B\n", "t.smtp:1:13: an empty requirement (want KEYWORD "
                          "[PARAM], ... or none)"},
     {"fixtures: helo\n", "t.smtp:1:11: 'helo' is a builtin variable, not a "
