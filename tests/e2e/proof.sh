@@ -79,7 +79,10 @@ for id in chunk.data.binarymime-503 tls.starttls.forgets-ehlo \
 done
 
 # id | fault that breaks the key assertion | verdict under the fault
-# ('-': none of the sink's faults reaches it; the default run only)
+# ('-': no fault of the sink breaks the key alone: the line-too-long
+# reply is out of the fault table's reach; HELO-10's refusal would have
+# to depend on the EHLO name; a second session refused with 421 is an
+# ERROR (tempfail) under CONN-06's expectation. The default run only.)
 while IFS='|' read -r id fault want; do
   id=$(echo "$id" | tr -d ' ')
   want=$(echo "$want" | tr -d ' ')
@@ -119,8 +122,8 @@ chunk.bdat.after-last-503       | --fault 'BDAT@ready -> accept'                
 smug.lf-dot-lf.not-end-of-data  | --fault smuggle-lf                            | FAIL
 smug.lf-dot-crlf.not-end-of-data | --fault smuggle-lf                           | FAIL
 smug.crlf-dot-lf.not-end-of-data | --fault smuggle-lf                           | FAIL
-helo.name-mismatch.mail-accepted | --fault 'EOD -> reply 550 5.7.1 no'          | FAIL
-conn.concurrent.second-greeted  | --max-connections 1                           | WARN
+helo.name-mismatch.mail-accepted | -                                           | -
+conn.concurrent.second-greeted  | -                                             | -
 addr.rcpt-limit.452-keeps-earlier | --rcpt-limit 1000                           | FAIL
 dos.early-talker.no-desync      | --fault 'CONNECT -> reply 250 2.0.0 early'    | FAIL
 size.declared.over-limit-refused | --fault size-unchecked-at-mail               | WARN
@@ -129,7 +132,7 @@ sess.421.followed-by-close      | --error-limit 5 --fault 'UNKNOWN -> reply 421 
 cve.expansion.rcpt-inert        | --fault 'RCPT -> delay 3s'                    | FAIL
 cve.metachar.mail-inert         | --fault 'MAIL -> delay 3s'                    | FAIL
 cve.params.mail-long-inert      | --fault 'MAIL -> delay 3s'                    | FAIL
-reply.count.one-per-command     | --fault extra-reply                           | FAIL
+reply.count.one-per-command     | --fault 'EOD -> extra 250 2.0.0 Ok'           | FAIL
 TABLE
 
 if [ $failures -ne 0 ]; then
