@@ -494,6 +494,29 @@ void judge_tls(struct session *s, struct session_conn *sc, bool ok,
     session_event_escaped(s, session_now(s), '*', rc->name, rs->note);
 }
 
+void judge_no_close(struct session *s, struct session_conn *sc,
+                    const struct prog_step *st)
+{
+    struct result_step *rs = result_step_add(s->out);
+    int idx = (int)s->out->nsteps - 1;
+    rs->name = xstrdup("close");
+    rs->conn = xstrdup(s->p.pc->conns[sc->index]);
+    rs->line = st->line;
+    rs->key = st->key;
+    rs->expect = xstrdup("close");
+    rs->t_us = session_now(s);
+    rs->grade = VERDICT_PASS;
+    if (st->kind == PROG_STEP_EXPECT_CLOSE)
+        judge_grade(s, by_severity(s), idx,
+                    "the server did not close the connection (line %d: expect "
+                    "close)", st->line);
+    else
+        judge_grade(s, by_severity(s), idx,
+                    "the server replied %d and then did not close the "
+                    "connection (line %d: -> close; RFC 5321 3.8)",
+                    sc->last_code, st->line);
+}
+
 void judge_assert(struct session *s, const struct prog_step *st, bool ok)
 {
     struct result_step *rs = result_step_add(s->out);
