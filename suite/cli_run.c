@@ -286,10 +286,10 @@ static int finish_target(const struct run_opts *o, struct target *t)
     }
     for (size_t i = 0; i < o->vars.n; i++)
         if (load_apply_var(t, o->vars.v[i], err, sizeof err) != 0)
-            return cli_error(&cli_verb_run, "--var: %s", err), -1;
+            return cli_error(&cli_verb_run, "--var %s", err), -1;
     for (size_t i = 0; i < o->secrets.n; i++)
         if (load_apply_secret(t, o->secrets.v[i], err, sizeof err) != 0)
-            return cli_error(&cli_verb_run, "--secret: %s", err), -1;
+            return cli_error(&cli_verb_run, "%s", err), -1;
     return 0;
 }
 
@@ -435,17 +435,13 @@ static int worst_exit(int a, int b)
     return rb > ra ? b : a;
 }
 
-/* Runs the cases against one target, appending to run; 0 or -1 when the
- * target's TLS settings are unusable. */
-static int run_target(const struct run_opts *o, struct load_result *lr,
-                      struct target *t, struct result_run *run,
-                      struct run_ctx *ctx, bool *interrupted)
+/* Runs the cases against one target, appending to run. */
+static void run_target(const struct run_opts *o, struct load_result *lr,
+                       struct target *t, const struct tls_client *tls,
+                       struct result_run *run, struct run_ctx *ctx,
+                       bool *interrupted)
 {
     char err[512];
-    struct tls_client *tls = tls_client_new(&t->tls_opts, t->host, o->tls_keylog,
-                                            err, sizeof err);
-    if (!tls)
-        return cli_error(&cli_verb_run, "target %s: TLS: %s", t->name, err), -1;
     struct result_target *rt = result_target_add(run);
     rt->name = xstrdup(t->name);
     rt->address = target_address(t);
@@ -474,8 +470,6 @@ static int run_target(const struct run_opts *o, struct load_result *lr,
     for (size_t i = base; i < run->ncases && !rt->banner; i++)
         if (run->cases[i].nconns && run->cases[i].conns[0].banner)
             rt->banner = xstrdup(run->cases[i].conns[0].banner);
-    tls_client_free(tls);
-    return 0;
 }
 
 /* Runs the selected cases against every target, writes the reports;
@@ -487,6 +481,20 @@ static int execute(const struct run_opts *o, struct load_result *lr,
     char err[512];
     if (o->baseline && !(base = report_json_read(o->baseline, err, sizeof err)))
         return cli_error(&cli_verb_run, "--baseline: %s", err);
+    /* Every target's TLS settings are checked before anything runs. */
+    struct tls_client **tls = xcalloc(nt, sizeof *tls);
+    for (size_t i = 0; i < nt; i++) {
+        tls[i] = tls_client_new(&ts[i]->tls_opts, ts[i]->host, o->tls_keylog, err,
+                                sizeof err);
+        if (!tls[i]) {
+            cli_error(&cli_verb_run, "target %s: TLS: %s", ts[i]->name, err);
+            for (size_t k = 0; k < i; k++)
+                tls_client_free(tls[k]);
+            free(tls);
+            result_run_free(base);
+            return EXIT_USAGE;
+        }
+    }
     struct result_run *run = result_run_new("run");
     run->command = command_line(argc, argv);
     run->cases = xcalloc(lr->ncases * nt, sizeof *run->cases);
@@ -502,10 +510,7 @@ static int execute(const struct run_opts *o, struct load_result *lr,
         if (nt > 1)
             printf("%s== target %s\n", i ? "\n" : "", ts[i]->name);
         size_t from = run->ncases;
-        if (run_target(o, lr, ts[i], run, &ctx, &interrupted) != 0) {
-            code = EXIT_USAGE;
-            break;
-        }
+        run_target(o, lr, ts[i], tls[i], run, &ctx, &interrupted);
         code = worst_exit(code, target_exit(o, run, from, run->ncases, base, interrupted));
         done_targets++;
     }
@@ -528,6 +533,9 @@ static int execute(const struct run_opts *o, struct load_result *lr,
     code = worst_exit(code, write_reports(o, run));
     result_run_free(run);
     result_run_free(base);
+    for (size_t i = 0; i < nt; i++)
+        tls_client_free(tls[i]);
+    free(tls);
     return code;
 }
 
