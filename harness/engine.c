@@ -379,6 +379,8 @@ int engine_run(struct prog_case *const *cases, size_t n, const struct target *t,
     e.stop_poll = event_new(e.base, -1, EV_PERSIST, stop_poll, &e);
     struct timeval tick = {0, 50000};
     event_add(e.stop_poll, &tick);
+    if (p->stop && *p->stop)
+        e.stopping = true; /* interrupted before anything ran */
     start_next(&e);
     if (e.running > 0)
         event_base_dispatch(e.base);

@@ -502,7 +502,6 @@ static int execute(const struct run_opts *o, struct load_result *lr,
     bool color = console_want_color(stdout, o->no_color);
     struct console_params cp = {stdout, stderr, color, o->quiet, o->verbose};
     struct run_ctx ctx = {console_new(&cp)};
-    catch_signals();
     bool interrupted = false;
     int code = EXIT_OK;
     size_t done_targets = 0;
@@ -550,6 +549,9 @@ static int run_main(int argc, char **argv)
     int code = EXIT_USAGE;
     struct load_result lr = {0};
     struct target **ts = NULL;
+    /* From the start: a signal during loading still ends in complete
+     * reports, every case NOTRUN. */
+    catch_signals();
     size_t nt = 0;
     enum cli_status st = cli_parse(&cli_verb_run, argc, argv, &o, &pos);
     if (st != CLI_OK) {
