@@ -9,6 +9,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
@@ -20,7 +21,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define ADDR_TEXT 128
@@ -63,7 +66,9 @@ struct conn {
     bool up;        /* connected: writes may go straight to the socket */
     const struct tls_client *tlsc;
     struct buf pretls; /* plaintext that came after STARTTLS's 220 */
-    struct event *soon; /* reports a connect that failed at once */
+    struct event *soon; /* reports a connect that failed (or, for exec,
+                           succeeded) at once */
+    pid_t child;        /* exec transport: the server process */
     char error[256];
     char local[ADDR_TEXT];
     char remote[ADDR_TEXT];
@@ -87,6 +92,15 @@ static void release(struct conn *c)
         event_free(c->soon);
     if (c->bev)
         bufferevent_free(c->bev);
+    if (c->child > 0) {
+        /* Its stdin is closed now; a server that does not exit on EOF is
+         * told to. */
+        int st;
+        if (waitpid(c->child, &st, WNOHANG) == 0) {
+            kill(c->child, SIGTERM);
+            waitpid(c->child, &st, 0);
+        }
+    }
     free(c);
 }
 
@@ -199,7 +213,56 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 
 static void fail_soon(evutil_socket_t fd, short what, void *arg)
 {
-    dispatch(arg, CONN_EV_ERROR);
+    struct conn *c = arg;
+    dispatch(c, c->child > 0 ? CONN_EV_CONNECTED : CONN_EV_ERROR);
+}
+
+/* The exec transport: a socket pair whose other end is the command's
+ * stdin and stdout (swaks --pipe, sendmail -bs). Its stderr goes to
+ * /dev/null so nothing of the server reaches our terminal raw. */
+static struct conn *exec_new(const struct conn_params *p, char *err,
+                             size_t errlen)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+        snprintf(err, errlen, "socketpair: %s", strerror(errno));
+        return NULL;
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        snprintf(err, errlen, "fork: %s", strerror(errno));
+        close(sv[0]);
+        close(sv[1]);
+        return NULL;
+    }
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        dup2(sv[1], 0);
+        dup2(sv[1], 1);
+        if (null >= 0)
+            dup2(null, 2);
+        signal(SIGPIPE, SIG_DFL);
+        execl("/bin/sh", "sh", "-c", p->exec, (char *)NULL);
+        _exit(127);
+    }
+    close(sv[1]);
+    evutil_make_socket_nonblocking(sv[0]);
+    struct conn *c = xcalloc(1, sizeof *c);
+    c->ops = &TRANSPORTS[2];
+    c->cb = p->cb;
+    c->arg = p->arg;
+    c->child = pid;
+    c->bev = bufferevent_socket_new(p->base, sv[0],
+                                    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+    bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
+    bufferevent_setwatermark(c->bev, EV_READ, 0, CONN_INPUT_MAX);
+    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+    snprintf(c->local, sizeof c->local, "pid:%ld", (long)getpid());
+    snprintf(c->remote, sizeof c->remote, "exec:%.100s (pid %ld)", p->exec, (long)pid);
+    struct timeval now = {0, 0};
+    c->soon = evtimer_new(p->base, fail_soon, c);
+    evtimer_add(c->soon, &now);
+    return c;
 }
 
 static const struct transport_ops *ops_for(int family)
@@ -212,6 +275,8 @@ static const struct transport_ops *ops_for(int family)
 
 struct conn *conn_new(const struct conn_params *p, char *err, size_t errlen)
 {
+    if (p->exec)
+        return exec_new(p, err, errlen);
     const struct transport_ops *ops = ops_for(p->addr->sa_family);
     if (!ops) {
         snprintf(err, errlen, "address family %d not supported", p->addr->sa_family);

@@ -46,6 +46,8 @@ struct conn_params {
     socklen_t addrlen;
     const struct sockaddr *bind; /* source address, or NULL */
     socklen_t bindlen;
+    const char *exec; /* instead of addr: run this command (/bin/sh -c)
+                         and talk to its stdin and stdout */
     conn_cb *cb;
     void *arg;
 };

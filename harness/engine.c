@@ -54,6 +54,10 @@ int engine_resolve(const struct target *t, struct sockaddr_storage *ss,
                    socklen_t *len, char *err, size_t errlen)
 {
     memset(ss, 0, sizeof *ss);
+    if (t->transport == TARGET_EXEC) {
+        *len = 0; /* no address: conn_new runs the command */
+        return 0;
+    }
     if (t->transport == TARGET_UNIX) {
         struct sockaddr_un *un = (struct sockaddr_un *)ss;
         if (strlen(t->path) >= sizeof un->sun_path) {
@@ -375,6 +379,8 @@ int engine_run(struct prog_case *const *cases, size_t n, const struct target *t,
     e.stop_poll = event_new(e.base, -1, EV_PERSIST, stop_poll, &e);
     struct timeval tick = {0, 50000};
     event_add(e.stop_poll, &tick);
+    if (p->stop && *p->stop)
+        e.stopping = true; /* interrupted before anything ran */
     start_next(&e);
     if (e.running > 0)
         event_base_dispatch(e.base);

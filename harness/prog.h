@@ -92,7 +92,7 @@ const struct prog_func *prog_func_find(const char *name);
     X("run_id")                                                                \
     X("date")      /* now, RFC 5322 date-time */                               \
     X("msgid")     /* a fresh unique Message-ID value, without < > */         \
-    X("token")     /* the message token of delivery checks */
+    X("msgtoken")  /* the message token of delivery checks */
 
 /* Nonzero if name is a builtin variable. */
 int prog_builtin_var(const char *name);

@@ -71,7 +71,7 @@ struct session_params {
     const struct prog_case *prologue; /* session_prologue_new(target, 1) */
     const struct prog_case *prologue_noauth; /* ... (target, 0); or NULL */
     const struct target *target;
-    const struct sockaddr *addr; /* resolved target address */
+    const struct sockaddr *addr; /* resolved target address (NULL: exec) */
     socklen_t addrlen;
     const struct sockaddr *bind; /* source address or NULL */
     socklen_t bindlen;

@@ -64,6 +64,9 @@ struct session_conn {
     int64_t raw_t;      /* when the last raw send went out */
     bool desync;        /* the dialogue left the script: no closing QUIT */
     bool quit_sent;     /* the case sent QUIT itself */
+    bool lmtp;          /* LHLO was sent: one reply per recipient after
+                           the end of data (RFC 2033 4.2) */
+    unsigned rcpt_ok;   /* recipients accepted in this transaction */
     bool tls;
     bool esc;           /* ENHANCEDSTATUSCODES advertised */
     bool smtputf8;
@@ -190,6 +193,10 @@ enum prog_then judge_expect(struct session *s, struct session_conn *sc,
 /* Judges a reply the parser refused (REPLY-02/05). */
 void judge_bad_reply(struct session *s, struct session_conn *sc,
                      const struct prog_step *st, const struct reply *r);
+/* The server did not close when the step (expect close, or "-> close")
+ * said it must; graded by the case's severity. */
+void judge_no_close(struct session *s, struct session_conn *sc,
+                    const struct prog_step *st);
 /* ASSERT: records the step; grades it when ok is false. */
 void judge_assert(struct session *s, const struct prog_step *st, bool ok);
 /* EHLO_CHECK. */

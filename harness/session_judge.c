@@ -192,18 +192,44 @@ static const struct prog_step *following(struct session *s)
     return f->pc + 1 < f->prog->nsteps ? &f->prog->steps[f->pc + 1] : NULL;
 }
 
+static bool needs_starttls(const struct session *s)
+{
+    for (size_t i = 0; i < s->p.pc->nrequires; i++)
+        if (strcasecmp(s->p.pc->requires[i].kw, "STARTTLS") == 0)
+            return true;
+    return false;
+}
+
+static bool reply_ehlo_has_raw(struct session_conn *sc, const char *kw)
+{
+    static __thread struct reply r;
+    const char *raw = buf_str(&sc->ehlo_raw);
+    return reply_parse(raw, sc->ehlo_raw.len, &r) == REPLY_DONE &&
+           reply_ehlo_has(&r, raw, kw, NULL);
+}
+
 /* Requirements are checked against the EHLO before the step that needs
- * them: not before a STARTTLS, whose EHLO afterwards counts. */
+ * them: before a STARTTLS only STARTTLS is; the EHLO after the handshake
+ * decides the rest. */
 static void maybe_requires(struct session *s, struct session_conn *sc)
 {
     if (s->requires_checked || s->p.pc->nrequires == 0)
         return;
     const struct prog_step *n = following(s);
-    if (n && (n->kind == PROG_STEP_STARTTLS || n->kind == PROG_STEP_HANDSHAKE))
+    bool tls_next = n && (n->kind == PROG_STEP_STARTTLS || n->kind == PROG_STEP_HANDSHAKE ||
+                          (n->kind == PROG_STEP_SEND && n->tmpl.nsegs &&
+                           !n->tmpl.segs[0].expr &&
+                           strncasecmp(n->tmpl.segs[0].lit, "STARTTLS", 8) == 0));
+    if (tls_next) {
+        /* Only STARTTLS itself is needed now; the rest waits for the
+         * EHLO after the handshake. */
+        if (needs_starttls(s) && !reply_ehlo_has_raw(sc, "STARTTLS")) {
+            s->requires_checked = true;
+            judge_skip(s, "the server does not advertise STARTTLS");
+            session_end(s);
+        }
         return;
-    if (n && n->kind == PROG_STEP_SEND && n->tmpl.nsegs && !n->tmpl.segs[0].expr &&
-        strncasecmp(n->tmpl.segs[0].lit, "STARTTLS", 8) == 0)
-        return;
+    }
     s->requires_checked = true;
     if (judge_requires(s, sc) != 0)
         session_end(s);
@@ -324,6 +350,20 @@ static void unlisted(struct session *s, enum prog_match_kind what,
                 rs->line, r->code);
 }
 
+/* Counts accepted recipients of the transaction (LMTP's replies after
+ * the end of data depend on it). */
+static void count_rcpt(struct session_conn *sc, const char *pend,
+                       const struct reply *r)
+{
+    if (!r || r->code / 100 != 2)
+        return;
+    if (strcmp(pend, "rcpt") == 0)
+        sc->rcpt_ok++;
+    else if (strcmp(pend, "mail") == 0 || strcmp(pend, "rset") == 0 ||
+             hello_name(pend))
+        sc->rcpt_ok = 0;
+}
+
 enum prog_then judge_expect(struct session *s, struct session_conn *sc,
                             const struct prog_step *st,
                             const struct prog_expect *e,
@@ -350,6 +390,7 @@ enum prog_then judge_expect(struct session *s, struct session_conn *sc,
                 buf_str(&sc->last), sc->last.len > 512 ? 512 : sc->last.len);
     }
     session_pend_pop(sc);
+    count_rcpt(sc, pend, r);
     int alt = prog_expect_match(e, what, &view);
     enum prog_then then = PROG_THEN_CONTINUE;
     if (alt >= 0) {
@@ -472,6 +513,29 @@ void judge_tls(struct session *s, struct session_conn *sc, bool ok,
     rs->note = xasprintf("%s %s", rc->tls->protocol ? rc->tls->protocol : "?",
                          rc->tls->cipher ? rc->tls->cipher : "?");
     session_event_escaped(s, session_now(s), '*', rc->name, rs->note);
+}
+
+void judge_no_close(struct session *s, struct session_conn *sc,
+                    const struct prog_step *st)
+{
+    struct result_step *rs = result_step_add(s->out);
+    int idx = (int)s->out->nsteps - 1;
+    rs->name = xstrdup("close");
+    rs->conn = xstrdup(s->p.pc->conns[sc->index]);
+    rs->line = st->line;
+    rs->key = st->key;
+    rs->expect = xstrdup("close");
+    rs->t_us = session_now(s);
+    rs->grade = VERDICT_PASS;
+    if (st->kind == PROG_STEP_EXPECT_CLOSE)
+        judge_grade(s, by_severity(s), idx,
+                    "the server did not close the connection (line %d: expect "
+                    "close)", st->line);
+    else
+        judge_grade(s, by_severity(s), idx,
+                    "the server replied %d and then did not close the "
+                    "connection (line %d: -> close; RFC 5321 3.8)",
+                    sc->last_code, st->line);
 }
 
 void judge_assert(struct session *s, const struct prog_step *st, bool ok)

@@ -28,6 +28,11 @@ target_sources(smtpsuite_core PRIVATE
   harness/sasl_users.c
   harness/session.c
   harness/session_judge.c
+  harness/sink.c
+  harness/sink_fault.c
+  harness/sink_log.c
+  harness/sink_profile.c
+  harness/sink_proto.c
   harness/target.c
   harness/tls.c
   harness/verdict.c

@@ -43,6 +43,7 @@ void target_free(struct target *t)
     free(t->host);
     free(t->port);
     free(t->path);
+    free(t->command);
     free(t->bind);
     tls_opts_free(&t->tls_opts);
     free(t->helo_name);
@@ -89,6 +90,8 @@ const struct target_fixture *target_fixture(const struct target *t,
 
 char *target_address(const struct target *t)
 {
+    if (t->transport == TARGET_EXEC)
+        return xasprintf("exec:%s", t->command);
     if (t->transport == TARGET_UNIX)
         return xasprintf("unix:%s", t->path);
     if (strchr(t->host, ':'))
@@ -110,6 +113,16 @@ static int valid_port(const char *p)
 int target_parse_address(struct target *t, const char *addr, char *err,
                          size_t errlen)
 {
+    if (strncmp(addr, "exec:", 5) == 0) {
+        if (!addr[5]) {
+            snprintf(err, errlen, "'%s': exec: needs a command", addr);
+            return -1;
+        }
+        t->transport = TARGET_EXEC;
+        free(t->command);
+        t->command = xstrdup(addr + 5);
+        return 0;
+    }
     if (strncmp(addr, "unix:", 5) == 0) {
         if (!addr[5]) {
             snprintf(err, errlen, "'%s': unix: needs a socket path", addr);

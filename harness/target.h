@@ -12,6 +12,8 @@
 enum target_transport {
     TARGET_TCP,  /* host (name, IPv4 or IPv6) and port */
     TARGET_UNIX, /* a UNIX-domain socket path */
+    TARGET_EXEC, /* a command whose stdin and stdout speak SMTP
+                    (sendmail -bs, exim -bs) */
 };
 
 enum target_tls {
@@ -69,6 +71,7 @@ struct target {
     char *host; /* TCP; may be "[::1]" style unbracketed ("::1") */
     char *port;
     char *path; /* UNIX */
+    char *command; /* EXEC: run with /bin/sh -c */
     char *bind; /* source address, or NULL */
     enum target_tls tls;
     struct target_tls_opts tls_opts;
@@ -90,9 +93,10 @@ void target_set_fixture(struct target *t, const char *name,
                         const char *value, size_t len, bool secret);
 const struct target_fixture *target_fixture(const struct target *t,
                                             const char *name);
-/* "127.0.0.1:2525", "[::1]:25" or "unix:/path" (caller frees). */
+/* "127.0.0.1:2525", "[::1]:25", "unix:/path" or "exec:CMD" (caller
+ * frees). */
 char *target_address(const struct target *t);
-/* Parses --target ADDR: HOST:PORT, [IPV6]:PORT, unix:/PATH. Returns 0
+/* Parses --target ADDR: HOST:PORT, [IPV6]:PORT, unix:/PATH, exec:CMD. Returns 0
  * or -1 with the reason in err. */
 int target_parse_address(struct target *t, const char *addr, char *err,
                          size_t errlen);

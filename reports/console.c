@@ -114,6 +114,8 @@ static void details(struct console *c, const struct result_case *rc)
     fputs("       got:      ", fp);
     if (s->reply)
         console_safe(fp, s->reply);
+    else if (s->name && strcmp(s->name, "close") == 0)
+        fputs("(the connection stayed open)", fp);
     else
         fputs("(no reply)", fp);
     fputc('\n', fp);

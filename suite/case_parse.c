@@ -362,6 +362,12 @@ static int h_requires(struct cp *ps, const struct hval *v)
                    "[PARAM], ... or none)");
             return -1;
         }
+        if (b - a == 4 && memcmp(v->p + a, "none", 4) == 0) {
+            cp_err(ps, v->off + a,
+                   "none stands alone: it says the case "
+                   "needs nothing");
+            return -1;
+        }
         if (add_require(ps, v->p + a, b - a, v->off + a) != 0)
             rc = -1;
         i = j + 1;
@@ -486,7 +492,7 @@ static void line(struct cp *ps, const struct lex_line *l)
     struct lex x;
     lex_init(&x, l->p, l->len, i);
     size_t before = ps->c->nsteps;
-    /* an include that added one step already named it: keep that text */
+    /* one statement, one step; an include's steps have their own text */
     if (cp_statement(ps, &x) == 0 && ps->c->nsteps == before + 1 &&
         !ps->c->steps[before].text) {
         size_t e = x.end; /* C: lines keep their trailing spaces */

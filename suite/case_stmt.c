@@ -5,6 +5,7 @@
  * token sequences (send, skip) and reply alternatives (S:, starttls,
  * auth) are parsed here. */
 #include "suite/case_parse_int.h"
+#include "suite/case_regex.h"
 #include "harness/duration.h"
 #include "harness/xalloc.h"
 
@@ -321,6 +322,13 @@ static int regex(struct cp *ps, const struct lex *x, const struct lex_tok *t,
         cp_err(ps, t->off, "regular expression too long or holding NUL");
         return -1;
     }
+    size_t rxoff;
+    const char *rxwhy;
+    if (case_regex_check(buf_str(&b), &rxoff, &rxwhy) != 0) {
+        buf_free(&b);
+        cp_err(ps, t->off, "bad regular expression: %s", rxwhy);
+        return -1;
+    }
     *re = xmalloc(sizeof **re);
     int rc = regcomp(*re, buf_str(&b),
                      REG_EXTENDED | flags | (icase ? REG_ICASE : 0));
@@ -604,7 +612,11 @@ static int st_bdat(struct cp *ps, struct lex *x)
             lex_next(x, &t);
             return want(ps, &t, "the end of the line after <<WORD");
         }
-        return heredoc(ps, x, &t, &s->tmpl);
+        if (heredoc(ps, x, &t, &s->tmpl) != 0)
+            return -1;
+        if (s->tmpl.nsegs == 0) /* an empty chunk: BDAT 0 */
+            s->expr = prog_expr_new(PROG_EXPR_INT, ps->line->lineno, 1);
+        return 0;
     }
     s->expr = cp_expr(ps, x);
     if (!s->expr)

@@ -23,6 +23,7 @@ struct run_opts {
     struct cli_list targets;      /* --target, repeatable */
     struct cli_list target_files; /* --target-file, repeatable */
     const char *baseline;
+    const char *bind;
     struct cli_list vars;
     struct cli_list secrets;
     struct cli_list ids;
@@ -96,8 +97,9 @@ static const struct cli_opt OPTS[] = {
     {"allow-intrusive", 0, CLI_FLAG, O(allow_intrusive), NULL, "also run cases tagged 'intrusive' (smuggling,\nfloods, relay probes): only on servers you own", 0, 0, NULL},
     {"list", 'l', CLI_FLAG, O(list), NULL, "print what would run and exit; connects nowhere", 0, 0, NULL},
     CLI_SECTION("where"),
-    {"target", 't', CLI_LIST, O(targets), "ADDR", "HOST:PORT, [IPV6]:PORT or unix:/PATH; repeat it\nto audit several servers side by side", 0, 0, NULL},
+    {"target", 't', CLI_LIST, O(targets), "ADDR", "HOST:PORT, [IPV6]:PORT, unix:/PATH, or\nexec:COMMAND (talk to the command's stdin and\nstdout, e.g. 'exec:sendmail -bs'); repeat it to\naudit several servers side by side", 0, 0, NULL},
     {"target-file", 'T', CLI_LIST, O(target_files), "FILE", "a target profile (docs/target-format.md),\nrepeatable; with one file, one --target\noverrides its address", 0, 0, NULL},
+    {"bind", 0, CLI_STR, O(bind), "ADDR", "source address of every connection (an address\nof this host, e.g. 127.0.0.2)", 0, 0, NULL},
     {"var", 0, CLI_LIST, O(vars), "NAME=VALUE", "set a fixture (repeatable)", 0, 0, NULL},
     {"secret", 0, CLI_LIST, O(secrets), "NAME=SRC", "set a secret fixture from env:VAR or file:PATH\n(never a plain value; redacted everywhere)", 0, 0, NULL},
     CLI_SECTION("TLS (override the target's settings)"),
@@ -278,12 +280,16 @@ static int finish_target(const struct run_opts *o, struct target *t)
     char err[512];
     if (apply_tls_opts(o, t) != 0)
         return -1;
+    if (o->bind) {
+        free(t->bind);
+        t->bind = xstrdup(o->bind);
+    }
     for (size_t i = 0; i < o->vars.n; i++)
         if (load_apply_var(t, o->vars.v[i], err, sizeof err) != 0)
-            return cli_error(&cli_verb_run, "--var: %s", err), -1;
+            return cli_error(&cli_verb_run, "--var %s", err), -1;
     for (size_t i = 0; i < o->secrets.n; i++)
         if (load_apply_secret(t, o->secrets.v[i], err, sizeof err) != 0)
-            return cli_error(&cli_verb_run, "--secret: %s", err), -1;
+            return cli_error(&cli_verb_run, "%s", err), -1;
     return 0;
 }
 
@@ -429,17 +435,13 @@ static int worst_exit(int a, int b)
     return rb > ra ? b : a;
 }
 
-/* Runs the cases against one target, appending to run; 0 or -1 when the
- * target's TLS settings are unusable. */
-static int run_target(const struct run_opts *o, struct load_result *lr,
-                      struct target *t, struct result_run *run,
-                      struct run_ctx *ctx, bool *interrupted)
+/* Runs the cases against one target, appending to run. */
+static void run_target(const struct run_opts *o, struct load_result *lr,
+                       struct target *t, const struct tls_client *tls,
+                       struct result_run *run, struct run_ctx *ctx,
+                       bool *interrupted)
 {
     char err[512];
-    struct tls_client *tls = tls_client_new(&t->tls_opts, t->host, o->tls_keylog,
-                                            err, sizeof err);
-    if (!tls)
-        return cli_error(&cli_verb_run, "target %s: TLS: %s", t->name, err), -1;
     struct result_target *rt = result_target_add(run);
     rt->name = xstrdup(t->name);
     rt->address = target_address(t);
@@ -468,8 +470,6 @@ static int run_target(const struct run_opts *o, struct load_result *lr,
     for (size_t i = base; i < run->ncases && !rt->banner; i++)
         if (run->cases[i].nconns && run->cases[i].conns[0].banner)
             rt->banner = xstrdup(run->cases[i].conns[0].banner);
-    tls_client_free(tls);
-    return 0;
 }
 
 /* Runs the selected cases against every target, writes the reports;
@@ -481,6 +481,20 @@ static int execute(const struct run_opts *o, struct load_result *lr,
     char err[512];
     if (o->baseline && !(base = report_json_read(o->baseline, err, sizeof err)))
         return cli_error(&cli_verb_run, "--baseline: %s", err);
+    /* Every target's TLS settings are checked before anything runs. */
+    struct tls_client **tls = xcalloc(nt, sizeof *tls);
+    for (size_t i = 0; i < nt; i++) {
+        tls[i] = tls_client_new(&ts[i]->tls_opts, ts[i]->host, o->tls_keylog, err,
+                                sizeof err);
+        if (!tls[i]) {
+            cli_error(&cli_verb_run, "target %s: TLS: %s", ts[i]->name, err);
+            for (size_t k = 0; k < i; k++)
+                tls_client_free(tls[k]);
+            free(tls);
+            result_run_free(base);
+            return EXIT_USAGE;
+        }
+    }
     struct result_run *run = result_run_new("run");
     run->command = command_line(argc, argv);
     run->cases = xcalloc(lr->ncases * nt, sizeof *run->cases);
@@ -488,7 +502,6 @@ static int execute(const struct run_opts *o, struct load_result *lr,
     bool color = console_want_color(stdout, o->no_color);
     struct console_params cp = {stdout, stderr, color, o->quiet, o->verbose};
     struct run_ctx ctx = {console_new(&cp)};
-    catch_signals();
     bool interrupted = false;
     int code = EXIT_OK;
     size_t done_targets = 0;
@@ -496,10 +509,7 @@ static int execute(const struct run_opts *o, struct load_result *lr,
         if (nt > 1)
             printf("%s== target %s\n", i ? "\n" : "", ts[i]->name);
         size_t from = run->ncases;
-        if (run_target(o, lr, ts[i], run, &ctx, &interrupted) != 0) {
-            code = EXIT_USAGE;
-            break;
-        }
+        run_target(o, lr, ts[i], tls[i], run, &ctx, &interrupted);
         code = worst_exit(code, target_exit(o, run, from, run->ncases, base, interrupted));
         done_targets++;
     }
@@ -522,6 +532,9 @@ static int execute(const struct run_opts *o, struct load_result *lr,
     code = worst_exit(code, write_reports(o, run));
     result_run_free(run);
     result_run_free(base);
+    for (size_t i = 0; i < nt; i++)
+        tls_client_free(tls[i]);
+    free(tls);
     return code;
 }
 
@@ -536,6 +549,9 @@ static int run_main(int argc, char **argv)
     int code = EXIT_USAGE;
     struct load_result lr = {0};
     struct target **ts = NULL;
+    /* From the start: a signal during loading still ends in complete
+     * reports, every case NOTRUN. */
+    catch_signals();
     size_t nt = 0;
     enum cli_status st = cli_parse(&cli_verb_run, argc, argv, &o, &pos);
     if (st != CLI_OK) {

@@ -180,7 +180,8 @@ static void walk(struct loader *L, const char *dir, bool to_run)
 {
     struct paths ps = {0};
     collect(&L->d, dir, ".smtp", 0, &ps);
-    qsort(ps.v, ps.n, sizeof *ps.v, cmp_str);
+    if (ps.n > 1) /* qsort(NULL, 0, ...) is undefined */
+        qsort(ps.v, ps.n, sizeof *ps.v, cmp_str);
     for (size_t i = 0; i < ps.n; i++) {
         struct stat st;
         if (stat(ps.v[i], &st) == 0) {
@@ -203,7 +204,8 @@ char **load_find(const char *dir, const char *suffix, size_t *n, FILE *errfp)
     diag_init(&d, errfp);
     struct paths ps = {0};
     collect(&d, dir, suffix, 0, &ps);
-    qsort(ps.v, ps.n, sizeof *ps.v, cmp_str);
+    if (ps.n > 1) /* qsort(NULL, 0, ...) is undefined */
+        qsort(ps.v, ps.n, sizeof *ps.v, cmp_str);
     *n = ps.n;
     return ps.v;
 }
@@ -376,7 +378,8 @@ static size_t count_files(struct loader *L)
         xgrow(&all.v, &all.cap, all.n + 1, sizeof *all.v);
         all.v[all.n++] = L->manifests[i];
     }
-    qsort(all.v, all.n, sizeof *all.v, cmp_str);
+    if (all.n > 1)
+        qsort(all.v, all.n, sizeof *all.v, cmp_str);
     size_t distinct = 0;
     for (size_t i = 0; i < all.n; i++)
         distinct += i == 0 || strcmp(all.v[i], all.v[i - 1]) != 0;
@@ -472,7 +475,11 @@ static int check_file_cb(void *arg, const char *path, char *err, size_t errlen)
 static int read_value_cb(void *arg, const char *path, char **buf, size_t *len,
                          char *err, size_t errlen)
 {
-    return read_file(path, TARGET_VALUE_MAX + 2, buf, len, err, errlen);
+    char why[256];
+    if (read_file(path, TARGET_VALUE_MAX + 2, buf, len, why, sizeof why) == 0)
+        return 0;
+    snprintf(err, errlen, "%s: %s", path, why);
+    return -1;
 }
 
 static const struct target_file_io IO = {read_value_cb, getenv_cb,

@@ -3,6 +3,7 @@ target_sources(smtpsuite_core PRIVATE
   suite/case_expr.c
   suite/case_lex.c
   suite/case_parse.c
+  suite/case_regex.c
   suite/case_stmt.c
   suite/cli.c
   suite/cli_check.c

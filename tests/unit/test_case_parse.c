@@ -33,6 +33,7 @@ static const struct {
     {"open.inc", "repeat 2 {\n"},
     {"hdr.inc", "id: t.from.include\ntitle: t\nrfc: r\nseverity: may\n"},
     {"bad.inc", "C: NOOP\nS: 25\n"},
+    {"one.inc", "S: 250 # one step\n"},
 };
 
 static int mem_read(void *arg, const char *path, char **buf, size_t *len,
@@ -253,8 +254,8 @@ static const struct {
     {H "open\nbdat 100\nS: 250\nbdat 5 last\nS: 250\nbdat last <<X\nab\nX\n"
        "S: 250\nbdat <<X\nX\nS: 250\n",
      "0 open\n1 bdat expr=100\n2 expect [250]\n3 bdat last expr=5\n"
-     "4 expect [250]\n5 bdat last \"ab\\r\\n\"\n6 expect [250]\n7 bdat\n"
-     "8 expect [250]\n"},
+     "4 expect [250]\n5 bdat last \"ab\\r\\n\"\n6 expect [250]\n"
+     "7 bdat expr=0\n8 expect [250]\n"},
     /* expect forms and assert */
     {H "open\nC: QUIT\nS: 221\n! expect close within 10s\n",
      "0 open\n1 send \"QUIT\"\n2 expect [221]\n3 expect close ! "
@@ -308,6 +309,9 @@ static const struct {
     {H "open\ninclude \"inc/env.inc\"\n",
      "0 open\n1 send \"MAIL FROM:<\" ${sender} \">\"\n2 expect [250]\n"
      "3 send \"RCPT TO:<\" ${rcpt} \">\"\n4 expect [250]\n"},
+    /* an include of one step keeps that step's own text */
+    {H "open\nC: A\ninclude \"one.inc\"\n",
+     "0 open\n1 send \"A\"\n2 expect [250]\n"},
     /* interleaved connections: each has its own pending reply */
     {H "open\nopen b\nuse main\nC: A\nuse b\nC: B\nuse main\nS: 250\nuse b\n"
        "S: 250\n",
@@ -362,6 +366,8 @@ static const struct {
     {"tags: a b!c\n", "t.smtp:1:10: a tag is letters, digits and : . _ - "
                       "(starting with a letter or digit)"},
     {"requires: A B C\n", "t.smtp:1:15: want ',' between requirements"},
+    {"requires: none, AUTH\n", "t.smtp:1:11: none stands alone: it says the "
+                               "case needs nothing"},
     {"requires: A,,B\n", "t.smtp:1:13: an empty requirement (want KEYWORD "
                          "[PARAM], ... or none)"},
     {"fixtures: helo\n", "t.smtp:1:11: 'helo' is a builtin variable, not a "
@@ -408,6 +414,12 @@ static const struct {
                              "as 2.1.0 or 5.7.x (RFC 3463)"},
     {H "open\nS: 250 /(/\n",
      "t.smtp:7:8: bad regular expression: Unmatched ( or \\("},
+    {H "open\nS: 250 /ok+++/\n",
+     "t.smtp:7:8: bad regular expression: stacked repetition operators (like "
+     "++ or *{2}) are not allowed: use a group"},
+    {H "open\ncapture v = /(x{1,200}){1,200}/\n",
+     "t.smtp:7:13: bad regular expression: regular expression too complex (it "
+     "would compile to more than 4096 parts)"},
     {H "open\nS: 250 /a/x\n", "t.smtp:7:11: unknown regular expression flag "
                               "(only 'i' is known)"},
     {H "open\nS: 250 /a\n", "t.smtp:7:8: unterminated regular expression "
@@ -718,6 +730,19 @@ START_TEST(test_metadata)
 END_TEST
 
 /* Steps carry the file they came from; the hash covers every file. */
+START_TEST(test_include_one_step_text)
+{
+    const char *src = H "open\nC: A\ninclude \"one.inc\"\n";
+    char *msgs = NULL;
+    struct prog_case *c = parse(src, strlen(src), &msgs);
+    ck_assert_msg(c != NULL, "%s", msgs);
+    ck_assert_str_eq(c->steps[2].text, "S: 250");
+    ck_assert_str_eq(c->steps[2].file, "one.inc");
+    prog_case_free(c);
+    free(msgs);
+}
+END_TEST
+
 START_TEST(test_include_files_and_hash)
 {
     const char *src = H "open\ninclude \"inc/env.inc\"\n";
@@ -730,6 +755,8 @@ START_TEST(test_include_files_and_hash)
     ck_assert_str_eq(c->steps[1].file, "inc/env.inc");
     ck_assert_int_eq(c->steps[1].line, 1);
     ck_assert_str_eq(c->steps[3].file, "inc/b.inc");
+    ck_assert_str_eq(c->steps[1].text, "C: MAIL FROM:<${sender}>");
+    ck_assert_str_eq(c->steps[4].text, "S: 250");
     char *all = xasprintf("%s%s%s", src, FILES[0].text, FILES[1].text);
     char want[DIGEST_SHA256_HEX];
     digest_sha256_hex(all, strlen(all), want);
@@ -806,6 +833,7 @@ static void add_tests(TCase *tc)
     tcase_add_test(tc, test_include_headers);
     tcase_add_test(tc, test_crlf_equals_lf);
     tcase_add_test(tc, test_metadata);
+    tcase_add_test(tc, test_include_one_step_text);
     tcase_add_test(tc, test_include_files_and_hash);
     tcase_add_test(tc, test_texts);
     tcase_add_test(tc, test_path_join);

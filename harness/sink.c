@@ -1,0 +1,760 @@
+/* sink: listener and connections of the reference server (libevent).
+ *
+ * One bufferevent per connection. Input is handed to the session's
+ * sans-I/O engine (sink_proto) as it arrives; every reply it produces
+ * for the input at hand is written in one go, so pipelined replies go
+ * out when the input is drained (RFC 2920 3.2). A delay asked for by
+ * the fault table pauses reading (the input stays buffered, nothing is
+ * lost). Buffers are bounded both ways: reading stops while too much
+ * reply output waits for a slow reader. Connections are closed by
+ * half-closing after the last reply and reading to EOF, so a client
+ * that pipelined past QUIT still reads the 221. Connections are freed
+ * from a reaper event, never inside their own callbacks. */
+#include "harness/sink.h"
+#include "harness/bytes.h"
+#include "harness/digest.h"
+#include "harness/sink_fault.h"
+#include "harness/sink_log.h"
+#include "harness/xalloc.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <event2/util.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define SINK_LINGER_US       (2 * 1000000) /* reading to EOF after the last reply */
+#define SINK_ACCEPT_PAUSE_US 100000        /* after EMFILE */
+#define SINK_ADDR_MAX        128
+#define SINK_LOG_LINE_MAX    2048
+
+struct conn {
+    struct sink *sink;
+    struct bufferevent *bev;
+    struct sink_proto *proto;
+    struct event *timer; /* fault delays and the lingering close */
+    char id[48];
+    char client[SINK_ADDR_MAX];
+    bool paused, blocked, closing, half_closed, dead;
+    bool eof; /* the client shut its side: answer what came, then close */
+    struct conn *prev, *next; /* open connections */
+    struct conn *reap_next;
+};
+
+struct sink {
+    struct event_base *base;
+    struct sink_params p;
+    struct sink_proto_config cfg;
+    struct sink_fault_table *faults;
+    struct sink_log *log;
+    struct evconnlistener *listener;
+    struct event *reaper, *accept_pause;
+    struct conn *conns, *reap;
+    char address[SINK_ADDR_MAX + 16];
+    char unix_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    char prefix[9];
+    int port;
+    bool stopping;
+    size_t open;
+    uint64_t sessions, messages;
+};
+
+static void conn_drive(struct conn *c);
+
+static void slog(struct sink *s, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void slog(struct sink *s, int level, const char *fmt, ...)
+{
+    if (!s->p.on_log || s->p.verbosity < level)
+        return;
+    char line[SINK_LOG_LINE_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    s->p.on_log(s->p.arg, line);
+}
+
+/* Logs wire bytes in escaped form, dir '<' from the client, '>' to it. */
+static void log_bytes(struct conn *c, char dir, const void *p, size_t n)
+{
+    if (!c->sink->p.on_log || c->sink->p.verbosity < 2 || n == 0)
+        return;
+    struct buf b;
+    buf_init(&b, SINK_LOG_LINE_MAX - 64);
+    bytes_escape(&b, p, n);
+    slog(c->sink, 2, "%s %c %s%s", c->id, dir, buf_str(&b),
+         b.len >= b.max - 4 ? "..." : "");
+    buf_free(&b);
+}
+
+static void trace(void *arg, const char *session, const char *what)
+{
+    struct sink *s = arg;
+    slog(s, 2, "%s state %s", session, what);
+}
+
+/* ---- connection lifetime ---------------------------------------------- */
+
+static void conn_kill(struct conn *c)
+{
+    if (c->dead)
+        return;
+    c->dead = true;
+    struct sink *s = c->sink;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        s->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    s->open--;
+    bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+    event_del(c->timer);
+    c->reap_next = s->reap;
+    s->reap = c;
+    event_active(s->reaper, 0, 0);
+    slog(s, 1, "%s close", c->id);
+}
+
+static void reap(evutil_socket_t fd, short what, void *arg)
+{
+    struct sink *s = arg;
+    while (s->reap) {
+        struct conn *c = s->reap;
+        s->reap = c->reap_next;
+        bufferevent_free(c->bev);
+        event_free(c->timer);
+        sink_proto_free(c->proto);
+        free(c);
+    }
+}
+
+/* All replies are out: half-close and read until the client closes. */
+static void conn_linger(struct conn *c)
+{
+    if (c->half_closed)
+        return;
+    if (c->eof) { /* the client is gone already; every reply is sent */
+        conn_kill(c);
+        return;
+    }
+    c->half_closed = true;
+    shutdown(bufferevent_getfd(c->bev), SHUT_WR);
+    evbuffer_drain(bufferevent_get_input(c->bev),
+                   evbuffer_get_length(bufferevent_get_input(c->bev)));
+    bufferevent_enable(c->bev, EV_READ);
+    struct timeval tv = {SINK_LINGER_US / 1000000, 0};
+    event_add(c->timer, &tv);
+}
+
+static void flush_out(struct conn *c)
+{
+    struct buf *o = sink_proto_out(c->proto);
+    if (o->len) {
+        log_bytes(c, '>', o->data, o->len);
+        bufferevent_write(c->bev, o->data, o->len);
+        buf_reset(o);
+    }
+}
+
+static void arrival(struct conn *c)
+{
+    struct sink *s = c->sink;
+    const struct sink_message *m = sink_proto_message(c->proto);
+    char err[512];
+    s->messages++;
+    if (s->log && sink_log_write(s->log, m, err, sizeof err) != 0)
+        slog(s, 0, "arrival log: %s", err);
+    if (s->p.on_arrival)
+        s->p.on_arrival(s->p.arg, m);
+    slog(s, 1, "%s message %s from=<%s> rcpts=%zu size=%zu", c->id, m->queue_id,
+         m->mail->addr, m->nrcpt, m->len);
+}
+
+/* Acts on the events of the engine after its output was produced. */
+static void handle(struct conn *c, unsigned ev)
+{
+    flush_out(c);
+    if (ev & SINK_PROTO_EV_MESSAGE)
+        arrival(c);
+    if (ev & SINK_PROTO_EV_DELAY) {
+        int64_t us = sink_proto_delay_us(c->proto);
+        struct timeval tv = {(time_t)(us / 1000000),
+                             (suseconds_t)(us % 1000000)};
+        c->paused = true;
+        bufferevent_disable(c->bev, EV_READ);
+        event_add(c->timer, &tv);
+    }
+    if (ev & SINK_PROTO_EV_CLOSE) {
+        c->closing = true;
+        if (!c->paused &&
+            evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+            conn_linger(c);
+    }
+}
+
+/* The client shut its side and its input is answered: close once the
+ * replies are out (a delay still pending finishes first). */
+static void conn_after_eof(struct conn *c)
+{
+    if (c->paused || c->dead)
+        return;
+    if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+        conn_kill(c);
+        return;
+    }
+    c->closing = true; /* on_write lingers, then EOF ends it */
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+    struct conn *c = arg;
+    if (c->half_closed) { /* the client never closed its side */
+        conn_kill(c);
+        return;
+    }
+    c->paused = false;
+    unsigned ev = sink_proto_resume(c->proto);
+    handle(c, ev);
+    if (!c->closing && !c->eof) {
+        bufferevent_enable(c->bev, EV_READ);
+        conn_drive(c);
+    } else if (!c->closing) {
+        conn_drive(c);
+        conn_after_eof(c);
+    } else if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+        conn_linger(c);
+    }
+}
+
+/* Feeds the buffered input to the engine until it is drained, a delay
+ * pauses it, or the session closes. */
+static void conn_drive(struct conn *c)
+{
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+    while (!c->paused && !c->closing && !c->blocked && !c->dead) {
+        struct evbuffer_iovec v;
+        if (evbuffer_peek(in, -1, NULL, &v, 1) < 1 || v.iov_len == 0)
+            break;
+        size_t used = 0;
+        unsigned ev = sink_proto_feed(c->proto, v.iov_base, v.iov_len, &used);
+        log_bytes(c, '<', v.iov_base, used);
+        evbuffer_drain(in, used);
+        handle(c, ev);
+        if (evbuffer_get_length(bufferevent_get_output(c->bev)) >
+            SINK_CONN_OUT_MAX) {
+            /* a slow reader: stop reading until the replies are out */
+            c->blocked = true;
+            bufferevent_disable(c->bev, EV_READ);
+        }
+        if (used == 0 && ev == 0)
+            break;
+    }
+}
+
+static void on_read(struct bufferevent *bev, void *arg)
+{
+    struct conn *c = arg;
+    if (c->half_closed || c->closing) {
+        struct evbuffer *in = bufferevent_get_input(bev);
+        evbuffer_drain(in, evbuffer_get_length(in));
+        return;
+    }
+    conn_drive(c);
+}
+
+static void on_write(struct bufferevent *bev, void *arg)
+{
+    struct conn *c = arg;
+    if (c->closing && !c->paused) {
+        conn_linger(c);
+        return;
+    }
+    if (c->blocked) {
+        c->blocked = false;
+        bufferevent_enable(bev, EV_READ);
+        conn_drive(c);
+    }
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+    struct conn *c = arg;
+    if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING) &&
+        !c->closing) {
+        /* idle: 421 4.4.2 (RFC 5321 3.8, 4.5.3.2.7) */
+        handle(c, sink_proto_timeout(c->proto));
+        bufferevent_enable(bev, EV_READ);
+        return;
+    }
+    if (what & BEV_EVENT_EOF) {
+        c->eof = true;
+        bufferevent_disable(bev, EV_READ);
+        if (!c->closing) { /* a half-close: answer what came before it */
+            conn_drive(c);
+            conn_after_eof(c);
+            return;
+        }
+        if (!c->half_closed &&
+            evbuffer_get_length(bufferevent_get_output(bev)) > 0)
+            return; /* the last replies are still going out */
+    }
+    /* an error, a write timeout, or EOF while closing: the session is
+     * over. A transaction still open is dropped (RFC 5321 4.1.1.10). */
+    conn_kill(c);
+}
+
+static void client_name(const struct sockaddr *sa, char *out, size_t n)
+{
+    char host[INET6_ADDRSTRLEN] = "?";
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const void *)sa;
+        inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
+        snprintf(out, n, "%s:%u", host, ntohs(in->sin_port));
+    } else if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const void *)sa;
+        inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
+        snprintf(out, n, "[%s]:%u", host, ntohs(in6->sin6_port));
+    } else {
+        snprintf(out, n, "unix");
+    }
+}
+
+static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
+                      struct sockaddr *sa, int salen, void *arg)
+{
+    struct sink *s = arg;
+    struct conn *c = xcalloc(1, sizeof *c);
+    c->sink = s;
+    s->sessions++;
+    snprintf(c->id, sizeof c->id, "%s-%06llu", s->prefix,
+             (unsigned long long)s->sessions);
+    client_name(sa, c->client, sizeof c->client);
+    if (sa->sa_family != AF_UNIX) {
+        int one = 1; /* replies are small; do not wait for more */
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
+    c->bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    c->timer = evtimer_new(s->base, on_timer, c);
+    if (!c->bev || !c->timer)
+        fatal("sink: out of memory for a connection");
+    c->proto = sink_proto_new(&s->cfg, c->id, c->client);
+    c->next = s->conns;
+    if (s->conns)
+        s->conns->prev = c;
+    s->conns = c;
+    s->open++;
+    bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
+    bufferevent_setwatermark(c->bev, EV_READ, 0, SINK_CONN_IN_MAX);
+    int64_t us = s->p.idle_timeout_us;
+    struct timeval idle = {(time_t)(us / 1000000), (suseconds_t)(us % 1000000)};
+    bufferevent_set_timeouts(c->bev, &idle, &idle);
+    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+    slog(s, 1, "%s open %s", c->id, c->client);
+    if (s->open > (size_t)s->p.max_connections || s->stopping)
+        handle(c, s->stopping ? sink_proto_shutdown(c->proto)
+                              : sink_proto_busy(c->proto));
+    else
+        handle(c, sink_proto_start(c->proto));
+}
+
+static void on_accept_resume(evutil_socket_t fd, short what, void *arg)
+{
+    struct sink *s = arg;
+    if (!s->stopping)
+        evconnlistener_enable(s->listener);
+}
+
+static void on_accept_error(struct evconnlistener *l, void *arg)
+{
+    struct sink *s = arg;
+    int e = EVUTIL_SOCKET_ERROR();
+    slog(s, 0, "accept: %s", evutil_socket_error_to_string(e));
+    /* out of descriptors: pause instead of spinning */
+    evconnlistener_disable(l);
+    struct timeval tv = {0, SINK_ACCEPT_PAUSE_US};
+    event_add(s->accept_pause, &tv);
+}
+
+/* ---- setup ------------------------------------------------------------ */
+
+static int apply_faults(struct sink *s, bool *usage, char *err, size_t errlen)
+{
+    s->faults = sink_fault_new();
+    for (size_t i = 0; i < s->p.nfault_files; i++)
+        if (sink_fault_load(s->faults, s->p.fault_files[i], err, errlen) != 0)
+            return -1;
+    for (size_t i = 0; i < s->p.nfaults; i++)
+        if (sink_fault_add(s->faults, s->p.faults[i], "--fault", err, errlen) !=
+            0)
+            return -1;
+    const struct sink_fault_settings *f = sink_fault_settings(s->faults);
+    struct sink_proto_config *c = &s->cfg;
+    if (f->line_limit > 0)
+        c->line_max = (size_t)f->line_limit;
+    if (f->rcpt_limit > 0)
+        c->rcpt_limit = (size_t)f->rcpt_limit;
+    if (f->size_limit > 0)
+        c->size_limit = (size_t)f->size_limit;
+    if (f->error_limit >= 0)
+        c->error_limit = (size_t)f->error_limit;
+    if (f->bare_lf >= 0)
+        c->bare_lf = (enum sink_bare)f->bare_lf;
+    if (f->bare_cr >= 0)
+        c->bare_cr = (enum sink_bare)f->bare_cr;
+    if (f->unstuff >= 0)
+        c->unstuff = f->unstuff;
+    if (f->esc >= 0)
+        c->esc = f->esc;
+    c->faults = s->faults;
+    return 0;
+}
+
+static int configure(struct sink *s, bool *usage, char *err, size_t errlen)
+{
+    struct sink_proto_config *c = &s->cfg;
+    sink_proto_config_init(c);
+    const char *name = s->p.profile ? s->p.profile : "mx";
+    c->profile = sink_profile_find(name);
+    if (!c->profile) {
+        snprintf(err, errlen,
+                 "unknown profile '%s' (mx, submission, lmtp, "
+                 "554-greeting, implicit-tls, tls-required)",
+                 name);
+        return -1;
+    }
+    if (c->profile->needs_tls) {
+        snprintf(err, errlen, "profile '%s' needs TLS, which is not built yet",
+                 name);
+        return -1;
+    }
+    if (s->p.hostname) {
+        const char *h = s->p.hostname;
+        size_t n = strlen(h);
+        bool ok = n > 0 && n <= SINK_PROTO_HOSTNAME_MAX;
+        for (size_t i = 0; ok && i < n; i++)
+            ok = h[i] > 32 && h[i] < 127; /* it goes into replies */
+        if (!ok) {
+            snprintf(err, errlen,
+                     "--hostname: 1..%d printable octets, no "
+                     "spaces",
+                     SINK_PROTO_HOSTNAME_MAX);
+            return -1;
+        }
+        c->hostname = h;
+    }
+    c->local_domains = s->p.local_domains;
+    c->nlocal = s->p.nlocal;
+    if (s->p.size_limit > 0)
+        c->size_limit = (size_t)s->p.size_limit;
+    if (s->p.rcpt_limit > 0)
+        c->rcpt_limit = (size_t)s->p.rcpt_limit;
+    if (s->p.line_limit > 0)
+        c->line_max = (size_t)s->p.line_limit;
+    if (s->p.error_limit > 0)
+        c->error_limit = (size_t)s->p.error_limit;
+    c->trace = trace;
+    c->trace_arg = s;
+    if (s->p.idle_timeout_us <= 0)
+        s->p.idle_timeout_us = SINK_IDLE_TIMEOUT_US;
+    if (s->p.max_connections <= 0)
+        s->p.max_connections = SINK_MAX_CONNECTIONS;
+    return apply_faults(s, usage, err, errlen);
+}
+
+static int cli_port(const char *s, unsigned long long *out)
+{
+    size_t n = strspn(s, "0123456789");
+    if (n == 0 || n > 5 || s[n])
+        return -1;
+    *out = strtoull(s, NULL, 10);
+    return *out <= 65535 ? 0 : -1;
+}
+
+/* Parses --listen into a socket address; ":PORT" means loopback. */
+static int parse_listen(struct sink *s, const char *spec,
+                        struct sockaddr_storage *ss, int *len, char *err,
+                        size_t errlen)
+{
+    if (strncmp(spec, "unix:", 5) == 0) {
+        struct sockaddr_un *un = (struct sockaddr_un *)ss;
+        const char *path = spec + 5;
+        if (!*path || strlen(path) >= sizeof un->sun_path) {
+            snprintf(err, errlen,
+                     "--listen %s: a UNIX socket path of 1..%zu "
+                     "octets",
+                     spec, sizeof un->sun_path - 1);
+            return -1;
+        }
+        memset(un, 0, sizeof *un);
+        un->sun_family = AF_UNIX;
+        strcpy(un->sun_path, path);
+        *len = (int)sizeof *un;
+        return 0;
+    }
+    char host[SINK_ADDR_MAX];
+    const char *colon = strrchr(spec, ':');
+    size_t hl = colon ? (size_t)(colon - spec) : 0;
+    unsigned long long port;
+    bool v6 = hl >= 2 && spec[0] == '[' && spec[hl - 1] == ']';
+    memset(ss, 0, sizeof *ss);
+    if (!colon || hl >= sizeof host || cli_port(colon + 1, &port) != 0)
+        goto bad;
+    if (v6)
+        snprintf(host, sizeof host, "%.*s", (int)(hl - 2), spec + 1);
+    else if (hl)
+        snprintf(host, sizeof host, "%.*s", (int)hl, spec);
+    else
+        snprintf(host, sizeof host, "127.0.0.1");
+    struct sockaddr_in *in = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+    if (!v6 && inet_pton(AF_INET, host, &in->sin_addr) == 1) {
+        in->sin_family = AF_INET;
+        in->sin_port = htons((uint16_t)port);
+        *len = (int)sizeof *in;
+    } else if (v6 && inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons((uint16_t)port);
+        *len = (int)sizeof *in6;
+    } else {
+        goto bad;
+    }
+    return 0;
+bad:
+    snprintf(err, errlen,
+             "--listen %s: want ADDR:PORT, [IPv6]:PORT, :PORT "
+             "or unix:/path (numeric ADDR, PORT 0..65535)",
+             spec);
+    return -1;
+}
+
+static void describe(struct sink *s, const struct sockaddr *sa)
+{
+    if (sa->sa_family == AF_UNIX) {
+        snprintf(s->address, sizeof s->address, "unix:%s", s->unix_path);
+        return;
+    }
+    struct sockaddr_storage b;
+    socklen_t bl = sizeof b;
+    getsockname(evconnlistener_get_fd(s->listener), (struct sockaddr *)&b, &bl);
+    client_name((struct sockaddr *)&b, s->address, sizeof s->address);
+    s->port =
+        ntohs(b.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&b)->sin6_port
+                                      : ((struct sockaddr_in *)&b)->sin_port);
+}
+
+static int bind_listener(struct sink *s, char *err, size_t errlen, bool *usage)
+{
+    struct sockaddr_storage ss;
+    int len;
+    const char *spec = s->p.listen ? s->p.listen : SINK_LISTEN_DEFAULT;
+    if (parse_listen(s, spec, &ss, &len, err, errlen) != 0) {
+        *usage = true;
+        return -1;
+    }
+    unsigned flags =
+        LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_DISABLED;
+    if (ss.ss_family == AF_UNIX) {
+        struct sockaddr_un *un = (struct sockaddr_un *)&ss;
+        struct stat st;
+        if (lstat(un->sun_path, &st) == 0 && S_ISSOCK(st.st_mode))
+            unlink(un->sun_path); /* a stale socket of an earlier run */
+        snprintf(s->unix_path, sizeof s->unix_path, "%s", un->sun_path);
+    } else {
+        flags |= LEV_OPT_REUSEABLE;
+        if (ss.ss_family == AF_INET6)
+            flags |= LEV_OPT_BIND_IPV6ONLY;
+    }
+    s->listener =
+        evconnlistener_new_bind(s->base, on_accept, s, flags, SINK_BACKLOG,
+                                (struct sockaddr *)&ss, len);
+    if (!s->listener) {
+        s->unix_path[0] = '\0';
+        snprintf(err, errlen, "cannot listen on %s: %s", spec, strerror(errno));
+        return -1;
+    }
+    evconnlistener_set_error_cb(s->listener, on_accept_error);
+    describe(s, (struct sockaddr *)&ss);
+    return 0;
+}
+
+struct sink *sink_new(struct event_base *base, const struct sink_params *p,
+                      bool *usage, char *err, size_t errlen)
+{
+    struct sink *s = xcalloc(1, sizeof *s);
+    s->base = base;
+    s->p = *p;
+    *usage = true;
+    unsigned char r[4];
+    digest_random(r, sizeof r);
+    snprintf(s->prefix, sizeof s->prefix, "%02x%02x%02x%02x", r[0], r[1], r[2],
+             r[3]);
+    s->reaper = event_new(base, -1, 0, reap, s);
+    s->accept_pause = evtimer_new(base, on_accept_resume, s);
+    if (configure(s, usage, err, errlen) != 0)
+        goto fail;
+    *usage = false;
+    if (bind_listener(s, err, errlen, usage) != 0)
+        goto fail;
+    if (p->record &&
+        !(s->log = sink_log_open(p->record, p->record_data, err, errlen)))
+        goto fail;
+    return s;
+fail:
+    sink_free(s);
+    return NULL;
+}
+
+void sink_start(struct sink *s)
+{
+    evconnlistener_enable(s->listener);
+    slog(s, 1, "listening on %s (profile %s)", s->address,
+         s->cfg.profile->name);
+}
+
+void sink_stop(struct sink *s)
+{
+    if (s->stopping)
+        return;
+    s->stopping = true;
+    if (s->listener)
+        evconnlistener_disable(s->listener);
+    event_del(s->accept_pause);
+    for (struct conn *c = s->conns; c; c = c->next) {
+        if (c->closing)
+            continue;
+        event_del(c->timer);
+        c->paused = false;
+        handle(c, sink_proto_shutdown(c->proto));
+    }
+    slog(s, 1, "stopping: %zu sessions open, %llu messages", s->open,
+         (unsigned long long)s->messages);
+}
+
+void sink_free(struct sink *s)
+{
+    if (!s)
+        return;
+    while (s->conns)
+        conn_kill(s->conns);
+    reap(-1, 0, s);
+    if (s->listener)
+        evconnlistener_free(s->listener);
+    if (s->unix_path[0])
+        unlink(s->unix_path);
+    if (s->reaper)
+        event_free(s->reaper);
+    if (s->accept_pause)
+        event_free(s->accept_pause);
+    sink_log_close(s->log);
+    sink_fault_free(s->faults);
+    free(s);
+}
+
+int sink_port(const struct sink *s)
+{
+    return s->port;
+}
+
+const char *sink_address(const struct sink *s)
+{
+    return s->address;
+}
+
+size_t sink_open_sessions(const struct sink *s)
+{
+    return s->open;
+}
+
+uint64_t sink_session_count(const struct sink *s)
+{
+    return s->sessions;
+}
+
+uint64_t sink_message_count(const struct sink *s)
+{
+    return s->messages;
+}
+
+/* ---- a sink with an event base of its own ----------------------------- */
+
+struct serve {
+    struct event_base *base;
+    struct sink *sink;
+    struct event *drain;
+    int signo;
+    bool deadline;
+};
+
+static void on_drain_deadline(evutil_socket_t fd, short what, void *arg)
+{
+    struct serve *sv = arg;
+    sv->deadline = true;
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    struct serve *sv = arg;
+    if (sv->signo)
+        return;
+    sv->signo = (int)sig;
+    sink_stop(sv->sink);
+    struct timeval tv = {SINK_DRAIN_US / 1000000, 0};
+    event_add(sv->drain, &tv);
+}
+
+int sink_serve(const struct sink_params *p,
+               int (*ready)(void *arg, const struct sink *s), void *arg,
+               int *signo, bool *usage, char *err, size_t errlen)
+{
+    struct serve sv = {0};
+    struct event_config *ec = event_config_new();
+    event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER); /* delays */
+    sv.base = event_base_new_with_config(ec);
+    event_config_free(ec);
+    if (!sv.base)
+        fatal("sink: no event base");
+    signal(SIGPIPE, SIG_IGN);
+    int rc = -1;
+    sv.sink = sink_new(sv.base, p, usage, err, errlen);
+    struct event *term = evsignal_new(sv.base, SIGTERM, on_signal, &sv);
+    struct event *intr = evsignal_new(sv.base, SIGINT, on_signal, &sv);
+    sv.drain = evtimer_new(sv.base, on_drain_deadline, &sv);
+    if (sv.sink) {
+        event_add(term, NULL);
+        event_add(intr, NULL);
+        sink_start(sv.sink);
+        if (ready && ready(arg, sv.sink) != 0) {
+            snprintf(err, errlen, "stopped before serving");
+        } else {
+            while (!sv.signo)
+                event_base_loop(sv.base, EVLOOP_ONCE);
+            /* stopping: until every session closed, or the deadline */
+            while (sink_open_sessions(sv.sink) > 0 && !sv.deadline)
+                event_base_loop(sv.base, EVLOOP_ONCE);
+            *signo = sv.signo;
+            rc = 0;
+        }
+    }
+    event_free(term);
+    event_free(intr);
+    event_free(sv.drain);
+    sink_free(sv.sink);
+    event_base_free(sv.base);
+    return rc;
+}

@@ -1,0 +1,97 @@
+/* sink_fault: the sink's one fault table. Every deviation from the
+ * conformant server is a row here, and rows hook one place: the reply
+ * selection of the protocol engine (sink_proto.c). A row is a reaction
+ * (which command, in which state, with which argument -> what to do to
+ * the reply) or a setting (bare-LF handling, limits ...). Named presets
+ * expand to rows, so every conformance case can name a fault under
+ * which it fails. The grammar is in docs/sink.md. */
+#ifndef SMTPSUITE_SINK_FAULT_H
+#define SMTPSUITE_SINK_FAULT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "harness/sink_proto.h"
+
+#define SINK_FAULT_RULE_MAX   4096 /* octets in one rule */
+#define SINK_FAULT_TEXT_MAX   1024 /* octets of reply text */
+#define SINK_FAULT_EFFECT_MAX 16   /* extras / keyword edits per reply */
+
+#define SINK_FAULT_KIND_LIST(X)                                                \
+    X(REPLY, "reply")               /* replace the reply */                    \
+    X(EXTRA, "extra")               /* one more reply after it */              \
+    X(DELAY, "delay")               /* wait before the reply */                \
+    X(CLOSE_BEFORE, "close-before") /* close instead of replying */            \
+    X(CLOSE_AFTER, "close-after")   /* reply, then close */                    \
+    X(ACCEPT, "accept")             /* take the accepting path anyway */       \
+    X(KEEP_STATE, "keep-state")     /* reply, but change nothing */            \
+    X(DROP, "drop")                 /* EHLO: leave a keyword out */            \
+    X(ADD, "add")                   /* EHLO: advertise one more line */
+
+enum sink_fault_kind {
+#define X(e, s) SINK_FAULT_##e,
+    SINK_FAULT_KIND_LIST(X)
+#undef X
+        SINK_FAULT_KIND_COUNT
+};
+
+struct sink_fault_action {
+    enum sink_fault_kind kind;
+    int code;         /* REPLY, EXTRA */
+    char esc[16];     /* REPLY, EXTRA: "x.y.z" or "" */
+    char *text;       /* REPLY, EXTRA ('\n' separates lines), DROP, ADD */
+    int64_t delay_us; /* DELAY */
+};
+
+/* Session-wide settings; -1 means "not set by any rule". */
+struct sink_fault_settings {
+    int bare_lf, bare_cr; /* enum sink_bare */
+    long line_limit, rcpt_limit, size_limit, error_limit;
+    int unstuff, esc; /* 0 or 1 */
+};
+
+/* What the matching rows do to one reply. */
+struct sink_fault_effect {
+    const struct sink_fault_action *reply; /* the last REPLY, or NULL */
+    int64_t delay_us;                      /* the last DELAY, or 0 */
+    bool close_before, close_after, accept, keep_state;
+    const struct sink_fault_action *extra[SINK_FAULT_EFFECT_MAX];
+    size_t nextra;
+    const struct sink_fault_action *kw[SINK_FAULT_EFFECT_MAX]; /* DROP/ADD */
+    size_t nkw;
+};
+
+struct sink_fault_preset {
+    const char *name;
+    const char *summary; /* what it breaks, with the catalogue's check */
+    const char *rules;   /* rows, one per line */
+};
+
+struct sink_fault_table;
+
+struct sink_fault_table *sink_fault_new(void); /* caller frees */
+void sink_fault_free(struct sink_fault_table *t);
+
+/* Adds a rule, a setting or a preset name. where names the origin for
+ * messages ("--fault", "faults.txt:3"). Returns 0, or -1 with a
+ * one-line message naming the rule in err. */
+int sink_fault_add(struct sink_fault_table *t, const char *rule,
+                   const char *where, char *err, size_t errlen);
+/* Adds every rule of a file (one per line, '#' comments). */
+int sink_fault_load(struct sink_fault_table *t, const char *path, char *err,
+                    size_t errlen);
+size_t sink_fault_count(const struct sink_fault_table *t);
+const struct sink_fault_settings *
+sink_fault_settings(const struct sink_fault_table *t);
+
+/* Collects the effect of every row matching command cmd (upper-case
+ * verb or CONNECT, EOD, UNKNOWN, TIMEOUT) with argument arg in state. */
+void sink_fault_match(const struct sink_fault_table *t, enum sink_state state,
+                      const char *cmd, const char *arg,
+                      struct sink_fault_effect *out);
+
+/* The presets; *n receives their number. */
+const struct sink_fault_preset *sink_fault_presets(size_t *n);
+
+#endif

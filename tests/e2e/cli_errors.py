@@ -1,0 +1,82 @@
+#!/usr/bin/python3
+"""Bad command-line input, as a table: every row must exit 2 with exactly
+one line on stderr that names the option (or the file) and says what is
+wrong, and nothing on stdout; no crash, no connection attempted.
+
+usage: cli_errors.py SMTPSUITE_BINARY SOURCE_DIR
+"""
+import os
+import subprocess
+import sys
+import tempfile
+
+BIN, SRC = sys.argv[1], sys.argv[2]
+SMOKE = os.path.join(SRC, "cases/suites/smoke.suite")
+TARGET = os.path.join(SRC, "cases/targets/sink.target")
+tmp = tempfile.mkdtemp()
+unreadable = os.path.join(tmp, "secret.txt")  # does not exist (root reads mode 0)
+
+# (arguments, text the single error line must contain)
+ROWS = [
+    (["frobnicate"], "unknown verb 'frobnicate'"),
+    (["run", "--bogus", SMOKE], "unknown option '--bogus'"),
+    (["run", "-Z", SMOKE], "unknown option '-Z'"),
+    (["run", SMOKE], "no target"),
+    (["run", "--target", "127.0.0.1:25"], "no PATH given"),
+    (["run", "--target", "127.0.0.1", SMOKE], "--target: '127.0.0.1': want HOST:PORT"),
+    (["run", "--target", "127.0.0.1:99999", SMOKE], "is not a port"),
+    (["run", "--target", "127.0.0.1:0", SMOKE], "is not a port"),
+    (["run", "--target", "[::1:25", SMOKE], "want [IPV6]:PORT"),
+    (["run", "--target", "unix:", SMOKE], "needs a socket path"),
+    (["run", "--target", "exec:", SMOKE], "needs a command"),
+    (["run", "-t", "127.0.0.1:25", "--jobs", "0", SMOKE], "--jobs: '0' is not a whole number"),
+    (["run", "-t", "127.0.0.1:25", "--jobs", "many", SMOKE], "--jobs: 'many'"),
+    (["run", "-t", "127.0.0.1:25", "--connect-delay", "5", SMOKE], "--connect-delay: '5' has no unit"),
+    (["run", "-t", "127.0.0.1:25", "--retry-wait", "1y", SMOKE], "unknown unit 'y'"),
+    (["run", "-t", "127.0.0.1:25", "--grace", "-1s", SMOKE], "--grace: '-1s' is not a duration"),
+    (["run", "-t", "127.0.0.1:25", "--timeouts", "fast", SMOKE], "--timeouts: 'fast' is not a timeout profile"),
+    (["run", "-t", "127.0.0.1:25", "--fail-on", "warn,oops", SMOKE], "unknown verdict 'oops'"),
+    (["run", "-t", "127.0.0.1:25", "--tls", "sometimes", SMOKE], "--tls: 'sometimes'"),
+    (["run", "-t", "127.0.0.1:25", "--tls-min", "TLSv9", SMOKE], "tls-min: 'TLSv9'"),
+    (["run", "-t", "127.0.0.1:25", "--tls-ca-file", os.path.join(tmp, "nope.pem"), SMOKE], "nope.pem"),
+    (["run", "-t", "127.0.0.1:25", "--var", "novalue", SMOKE], "--var"),
+    (["run", "-t", "127.0.0.1:25", "--secret", "pass=plaintext", SMOKE], "--secret"),
+    (["run", "-t", "127.0.0.1:25", "--secret", "pass=env:SMTPSUITE_NO_SUCH_VAR", SMOKE], "SMTPSUITE_NO_SUCH_VAR"),
+    (["run", "-t", "127.0.0.1:25", "--secret", "pass=file:" + unreadable, SMOKE], "secret.txt"),
+    (["run", "-t", "127.0.0.1:25", os.path.join(tmp, "missing.smtp")], "missing.smtp"),
+    (["run", "-t", "127.0.0.1:25", "--id", "no.such.case", SMOKE], "no case selected"),
+    (["run", "--target-file", os.path.join(tmp, "missing.target"), SMOKE], "missing.target"),
+    (["run", "-t", "127.0.0.1:25", "--baseline", os.path.join(tmp, "missing.json"), SMOKE], "--baseline"),
+    (["run", "-T", TARGET, "-T", TARGET, SMOKE], "two targets are named 'sink'"),
+    (["check", "--bogus"], "unknown option '--bogus'"),
+    (["compare", os.path.join(tmp, "a.json")], "a.json"),
+    (["compare"], "give two result files"),
+    (["sink", "--listen", "nowhere"], "--listen"),
+    (["sink", "--profile", "nonesuch"], "nonesuch"),
+    (["sink", "--fault", "NOOP -> explode"], "explode"),
+    (["sink", "--size-limit", "lots"], "--size-limit"),
+]
+
+failed = 0
+for args, want in ROWS:
+    env = dict(os.environ, NO_COLOR="1")
+    env.pop("SMTPSUITE_NO_SUCH_VAR", None)
+    p = subprocess.run([BIN] + args, capture_output=True, text=True, env=env,
+                       timeout=30, cwd=tmp)
+    lines = [l for l in p.stderr.splitlines() if l.strip()]
+    problems = []
+    if p.returncode != 2:
+        problems.append(f"exit {p.returncode}, want 2")
+    if len(lines) != 1:
+        problems.append(f"{len(lines)} stderr lines, want 1")
+    if want not in p.stderr:
+        problems.append(f"stderr lacks {want!r}")
+    if p.stdout.strip():
+        problems.append("printed on stdout")
+    if problems:
+        failed += 1
+        print(f"FAIL {' '.join(args)}: {'; '.join(problems)}\n   stderr: {p.stderr.strip()!r}")
+    else:
+        print(f"ok   {' '.join(args)[:70]}: {lines[0][:90]}")
+print(f"{len(ROWS) - failed} of {len(ROWS)} rows as wanted")
+sys.exit(1 if failed else 0)

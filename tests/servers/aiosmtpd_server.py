@@ -1,0 +1,48 @@
+"""A tiny aiosmtpd server for the rig: accepts every message, appends one
+JSON line per message (envelope, size, SHA-256 of the content) to
+--record, and runs until SIGTERM or SIGINT."""
+import argparse
+import hashlib
+import json
+import signal
+import threading
+
+from aiosmtpd.controller import Controller
+
+
+class Recorder:
+    def __init__(self, path):
+        self.path = path
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):
+        data = envelope.original_content or b""
+        rec = {
+            "mail_from": envelope.mail_from,
+            "rcpt_to": list(envelope.rcpt_tos),
+            "mail_options": list(envelope.mail_options),
+            "size": len(data),
+            "data_sha256": hashlib.sha256(data).hexdigest(),
+        }
+        with self.lock, open(self.path, "a", encoding="utf-8") as fp:
+            fp.write(json.dumps(rec) + "\n")
+        return "250 2.0.0 Ok"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--record", required=True)
+    args = ap.parse_args()
+    done = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: done.set())
+    ctl = Controller(Recorder(args.record), hostname="127.0.0.1",
+                     port=args.port)
+    ctl.start()
+    done.wait()
+    ctl.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,187 @@
+/* Tests of harness/sink_fault.c: rules and settings parse, bad rules
+ * give one line naming the rule (and file:line), every preset parses,
+ * and matching collects the effects of the rows that apply. */
+#include "harness/sink_fault.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define TEST_NAME "sink_fault"
+
+struct bad {
+    const char *rule;
+    const char *msg; /* expected substring of the error */
+};
+
+static const struct bad BAD[] = {
+    {"RCPT", "expected 'COMMAND[@state][~pattern] -> action'"},
+    {"FROB -> accept", "unknown command 'FROB'"},
+    {"RCPT@nowhere -> accept", "unknown state 'nowhere'"},
+    {"RCPT~( -> accept", "bad pattern '('"},
+    {"RCPT -> explode", "unknown action 'explode'"},
+    {"RCPT -> reply 99 no", "a reply needs a code from 200 to 599"},
+    {"RCPT -> reply 650 no", "a reply needs a code from 200 to 599"},
+    {"RCPT -> delay 5", "5"},
+    {"RCPT -> accept now", "accept takes no argument"},
+    {"EHLO -> drop", "drop needs one EHLO keyword"},
+    {"RCPT ->", "no action after '->'"},
+    {"bare-lf=maybe", "bare-lf wants keep, reject, line-end or eod"},
+    {"line-limit=3", "line-limit wants 16..65536 octets"},
+    {"rcpt-limit=0", "rcpt-limit wants 1..100000"},
+    {"size-limit=x", "size-limit wants"},
+    {"unstuff=perhaps", "unstuff wants on or off"},
+    {"colour=blue", "unknown setting 'colour'"},
+    {"no-such-preset", "expected"},
+};
+
+START_TEST(test_bad_rules)
+{
+    const struct bad *b = &BAD[_i];
+    struct sink_fault_table *t = sink_fault_new();
+    char err[512] = "";
+    ck_assert_int_eq(sink_fault_add(t, b->rule, "--fault", err, sizeof err),
+                     -1);
+    char want_head[256];
+    snprintf(want_head, sizeof want_head, "--fault: fault '%s': ", b->rule);
+    ck_assert_msg(strncmp(err, want_head, strlen(want_head)) == 0,
+                  "%s: got '%s', want it to start '%s'", b->rule, err,
+                  want_head);
+    ck_assert_msg(strstr(err, b->msg), "%s: got '%s', want '%s' in it", b->rule,
+                  err, b->msg);
+    ck_assert_msg(!strchr(err, '\n'), "%s: error is not one line", b->rule);
+    ck_assert_uint_eq(sink_fault_count(t), 0);
+    sink_fault_free(t);
+}
+END_TEST
+
+START_TEST(test_presets_parse)
+{
+    size_t n;
+    const struct sink_fault_preset *p = sink_fault_presets(&n);
+    ck_assert_uint_gt(n, 30);
+    for (size_t i = 0; i < n; i++) {
+        struct sink_fault_table *t = sink_fault_new();
+        char err[512] = "";
+        ck_assert_msg(
+            sink_fault_add(t, p[i].name, "--fault", err, sizeof err) == 0,
+            "preset %s: %s", p[i].name, err);
+        for (size_t k = 0; k < i; k++)
+            ck_assert_str_ne(p[k].name, p[i].name);
+        sink_fault_free(t);
+    }
+}
+END_TEST
+
+START_TEST(test_settings)
+{
+    struct sink_fault_table *t = sink_fault_new();
+    char err[512];
+    const struct sink_fault_settings *s = sink_fault_settings(t);
+    ck_assert_int_eq(s->bare_lf, -1);
+    ck_assert_int_eq(s->rcpt_limit, -1);
+    const char *rules[] = {"bare-lf=eod",       " bare-cr = reject ",
+                           "line-limit=512",    "rcpt-limit=7",
+                           "size-limit=1000",   "unstuff=off",
+                           "enhanced-codes=on", "error-limit=20"};
+    for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++)
+        ck_assert_msg(sink_fault_add(t, rules[i], "x", err, sizeof err) == 0,
+                      "%s: %s", rules[i], err);
+    ck_assert_int_eq(s->bare_lf, SINK_BARE_EOD);
+    ck_assert_int_eq(s->bare_cr, SINK_BARE_REJECT);
+    ck_assert_int_eq(s->line_limit, 512);
+    ck_assert_int_eq(s->rcpt_limit, 7);
+    ck_assert_int_eq(s->size_limit, 1000);
+    ck_assert_int_eq(s->error_limit, 20);
+    ck_assert_int_eq(s->unstuff, 0);
+    ck_assert_int_eq(s->esc, 1);
+    ck_assert_uint_eq(sink_fault_count(t), 0); /* settings are no rows */
+    sink_fault_free(t);
+}
+END_TEST
+
+START_TEST(test_match)
+{
+    struct sink_fault_table *t = sink_fault_new();
+    char err[512];
+    const char *rules[] = {
+        "RCPT@mail~^TO:<b@ -> reply 451 4.3.0 try\\nlater; delay 250ms",
+        "rcpt -> extra 250 2.0.0 one; extra 251 two",
+        "* -> keep-state",
+        "EHLO -> drop CHUNKING; add X-FOO bar",
+        "CONNECT -> close-before",
+    };
+    for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++)
+        ck_assert_msg(sink_fault_add(t, rules[i], "x", err, sizeof err) == 0,
+                      "%s: %s", rules[i], err);
+    struct sink_fault_effect e;
+    sink_fault_match(t, SINK_STATE_MAIL, "RCPT", "TO:<b@y.test>", &e);
+    ck_assert_ptr_nonnull(e.reply);
+    ck_assert_int_eq(e.reply->code, 451);
+    ck_assert_str_eq(e.reply->esc, "4.3.0");
+    ck_assert_str_eq(e.reply->text, "try\nlater");
+    ck_assert_int_eq(e.delay_us, 250000);
+    ck_assert_uint_eq(e.nextra, 2);
+    ck_assert_int_eq(e.extra[1]->code, 251);
+    ck_assert_str_eq(e.extra[1]->esc, "");
+    ck_assert_str_eq(e.extra[1]->text, "two");
+    ck_assert(e.keep_state);
+    ck_assert(!e.close_before);
+    /* other state, other argument: only the unconditional rows */
+    sink_fault_match(t, SINK_STATE_RCPT, "RCPT", "TO:<b@y.test>", &e);
+    ck_assert_ptr_null(e.reply);
+    ck_assert_uint_eq(e.nextra, 2);
+    sink_fault_match(t, SINK_STATE_MAIL, "RCPT", "TO:<c@y.test>", &e);
+    ck_assert_ptr_null(e.reply);
+    /* "*" is every client command, not the server's own events */
+    sink_fault_match(t, SINK_STATE_INIT, "CONNECT", "", &e);
+    ck_assert(e.close_before);
+    ck_assert(!e.keep_state);
+    sink_fault_match(t, SINK_STATE_READY, "EHLO", "x", &e);
+    ck_assert_uint_eq(e.nkw, 2);
+    ck_assert_int_eq(e.kw[0]->kind, SINK_FAULT_DROP);
+    ck_assert_str_eq(e.kw[1]->text, "X-FOO bar");
+    sink_fault_free(t);
+}
+END_TEST
+
+START_TEST(test_file)
+{
+    char path[] = "/tmp/test_sink_fault_XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    FILE *fp = fdopen(fd, "w");
+    fputs("# faults for a test\n\nRSET -> keep-state\n  rcpt-limit=5\n"
+          "NOOP -> frob\n",
+          fp);
+    fclose(fp);
+    struct sink_fault_table *t = sink_fault_new();
+    char err[512] = "";
+    ck_assert_int_eq(sink_fault_load(t, path, err, sizeof err), -1);
+    char want[600];
+    snprintf(want, sizeof want,
+             "%s:5: fault 'NOOP -> frob': unknown action 'frob'", path);
+    ck_assert_msg(strncmp(err, want, strlen(want)) == 0, "got '%s' want '%s'",
+                  err, want);
+    ck_assert_uint_eq(sink_fault_count(t), 1);
+    ck_assert_int_eq(sink_fault_settings(t)->rcpt_limit, 5);
+    ck_assert_int_eq(sink_fault_load(t, "/nonexistent/faults", err, sizeof err),
+                     -1);
+    ck_assert_str_eq(err, "/nonexistent/faults: No such file or directory");
+    sink_fault_free(t);
+    unlink(path);
+}
+END_TEST
+
+static void add_tests(TCase *tc)
+{
+    tcase_add_loop_test(tc, test_bad_rules, 0, sizeof BAD / sizeof BAD[0]);
+    tcase_add_test(tc, test_presets_parse);
+    tcase_add_test(tc, test_settings);
+    tcase_add_test(tc, test_match);
+    tcase_add_test(tc, test_file);
+}
+
+#include "check_main.h"
