@@ -1,10 +1,11 @@
 #!/bin/bash
-# Accuracy proof 2: a closed run (50 sessions, 60 s) while the server
-# (tests/tools/smtp_delay) stalls every reply for 1 s, 30 s in. The
+# Accuracy proof 2: a closed run (50 sessions, 60 s) while the server,
+# smtpsuite's sink, stalls for 1 s, 30 s in (SIGSTOP, then SIGCONT: its
+# kernel still takes connections and bytes, nothing is answered). The
 # figure from the actual send must stay low (p99 under 100 ms for every
-# step and the session: only the 50 sessions caught in the stall saw it),
-# while the figure from the intended start shows the stall: the sessions
-# a steady loop would have started during it are added by the
+# step and the session: only the 50 sessions caught in the stall saw
+# it), while the figure from the intended start shows the stall: the
+# sessions a steady loop would have started during it are added by the
 # coordinated-omission correction (docs/load.md), so its max reaches the
 # stall and its p99 stands well above the send figure.
 # Usage: bench/accuracy-stall-closed.sh [BUILD_DIR]   (DURATION=60 AT=30 STALL_MS=1000)
@@ -12,12 +13,13 @@ set -u
 . "$(dirname "$0")/lib.sh"
 bench_init "${1:-}"
 DURATION=${DURATION:-60} AT=${AT:-30} STALL_MS=${STALL_MS:-1000}
-bench_delay --stall "$((AT * 1000000)):$((STALL_MS * 1000))"
-"$SMTPSUITE" load -q --target "127.0.0.1:$DELAY_PORT" --var sender=s@client.test \
+bench_sink
+bench_stall "$SINK_PID" "$AT" "$STALL_MS"
+"$SMTPSUITE" load -q --target "127.0.0.1:$SINK_PORT" --var sender=s@client.test \
   --var rcpt=r@sink.test --concurrency 50 --duration "${DURATION}s" \
   --json "$LT_DIR/run.json" cases/load/helo-messages.smtp >"$LT_DIR/run.out" 2>&1 ||
   lt_fail "the run: $(tail -5 "$LT_DIR/run.out")"
-bench_delay_stop
+bench_sink_stop
 echo
 echo "## Closed model, 50 sessions, ${DURATION} s, the server stalled ${STALL_MS} ms at ${AT} s"
 echo

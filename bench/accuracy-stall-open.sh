@@ -1,9 +1,10 @@
 #!/bin/bash
 # Accuracy proof 3: an open run whose in-flight cap (50) fills during a
-# 1 s server stall, so arrivals wait in the queue. Their wait counts in
-# the figure from the intended start: its p99 must reach at least
-# 400 ms, while the figure from the actual send stays near the baseline
-# (the same run without the stall): at most twice its p99.
+# 1 s stall of the server (smtpsuite's sink, SIGSTOP then SIGCONT), so
+# arrivals wait in the queue. Their wait counts in the figure from the
+# intended start: its p99 must reach at least 400 ms, while the figure
+# from the actual send stays near the baseline (the same run without the
+# stall): at most twice its p99.
 # The rate is half the maximum a closed run of 50 sessions achieves.
 # Usage: bench/accuracy-stall-open.sh [BUILD_DIR]   (DURATION=20 AT=10 STALL_MS=1000)
 set -u
@@ -12,24 +13,24 @@ bench_init "${1:-}"
 DURATION=${DURATION:-20} AT=${AT:-10} STALL_MS=${STALL_MS:-1000}
 SC=cases/load/helo-messages.smtp
 
-run() { # NAME [smtp_delay args]
+run() { # NAME [stall]
   local name=$1
-  shift
-  bench_delay "$@"
-  "$SMTPSUITE" load -q --target "127.0.0.1:$DELAY_PORT" --var sender=s@client.test \
+  bench_sink
+  [ $# -gt 1 ] && bench_stall "$SINK_PID" "$AT" "$STALL_MS"
+  "$SMTPSUITE" load -q --target "127.0.0.1:$SINK_PORT" --var sender=s@client.test \
     --var rcpt=r@sink.test --rate "$RATE" --max-inflight 50 --queue 1000000 \
     --duration "${DURATION}s" --json "$LT_DIR/$name.json" "$SC" >"$LT_DIR/$name.out" 2>&1 ||
     lt_fail "$name: $(tail -5 "$LT_DIR/$name.out")"
-  bench_delay_stop
+  bench_sink_stop
 }
 
-bench_delay
-max=$(bench_max_rate "$DELAY_PORT" "$SC" 10)
-bench_delay_stop
+bench_sink
+max=$(bench_max_rate "$SINK_PORT" "$SC" 10)
+bench_sink_stop
 RATE=$($LT_PY -c "print(round($max * 0.5, 1))")
 echo "# maximum rate with 50 sessions: $max sessions/s; these runs: $RATE (50%)"
 run baseline
-run stall --stall "$((AT * 1000000)):$((STALL_MS * 1000))"
+run stall stall
 for name in baseline stall; do
   echo
   echo "## Open model, $RATE sessions/s, cap 50, ${DURATION} s: $name"

@@ -1,15 +1,18 @@
 # shellcheck shell=bash
 # bench/lib.sh: what the benchmark scripts share. They are run by hand,
 # never by CI: they print figures and whether each target was met.
-# Servers: Postfix's smtp-sink (through tests/e2e/load_lib.sh, which
-# starts it on a free port and stops it on exit) and tests/tools/smtp_delay
-# (exact delays and stalls).
+# Servers: Postfix's smtp-sink, smtpsuite's own sink (its fault table
+# delays replies) and tests/tools/smtp_delay (delays, stalls, STARTTLS),
+# started on free ports through the server rig (tests/servers/lib.sh,
+# via tests/e2e/load_lib.sh), which stops them on exit.
 #   bench_init [BUILD_DIR]        binaries, the folder, the trap
 #   bench_time FILE CMD...        runs CMD; FILE gets "elapsed user sys" (s)
 #   bench_proc_cpu PID            its CPU so far, in clock ticks
 #   bench_stats V...              "median (min to max)" of the values
 #   bench_median V...             the median alone
 #   bench_delay [ARGS]            smtp_delay on a free port (DELAY_PORT)
+#   bench_sink [ARGS]             smtpsuite sink on a free port (SINK_PORT)
+#   bench_stall PID AT_S STALL_MS a stall of a server: SIGSTOP, then SIGCONT
 
 BENCH_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BENCH_ROOT=$(cd "$BENCH_HERE/.." && pwd)
@@ -49,26 +52,32 @@ bench_median() {
   $LT_PY -c 'import statistics, sys; print(statistics.median(float(x) for x in sys.argv[1:]))' "$@"
 }
 
-# bench_delay [smtp_delay args]: starts it on a free port.
+# bench_delay [smtp_delay args]: tests/tools/smtp_delay on a free port
+# (DELAY_PORT); bench_delay_stop leaves its counts in $LT_DIR/delay.counts.
 bench_delay() {
-  rm -f "$LT_DIR/delay.port"
-  "$SMTP_DELAY" --port-file "$LT_DIR/delay.port" --counts "$LT_DIR/delay.counts" "$@" \
-    2>"$LT_DIR/delay.err" &
-  DELAY_PID=$!
-  LT_PIDS+=("$DELAY_PID")
-  local i
-  for i in $(seq 50); do
-    [ -s "$LT_DIR/delay.port" ] && break
-    sleep 0.1
-  done
-  DELAY_PORT=$(cat "$LT_DIR/delay.port" 2>/dev/null)
-  [ -n "$DELAY_PORT" ] || lt_fail "smtp_delay did not start: $(cat "$LT_DIR/delay.err")"
+  lt_delay "$SMTP_DELAY" "$@"
 }
 
-# bench_delay_stop: stops it; its counts are then in $LT_DIR/delay.counts.
 bench_delay_stop() {
-  kill "$DELAY_PID" 2>/dev/null
-  wait "$DELAY_PID" 2>/dev/null
+  lt_delay_stop
+}
+
+# bench_sink [sink args]: smtpsuite's own sink, quiet, no arrival log
+# (SINK_PORT, SINK_PID); bench_sink_stop stops it.
+bench_sink() {
+  srv_sink -q --record /dev/null --max-connections 100000 "$@" >/dev/null
+}
+
+bench_sink_stop() {
+  srv_stop_sink "$SINK_PID" "$SINK_DIR"
+}
+
+# bench_stall PID AT_S STALL_MS: in the background, stops the process AT_S
+# seconds from now for STALL_MS (SIGSTOP, SIGCONT): the whole server
+# stalls, its kernel still taking connections and bytes.
+bench_stall() {
+  ( sleep "$2"; kill -STOP "$1"; sleep "$($LT_PY -c "print($3 / 1000)")"; kill -CONT "$1" ) &
+  SRV_STOPS+=("kill -CONT $1 2>/dev/null")
 }
 
 # bench_hist JSON STEP BASIS: "p50 p99 p99.9 max count" in microseconds,

@@ -42,7 +42,7 @@ stime() { # NAME -new|-reuse: CPU us a handshake
   openssl s_server -quiet -accept "$port" -cert "$LT_DIR/cert.pem" -key "$LT_DIR/key.pem" \
     -naccept 1000000 </dev/null >/dev/null 2>&1 &
   local pid=$!
-  LT_PIDS+=("$pid")
+  SRV_STOPS+=("srv_stop_pid $pid")
   sleep 0.5
   bench_time "$LT_DIR/time" openssl s_time -connect "127.0.0.1:$port" "$how" \
     -time "$STIME" >"$LT_DIR/stime.out" 2>&1

@@ -1,95 +1,82 @@
 # shellcheck shell=bash
-# tests/e2e/load_lib.sh: what the load end-to-end tests share until the
-# server rig (tests/servers/lib.sh) is on main: Postfix's smtp-sink on a
-# free loopback port, stopped on exit (trap), its running counters, and
-# reading the JSON result. Source it from bash, then call lt_init.
-#   lt_init SMTPSUITE_BINARY      the folder, the trap      (LT_DIR, SMTPSUITE)
-#   lt_sink [smtp-sink args]      starts smtp-sink          (SINK_PORT)
-#   lt_sink_counts                "SESS QUIT MESG" as smtp-sink counted them
-#   lt_json FILE EXPR             a Python expression on the parsed file `r`
+# tests/e2e/load_lib.sh: what the load end-to-end tests (and bench/)
+# add to the server rig (tests/servers/lib.sh, which owns the folder, the
+# trap and stopping every server): Postfix's smtp-sink, whose own
+# counters (-c) count sessions, QUITs and messages, tests/tools/smtp_delay,
+# and reading the JSON result. Source it from bash, then call lt_init.
+#   lt_init SMTPSUITE_BINARY      srv_init, and LT_DIR (a private folder)
+#   lt_sink [smtp-sink args]      starts smtp-sink          (SINK_PORT, LT_SINK_PID)
+#   lt_sink_counts                "SESS QUIT MESG" smtp-sink counted since it started
+#   lt_sink_wait N                until it counted N sessions (at most 10 s)
+#   lt_delay BINARY [ARGS]        starts smtp_delay         (DELAY_PORT, DELAY_PID)
+#   lt_delay_stop                 stops it; its counts are in $LT_DIR/delay.counts
+#   lt_json FILE EXPR             a Python expression on the result file
+#   lt_expect WHAT GOT WANT       one checked figure
 #   lt_fail MESSAGE               fails the test
 
-LT_PY=/usr/bin/python3 # Debian's Python
+. "$(dirname "${BASH_SOURCE[0]}")/../servers/lib.sh"
+
+LT_PY=$SRV_PY
 LT_DIR=
-LT_PIDS=()
 
 lt_fail() {
-  echo "FAIL: $*" >&2
-  exit 1
+  srv_fail "$*"
 }
 
 lt_init() {
-  SMTPSUITE=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-  [ -x "$SMTPSUITE" ] || lt_fail "lt_init: '$1' is not executable"
+  srv_init "$1"
   command -v smtp-sink >/dev/null || lt_fail "smtp-sink is not installed (postfix)"
-  LT_DIR=$(mktemp -d /tmp/smtpsuite-load.XXXXXX)
-  chmod 755 "$LT_DIR"
-  trap 'lt_on_exit $?' EXIT
-  trap 'exit 130' INT TERM
-}
-
-lt_on_exit() {
-  for p in "${LT_PIDS[@]}"; do
-    kill "$p" 2>/dev/null
-  done
-  for p in "${LT_PIDS[@]}"; do
-    wait "$p" 2>/dev/null
-  done
-  if [ "$1" != 0 ]; then
-    echo "== exit $1: the sink's last counters: $(lt_sink_counts)"
-  fi
-  rm -rf "$LT_DIR"
+  srv_dir load
+  LT_DIR=$SRV_NEWDIR
 }
 
 lt_free_port() {
-  $LT_PY -c 'import socket
-s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+  srv_free_port
 }
 
-# lt_sink [args]: smtp-sink with running counters (-c) on a free port.
+# lt_sink [args]: smtp-sink with running counters (-c) on a free port,
+# its listen queue as long as the machine allows.
 lt_sink() {
-  local user=()
+  local user=() try i
   [ "$(id -u)" = 0 ] && user=(-u nobody)
-  local try
-  for try in 1 2 3 4 5; do
-    SINK_PORT=$(lt_free_port)
+  srv_dir smtp-sink
+  LT_SINK_DIR=$SRV_NEWDIR
+  chmod 777 "$LT_SINK_DIR"
+  for try in 1 2 3; do
+    SINK_PORT=$(srv_free_port)
     smtp-sink "${user[@]}" -c -m 5000 "$@" "127.0.0.1:$SINK_PORT" 4096 \
-      >"$LT_DIR/sink.out" 2>"$LT_DIR/sink.err" &
+      >"$LT_SINK_DIR/out" 2>"$LT_SINK_DIR/log" &
     LT_SINK_PID=$!
-    LT_PIDS+=("$LT_SINK_PID")
-    local i
-    for i in $(seq 50); do
-      if $LT_PY -c "import socket; socket.create_connection(('127.0.0.1', $SINK_PORT), 1).close()" 2>/dev/null; then
-        # that probe was a session: start the counts from here
-        sleep 0.2
-        LT_SINK_BASE=$(lt_sink_counts_raw)
-        return 0
-      fi
-      kill -0 "$LT_SINK_PID" 2>/dev/null || break
-      sleep 0.1
-    done
+    SRV_STOPS+=("srv_stop_pid $LT_SINK_PID")
+    if srv_wait_port "$SINK_PORT" 5; then
+      # that probe was a session: count from here
+      sleep 0.2
+      LT_SINK_BASE=$(lt_sink_counts_raw)
+      echo "lt_sink: port $SINK_PORT (pid $LT_SINK_PID)"
+      return 0
+    fi
+    kill "$LT_SINK_PID" 2>/dev/null
   done
-  lt_fail "smtp-sink did not start: $(cat "$LT_DIR/sink.err")"
+  lt_fail "smtp-sink did not start: $(cat "$LT_SINK_DIR/log")"
 }
 
 # The last "sess=N quit=N mesg=N" smtp-sink printed, as "N N N".
 lt_sink_counts_raw() {
-  tr '\r' '\n' <"$LT_DIR/sink.out" | grep '^sess=' | tail -n 1 |
+  tr '\r' '\n' <"$LT_SINK_DIR/out" | grep '^sess=' | tail -n 1 |
     sed 's/sess=\([0-9]*\) quit=\([0-9]*\) mesg=\([0-9]*\).*/\1 \2 \3/'
 }
 
-# The counts since the sink started, the probe session left out.
 lt_sink_counts() {
   local now base
   now=$(lt_sink_counts_raw)
   base=${LT_SINK_BASE:-"0 0 0"}
+  # shellcheck disable=SC2086
   set -- $now $base
   echo "$(( ${1:-0} - ${4:-0} )) $(( ${2:-0} - ${5:-0} )) $(( ${3:-0} - ${6:-0} ))"
 }
 
-# lt_sink_wait N: waits (at most 10 s) until the sink counted N sessions
-# since it started; the quits and messages of a session are counted by
-# the time its end is.
+# lt_sink_wait N: until the sink counted N sessions since it started;
+# a session's QUIT and messages are counted by the time its end is.
 lt_sink_wait() {
   local i s
   for i in $(seq 100); do
@@ -100,8 +87,31 @@ lt_sink_wait() {
   return 1
 }
 
+# lt_delay BINARY [ARGS]: tests/tools/smtp_delay on a free port.
+lt_delay() {
+  local bin=$1 i
+  shift
+  srv_dir smtp-delay
+  LT_DELAY_DIR=$SRV_NEWDIR
+  "$bin" --port-file "$LT_DELAY_DIR/port" --counts "$LT_DIR/delay.counts" "$@" \
+    2>"$LT_DELAY_DIR/log" &
+  DELAY_PID=$!
+  SRV_STOPS+=("srv_stop_pid $DELAY_PID")
+  for i in $(seq 50); do
+    [ -s "$LT_DELAY_DIR/port" ] && break
+    sleep 0.1
+  done
+  DELAY_PORT=$(cat "$LT_DELAY_DIR/port" 2>/dev/null)
+  [ -n "$DELAY_PORT" ] || lt_fail "smtp_delay did not start: $(cat "$LT_DELAY_DIR/log")"
+}
+
+lt_delay_stop() {
+  srv_stop_pid "$DELAY_PID"
+}
+
 # lt_json FILE EXPR: prints EXPR evaluated with the result file as `r`,
-# its counters as `c` (name -> value) and properties as `p`.
+# its counters as `c` (name -> value), properties as `p` and histograms
+# as `h` ((name, basis) -> histogram).
 lt_json() {
   $LT_PY - "$1" "$2" <<'PY'
 import json, sys
@@ -113,7 +123,6 @@ print(eval(sys.argv[2]))
 PY
 }
 
-# lt_expect WHAT GOT WANT
 lt_expect() {
   if [ "$2" != "$3" ]; then
     lt_fail "$1: got '$2', want '$3'"
