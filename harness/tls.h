@@ -50,6 +50,10 @@ void tls_watch(struct ssl_st *ssl);
  * in out; else 0. */
 int tls_plaintext_seen(struct ssl_st *ssl, char *out, size_t outlen);
 
+/* An OpenSSL protocol version from its name ("TLSv1", "TLSv1.0" ..
+ * "TLSv1.3"); 0, or -1 when unknown. Shared with tls_server.c. */
+int tls_proto_parse(const char *s, int *out);
+
 /* The name checked and sent as SNI ("" if none). */
 const char *tls_client_name(const struct tls_client *t);
 

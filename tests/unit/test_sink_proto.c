@@ -516,7 +516,7 @@ static const struct vec VECS[] = {
      G EHLO_OK "250 2.1.0 Ok\r\n530 5.7.0 Authentication required\r\n"
                "250 2.1.5 Ok\r\n",
      "",
-     "submission",
+     "implicit-tls",
      {NULL},
      true},
     /* the fault table */
