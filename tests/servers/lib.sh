@@ -9,7 +9,8 @@
 # the test fails (trap). Every starter prints the port it got and sets a
 # variable with it:
 #   srv_sink [sink args]          SINK_PORT SINK_PID SINK_DIR (record:
-#                                 $SINK_DIR/arrivals.jsonl, log: .../log)
+#                                 $SINK_DIR/arrivals.jsonl, log: .../log,
+#                                 served certificate: .../cert.pem)
 #   srv_postfix [main.cf lines]   POSTFIX_PORT POSTFIX_DIR
 #   srv_postfix_relay PORT [...]  a Postfix relaying everything to
 #                                 [127.0.0.1]:PORT (e.g. $SINK_PORT)
@@ -21,6 +22,10 @@
 #                                 SRV_SINK_WANT[PID]) or logged a sanitizer
 #                                 report fails the test at exit
 #   srv_stop_all                  stops everything (the trap calls it)
+#   srv_certs                     a test CA and certificates made with
+#                                 openssl(1): SRV_CA, SRV_CERT/SRV_KEY
+#                                 (localhost, 127.0.0.1, sink.test),
+#                                 SRV_CLIENT_CERT/SRV_CLIENT_KEY
 # Helpers: srv_free_port, srv_wait_port PORT, srv_wait_lines FILE N,
 # srv_fail MESSAGE. SRV_KEEP=1 keeps the folder for a post-mortem.
 # Postfix runs as root with `postfix -c DIR start`; there is no systemd.
@@ -140,8 +145,8 @@ srv_sink() {
   d=$SRV_NEWDIR
   local rec=(--record "$d/arrivals.jsonl")
   case " $* " in *" --record "*|*" -r "*) rec=() ;; esac
-  "$SMTPSUITE" sink --listen :0 --port-file "$d/port" "${rec[@]}" "$@" \
-    < /dev/null >> "$d/log" 2>&1 &
+  "$SMTPSUITE" sink --listen :0 --port-file "$d/port" "${rec[@]}" \
+    --tls-cert-out "$d/cert.pem" "$@" < /dev/null >> "$d/log" 2>&1 &
   SINK_PID=$!
   SINK_DIR=$d
   SRV_STOPS+=("srv_stop_sink $SINK_PID $d")
@@ -154,6 +159,43 @@ srv_sink() {
   [ -s "$d/port" ] || srv_fail "srv_sink: no port file after 10 s"
   SINK_PORT=$(cat "$d/port")
   echo "srv_sink: port $SINK_PORT (pid $SINK_PID, $d)"
+}
+
+# ---- certificates (openssl(1), made at test time) ------------------------
+
+# srv_certs: a CA, a server certificate for localhost, 127.0.0.1, ::1 and
+# sink.test signed by it, and a client certificate (CN=client.test).
+srv_certs() {
+  local d=$SRV_DIR/certs
+  mkdir -p "$d"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout "$d/ca.key" -out "$d/ca.pem" -days 2 -subj "/CN=smtpsuite test CA" \
+    -addext basicConstraints=critical,CA:TRUE \
+    -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null ||
+    srv_fail "srv_certs: openssl req (CA)"
+  srv_cert_signed "$d" server "/CN=localhost" \
+    "subjectAltName=DNS:localhost,DNS:sink.test,IP:127.0.0.1,IP:::1" serverAuth
+  srv_cert_signed "$d" client "/CN=client.test" \
+    "subjectAltName=DNS:client.test" clientAuth
+  SRV_CA=$d/ca.pem
+  SRV_CERT=$d/server.pem
+  SRV_KEY=$d/server.key
+  SRV_CLIENT_CERT=$d/client.pem
+  SRV_CLIENT_KEY=$d/client.key
+  chmod 644 "$d"/*
+}
+
+# srv_cert_signed DIR NAME SUBJECT SAN EKU: DIR/NAME.pem and .key.
+srv_cert_signed() {
+  local d=$1 n=$2
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout "$d/$n.key" -out "$d/$n.csr" -subj "$3" 2>/dev/null ||
+    srv_fail "srv_certs: openssl req ($n)"
+  printf '%s\nextendedKeyUsage=%s\nbasicConstraints=CA:FALSE\n' "$4" "$5" \
+    > "$d/$n.ext"
+  openssl x509 -req -in "$d/$n.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
+    -CAcreateserial -days 2 -extfile "$d/$n.ext" -out "$d/$n.pem" 2>/dev/null ||
+    srv_fail "srv_certs: openssl x509 ($n)"
 }
 
 srv_stop_pid() {
