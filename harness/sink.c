@@ -400,6 +400,8 @@ static void tls_failed(struct conn *c, short what)
 {
     char why[256];
     tls_server_error(bufferevent_get_openssl_error(c->bev), why, sizeof why);
+    if (sink_proto_tls_fail(c->proto))
+        snprintf(why, sizeof why, "aborted by the fault tls-fail");
     slog(c->sink, 1, "%s tls handshake failed: %s", c->id,
          (what & BEV_EVENT_ERROR) ? why : "the client closed the connection");
     conn_kill(c);

@@ -350,11 +350,12 @@ void tls_facts(struct ssl_st *ssl, const struct tls_client *t,
         add_cert(out, sk_X509_value(chain, i));
 }
 
-void tls_error_text(struct ssl_st *ssl, const struct tls_client *t, char *out,
-                    size_t outlen)
+void tls_error_text(struct ssl_st *ssl, const struct tls_client *t,
+                    unsigned long e, char *out, size_t outlen)
 {
     long vr = ssl ? SSL_get_verify_result(ssl) : X509_V_OK;
-    unsigned long e = ERR_peek_last_error();
+    if (!e)
+        e = ERR_peek_last_error();
     char lib[256] = "";
     if (e) {
         const char *reason = ERR_reason_error_string(e);
