@@ -14,7 +14,11 @@
 #   srv_postfix [main.cf lines]   POSTFIX_PORT POSTFIX_DIR
 #   srv_postfix_relay PORT [...]  a Postfix relaying everything to
 #                                 [127.0.0.1]:PORT (e.g. $SINK_PORT)
-#   srv_aiosmtpd                  AIOSMTPD_PORT (record: $AIOSMTPD_DIR/...)
+#   srv_postfix_tls CERT KEY [...] a Postfix with STARTTLS on POSTFIX_PORT
+#                                 and implicit TLS (smtpd_tls_wrappermode)
+#                                 on POSTFIX_SMTPS_PORT
+#   srv_aiosmtpd [--tls-cert F --tls-key F [--require-tls]]
+#                                 AIOSMTPD_PORT (record: $AIOSMTPD_DIR/...)
 #   srv_dovecot [RELAYPORT]       DOVECOT_SUBMISSION_PORT DOVECOT_LMTP_PORT
 #                                 DOVECOT_USER DOVECOT_PASS
 #   srv_stop_sink [PID DIR]       stops a sink (the last by default); one
@@ -268,6 +272,8 @@ srv_postfix() {
   mkdir -p "$d/etc" "$d/queue" "$d/data"
   chown postfix "$d/data"
   srv_postfix_master_cf "$port" > "$d/etc/master.cf"
+  [ -n "${SRV_POSTFIX_MASTER_EXTRA:-}" ] &&
+    echo "$SRV_POSTFIX_MASTER_EXTRA" >> "$d/etc/master.cf"
   {
     echo "compatibility_level = 3.6"
     echo "queue_directory = $d/queue"
@@ -320,6 +326,26 @@ srv_postfix_relay() {
     "transport_maps = inline:{sink.test=smtp:[127.0.0.1]:$next}" "$@"
 }
 
+# srv_postfix_tls CERT KEY [lines]: STARTTLS offered on POSTFIX_PORT
+# (smtpd_tls_security_level = may) and a submissions-style service with
+# TLS from the first byte (smtpd_tls_wrappermode = yes, RFC 8314) on
+# POSTFIX_SMTPS_PORT, both with CERT and KEY (PEM).
+srv_postfix_tls() {
+  local cert=$1 key=$2 smtps
+  shift 2
+  smtps=$(srv_free_port)
+  SRV_POSTFIX_MASTER_EXTRA="127.0.0.1:$smtps inet n - n - - smtpd
+  -o smtpd_tls_wrappermode=yes
+  -o smtpd_tls_security_level=encrypt"
+  srv_postfix "smtpd_tls_security_level = may" "smtpd_tls_cert_file = $cert" \
+    "smtpd_tls_key_file = $key" "smtpd_tls_loglevel = 1" "$@"
+  SRV_POSTFIX_MASTER_EXTRA=
+  srv_wait_port "$smtps" 20 ||
+    { cat "$POSTFIX_DIR/maillog" >&2; srv_fail "srv_postfix_tls: port $smtps"; }
+  POSTFIX_SMTPS_PORT=$smtps
+  echo "srv_postfix_tls: STARTTLS on $POSTFIX_PORT, implicit TLS on $smtps"
+}
+
 srv_stop_postfix() {
   local d=$1 pid=
   [ -f "$d/queue/pid/master.pid" ] && pid=$(tr -d ' ' < "$d/queue/pid/master.pid")
@@ -335,7 +361,7 @@ srv_aiosmtpd() {
   d=$SRV_NEWDIR
   port=$(srv_free_port)
   $SRV_PY "$SRV_HERE/aiosmtpd_server.py" --port "$port" \
-    --record "$d/arrivals.jsonl" < /dev/null > "$d/log" 2>&1 &
+    --record "$d/arrivals.jsonl" "$@" < /dev/null > "$d/log" 2>&1 &
   AIOSMTPD_PID=$!
   SRV_STOPS+=("srv_stop_pid $AIOSMTPD_PID")
   srv_wait_port "$port" 20 || { cat "$d/log" >&2; srv_fail "srv_aiosmtpd: not listening"; }
