@@ -20,7 +20,9 @@
 #   srv_aiosmtpd [--tls-cert F --tls-key F [--require-tls]]
 #                                 AIOSMTPD_PORT (record: $AIOSMTPD_DIR/...)
 #   srv_dovecot [RELAYPORT]       DOVECOT_SUBMISSION_PORT DOVECOT_LMTP_PORT
-#                                 DOVECOT_USER DOVECOT_PASS
+#                                 DOVECOT_USER DOVECOT_PASS; set
+#                                 SRV_DOVECOT_MECHS (default "plain login")
+#                                 and SRV_DOVECOT_CONF (more lines) first
 #   srv_stop_sink [PID DIR]       stops a sink (the last by default); one
 #                                 that exits other than 0 (or
 #                                 SRV_SINK_WANT[PID]) or logged a sanitizer
@@ -397,7 +399,7 @@ instance_name = dovecot-rig-$SRV_N
 hostname = dovecot$SRV_N.rig.test
 ssl = no
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = ${SRV_DOVECOT_MECHS:-plain login}
 mail_location = maildir:$d/mail/%n
 default_login_user = dovenull
 default_internal_user = dovecot
@@ -426,6 +428,7 @@ service lmtp {
     port = $lmtp
   }
 }
+${SRV_DOVECOT_CONF:-}
 EOF2
   dovecot -c "$d/dovecot.conf" < /dev/null > "$d/start.log" 2>&1 ||
     { cat "$d/start.log" >&2; srv_fail "srv_dovecot: dovecot did not start"; }
