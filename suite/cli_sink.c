@@ -105,7 +105,9 @@ static const struct cli_opt OPTS[] = {
     {"quiet", 'q', CLI_FLAG, OFF(quiet), NULL,
      "log nothing but errors to stderr", 0, 0, NULL},
     {"verbose", 'v', CLI_FLAG, OFF(verbose), NULL,
-     "log every byte of every session (escaped) to stderr", 0, 0, NULL},
+     "log every byte of every session (escaped; AUTH payloads\nredacted) to "
+     "stderr",
+     0, 0, NULL},
 };
 
 static int sink_main(int argc, char **argv);
