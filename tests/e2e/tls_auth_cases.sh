@@ -9,6 +9,7 @@
 #   auth.cram-md5.succeeds (AUTH-04)              auth-refuses-advertised
 #   auth.scram-sha-256.succeeds (AUTH-04)         auth-refuses-advertised,
 #                                                 scram-bad-signature
+# and with a doveadm-made SCRAM-SHA-256 verifier as the user's password.
 # Usage: tls_auth_cases.sh SMTPSUITE_BINARY
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -84,6 +85,17 @@ cases auth-bad-sig 1 sink-submission auth &&
   verdicts auth-bad-sig "$CRAM=PASS $SCRAM=FAIL"
 grep -q "server signature" "$SRV_DIR/auth-bad-sig.out" ||
   { echo "FAILED: the reason does not name the server signature"; fails=$((fails + 1)); }
+srv_stop_sink
+
+# a stored verifier made by Dovecot's doveadm as the password: SCRAM and
+# PLAIN work from it, CRAM-MD5 (which needs the clear password) cannot
+printf 'alice:%s:%s\n' "$(doveadm -c /dev/null pw -s SCRAM-SHA-256 -p "$SINK_PASS")" \
+  "$SINK_TOKEN" > "$SRV_DIR/verifier-users"
+srv_sink --profile submission --users "$SRV_DIR/verifier-users"
+cases auth-verifier 1 sink-submission auth &&
+  verdicts auth-verifier "$CRAM=FAIL $SCRAM=PASS"
+grep -q "auth CRAM-MD5 failed: .*no clear password" "$SINK_DIR/log" ||
+  { echo "FAILED: the sink did not say why CRAM-MD5 failed"; fails=$((fails + 1)); }
 srv_stop_sink
 
 [ "$fails" = 0 ] || srv_fail "$fails checks failed"
