@@ -147,8 +147,8 @@ struct sink_message {
 #define SINK_PROTO_EV_DELAY   2u /* send out, wait delay_us, then resume */
 #define SINK_PROTO_EV_CLOSE   4u /* send out (after any delay), then close */
 #define SINK_PROTO_EV_STARTTLS                                                 \
-    8u /* send out, then run the TLS handshake                                 \
-          (sink_proto_tls_fail: abort it) */
+    16u /* send out, then run the TLS handshake                                \
+           (sink_proto_tls_fail: abort it) */
 
 struct sink_proto;
 
