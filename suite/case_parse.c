@@ -486,7 +486,9 @@ static void line(struct cp *ps, const struct lex_line *l)
     struct lex x;
     lex_init(&x, l->p, l->len, i);
     size_t before = ps->c->nsteps;
-    if (cp_statement(ps, &x) == 0 && ps->c->nsteps == before + 1) {
+    /* one statement, one step; an include's steps have their own text */
+    if (cp_statement(ps, &x) == 0 && ps->c->nsteps == before + 1 &&
+        !ps->c->steps[before].text) {
         size_t e = x.end; /* C: lines keep their trailing spaces */
         ps->c->steps[before].text = xstrndup(l->p + i, e - i);
     }
