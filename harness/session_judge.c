@@ -461,8 +461,39 @@ void judge_ehlo_check(struct session *s, struct session_conn *sc,
         session_end(s);
 }
 
-void judge_tls(struct session *s, struct session_conn *sc, bool ok,
-               int64_t started)
+/* The verdict when a step's expectation does not hold: FAIL at the
+ * case's severity, or WARN with `else warn`. */
+static enum verdict graded(struct session *s, const struct prog_step *st)
+{
+    return st && st->grade_false == PROG_GRADE_WARN ? VERDICT_WARN
+                                                     : by_severity(s);
+}
+
+/* A handshake that failed: a finding, as expected, or ERROR tls. */
+static bool tls_failed(struct session *s, struct session_conn *sc,
+                       const struct prog_step *st, struct result_step *rs,
+                       int idx)
+{
+    enum prog_tls_expect want = st ? st->tls_expect : PROG_TLS_DEFAULT;
+    rs->note = xstrdup(sc->c ? conn_error(sc->c) : "no connection");
+    if (sc->c && conn_tls_plaintext(sc->c)) {
+        judge_grade(s, VERDICT_FAIL, idx, "RFC 3207 4.2 / RFC 8314 3.3: %s",
+                    rs->note);
+        return false;
+    }
+    if (want == PROG_TLS_FAIL)
+        return true; /* PASS: the step wanted exactly this */
+    if (want == PROG_TLS_OK) {
+        rs->grade = graded(s, st);
+        judge_grade(s, rs->grade, idx, "the TLS handshake failed: %s", rs->note);
+        return false;
+    }
+    judge_error(s, ERRCAT_TLS, idx, "TLS handshake failed: %s", rs->note);
+    return false;
+}
+
+bool judge_tls(struct session *s, struct session_conn *sc, bool ok,
+               int64_t started, const struct prog_step *st)
 {
     struct result_step *rs = result_step_add(s->out);
     int idx = (int)s->out->nsteps - 1;
@@ -472,18 +503,15 @@ void judge_tls(struct session *s, struct session_conn *sc, bool ok,
     rs->t_us = started;
     rs->latency_us = session_now(s) - started;
     rs->grade = VERDICT_PASS;
+    if (st) {
+        rs->key = st->key;
+        rs->expect = xstrdup(st->text ? st->text : "handshake");
+    }
     if (s->p.on_step)
         s->p.on_step(s->p.step_arg, "tls", s->t0 + started, s->t0 + started +
                      rs->latency_us, 0);
-    if (!ok) {
-        rs->note = xstrdup(sc->c ? conn_error(sc->c) : "no connection");
-        if (sc->c && conn_tls_plaintext(sc->c))
-            judge_grade(s, VERDICT_FAIL, idx, "RFC 3207 4.2 / RFC 8314 3.3: %s",
-                        rs->note);
-        else
-            judge_error(s, ERRCAT_TLS, idx, "TLS handshake failed: %s", rs->note);
-        return;
-    }
+    if (!ok)
+        return tls_failed(s, sc, st, rs, idx);
     struct result_conn *rc = &s->out->conns[sc->result_idx];
     if (!rc->tls) {
         rc->tls = xcalloc(1, sizeof *rc->tls);
@@ -492,6 +520,14 @@ void judge_tls(struct session *s, struct session_conn *sc, bool ok,
     rs->note = xasprintf("%s %s", rc->tls->protocol ? rc->tls->protocol : "?",
                          rc->tls->cipher ? rc->tls->cipher : "?");
     session_event_escaped(s, session_now(s), '*', rc->name, rs->note);
+    if (st && st->tls_expect == PROG_TLS_FAIL) {
+        rs->grade = graded(s, st);
+        judge_grade(s, rs->grade, idx,
+                    "the TLS handshake succeeded (%s) where it must fail",
+                    rs->note);
+        return rs->grade != VERDICT_FAIL;
+    }
+    return true;
 }
 
 void judge_no_close(struct session *s, struct session_conn *sc,
