@@ -1,7 +1,8 @@
 /* load: command-line paths to compiled cases (see load.h). Resolves each
  * path (a case file, a folder walked recursively and sorted by path, a
- * .suite manifest, or a suite name looked up in CASES_DIR/suites), reads
- * and parses every case file once (a file named twice runs once), then
+ * .suite manifest, or a suite name looked up in CASES_DIR/suites, where
+ * load_cases_dir picks CASES_DIR), reads and parses every case file once
+ * (a file named twice runs once), then
  * refuses duplicate ids and applies --id and --tags. Every error of every
  * file is printed before it returns. */
 #include "suite/load.h"
@@ -22,6 +23,12 @@
 #include <unistd.h>
 
 #define LOAD_MAX_DEPTH 32 /* folder nesting */
+
+/* The installed case library (the install prefix's share/smtpsuite/cases),
+ * compiled in by CMakeLists.txt. */
+#ifndef SMTPSUITE_CASES_INSTALL_DIR
+#error "SMTPSUITE_CASES_INSTALL_DIR must name the installed case library"
+#endif
 
 struct lfile {
     char *path;
@@ -418,6 +425,19 @@ static void loader_free(struct loader *L)
     free(L->manifests);
 }
 
+const char *load_cases_dir(const char *opt)
+{
+    if (opt && *opt)
+        return opt;
+    const char *env = getenv("SMTPSUITE_CASES_DIR");
+    if (env && *env)
+        return env;
+    struct stat st;
+    if (stat("cases", &st) == 0 && S_ISDIR(st.st_mode))
+        return "cases"; /* a checkout */
+    return SMTPSUITE_CASES_INSTALL_DIR;
+}
+
 int load_cases(const struct load_params *p, struct load_result *res,
                FILE *errfp)
 {
@@ -426,9 +446,7 @@ int load_cases(const struct load_params *p, struct load_result *res,
     memset(res, 0, sizeof *res);
     L.p = p;
     diag_init(&L.d, errfp);
-    L.cases_dir = p->cases_dir ? p->cases_dir : getenv("SMTPSUITE_CASES_DIR");
-    if (!L.cases_dir || !*L.cases_dir)
-        L.cases_dir = "cases";
+    L.cases_dir = load_cases_dir(p->cases_dir);
     char err[256];
     struct select_tags *tags = NULL;
     if (p->tags_expr &&
