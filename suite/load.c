@@ -147,6 +147,14 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Sorts n strings; none is fine (qsort wants a valid pointer even then,
+ * and an empty folder leaves v NULL). */
+static void sort_strs(char **v, size_t n)
+{
+    if (n > 1)
+        qsort(v, n, sizeof *v, cmp_str);
+}
+
 /* Collects every file ending in suffix under dir (hidden entries
  * skipped). */
 static void collect(struct diag *d, const char *dir, const char *suffix,
@@ -187,7 +195,7 @@ static void walk(struct loader *L, const char *dir, bool to_run)
 {
     struct paths ps = {0};
     collect(&L->d, dir, ".smtp", 0, &ps);
-    qsort(ps.v, ps.n, sizeof *ps.v, cmp_str);
+    sort_strs(ps.v, ps.n);
     for (size_t i = 0; i < ps.n; i++) {
         struct stat st;
         if (stat(ps.v[i], &st) == 0) {
@@ -210,7 +218,7 @@ char **load_find(const char *dir, const char *suffix, size_t *n, FILE *errfp)
     diag_init(&d, errfp);
     struct paths ps = {0};
     collect(&d, dir, suffix, 0, &ps);
-    qsort(ps.v, ps.n, sizeof *ps.v, cmp_str);
+    sort_strs(ps.v, ps.n);
     *n = ps.n;
     return ps.v;
 }
@@ -383,7 +391,7 @@ static size_t count_files(struct loader *L)
         xgrow(&all.v, &all.cap, all.n + 1, sizeof *all.v);
         all.v[all.n++] = L->manifests[i];
     }
-    qsort(all.v, all.n, sizeof *all.v, cmp_str);
+    sort_strs(all.v, all.n);
     size_t distinct = 0;
     for (size_t i = 0; i < all.n; i++)
         distinct += i == 0 || strcmp(all.v[i], all.v[i - 1]) != 0;
