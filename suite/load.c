@@ -498,7 +498,11 @@ static int check_file_cb(void *arg, const char *path, char *err, size_t errlen)
 static int read_value_cb(void *arg, const char *path, char **buf, size_t *len,
                          char *err, size_t errlen)
 {
-    return read_file(path, TARGET_VALUE_MAX + 2, buf, len, err, errlen);
+    char why[256];
+    if (read_file(path, TARGET_VALUE_MAX + 2, buf, len, why, sizeof why) == 0)
+        return 0;
+    snprintf(err, errlen, "%s: %s", path, why);
+    return -1;
 }
 
 static const struct target_file_io IO = {read_value_cb, getenv_cb,
