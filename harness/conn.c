@@ -190,7 +190,8 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
                      seen);
             ERR_clear_error();
         } else {
-            tls_error_text(ssl, c->tlsc, c->error, sizeof c->error);
+            tls_error_text(ssl, c->tlsc, bufferevent_get_openssl_error(c->bev),
+                           c->error, sizeof c->error);
         }
         dispatch(c, CONN_EV_TLS_FAILED);
         return;

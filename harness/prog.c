@@ -15,6 +15,7 @@ const struct prog_func PROG_FUNCS[] = {
     {"fill", 1, 2}, {"cat", 1, 16}, {"b64", 1, 1},   {"len", 1, 1},
     {"lower", 1, 1}, {"upper", 1, 1}, {"has", 1, 2}, {"param", 1, 1},
     {"code", 0, 0},
+    {"tls_version", 0, 0}, {"tls_verified", 0, 0}, {"tls_cipher", 0, 0},
 };
 const size_t PROG_NFUNCS = sizeof PROG_FUNCS / sizeof PROG_FUNCS[0];
 
@@ -534,6 +535,25 @@ static int b64(struct ev *ev, const struct prog_expr *e, struct buf *in,
     return st == BUF_OK ? 0 : ev_fail(ev, e, "b64: value too long");
 }
 
+/* tls_version(), tls_verified(), tls_cipher(): the current
+ * connection's TLS facts. */
+static int fn_tls(struct ev *ev, const struct prog_expr *e, struct val *out)
+{
+    struct prog_tls_view t = {0, 0, ""};
+    if (ev->env->tls)
+        ev->env->tls(ev->env->arg, &t);
+    if (strcmp(e->sval, "tls_version") == 0)
+        val_set_int(out, t.version);
+    else if (strcmp(e->sval, "tls_verified") == 0)
+        val_set_int(out, t.verified);
+    else if (strcmp(e->sval, "tls_cipher") == 0) {
+        if (buf_adds(&out->s, t.cipher ? t.cipher : "") != BUF_OK)
+            return ev_fail(ev, e, "tls_cipher: value too long");
+    } else
+        return ev_fail(ev, e, "unknown function '%s'", e->sval);
+    return 0;
+}
+
 static int eval_call(struct ev *ev, const struct prog_expr *e, struct val *out)
 {
     const char *f = e->sval;
@@ -564,6 +584,8 @@ static int eval_call(struct ev *ev, const struct prog_expr *e, struct val *out)
         val_set_int(out, ev->env->last_code ? ev->env->last_code(ev->env->arg) : 0);
         return 0;
     }
+    if (strncmp(f, "tls_", 4) == 0)
+        return fn_tls(ev, e, out);
     return ev_fail(ev, e, "unknown function '%s'", f);
 }
 

@@ -75,7 +75,11 @@ struct prog_expr {
  *   has(kw)        1 if the last EHLO reply on this connection lists kw
  *   has(kw, p)     ... and kw lists parameter p (e.g. has("AUTH","PLAIN"))
  *   param(kw)      the parameters of EHLO keyword kw, "" when absent
- *   code()         the code of the last reply (0 if none) */
+ *   code()         the code of the last reply (0 if none)
+ *   tls_version()  the connection's TLS protocol: 0 none, 10, 11, 12, 13
+ *   tls_verified() its certificate check: 1 passed, 0 failed (or no TLS),
+ *                  -1 not checked (tls-verify none)
+ *   tls_cipher()   its cipher ("" without TLS) */
 struct prog_func {
     const char *name;
     int min_args, max_args;
@@ -179,7 +183,7 @@ struct prog_expect {
     X(ELSE, "else")             /* jump -> IF_END */                          \
     X(IF_END, "if }")                                                          \
     X(STARTTLS, "starttls")     /* STARTTLS, expect (default 220), handshake */\
-    X(HANDSHAKE, "handshake")   /* the TLS handshake alone */                 \
+    X(HANDSHAKE, "handshake")   /* the TLS handshake alone; tls_expect */     \
     X(AUTH, "auth")             /* AUTH mech with the target's credentials */\
     X(ASSERT, "assert")         /* expr must hold (non-zero), else the case \
                                    is graded grade_false */
@@ -201,6 +205,13 @@ enum prog_ehlo_op {
     PROG_EHLO_HAS,       /* kw [param] is listed */
     PROG_EHLO_LACKS,     /* kw [param] is not listed */
     PROG_EHLO_WELLFORMED /* the ehlo-ok-rsp grammar holds */
+};
+
+/* What a handshake step expects (RFC 3207, RFC 8314). */
+enum prog_tls_expect {
+    PROG_TLS_DEFAULT, /* success; a failure is ERROR tls (we could not test) */
+    PROG_TLS_OK,      /* success; a failure is a finding (FAIL) */
+    PROG_TLS_FAIL,    /* failure; a success is a finding */
 };
 
 enum prog_data_gen {
@@ -239,6 +250,7 @@ struct prog_step {
                                    1 implicit TLS */
     bool no_auth;               /* OPEN RECONNECT: run the prologue without
                                    its AUTH (cases that test AUTH) */
+    enum prog_tls_expect tls_expect; /* HANDSHAKE; grade_false for else */
     char *text;                 /* the step as written (one line, for
                                    results: "C: MAIL FROM:<${sender}>") */
 };
@@ -301,16 +313,25 @@ const char *prog_step_kind_name(enum prog_step_kind k);
 
 /* ---- evaluation (used by the engine) --------------------------------- */
 
+/* The TLS facts of the current connection, for tls_*(). */
+struct prog_tls_view {
+    int version;        /* 0 no TLS, 10 (TLS 1.0), 11, 12, 13 */
+    int verified;       /* 1, 0, -1 not checked */
+    const char *cipher; /* "" without TLS */
+};
+
 /* Where variables come from at run time. lookup returns the value of a
  * variable (bytes and length; *secret set when it is a secret) or NULL
  * when it is not defined. ehlo gives the current connection's last EHLO
- * reply text (lines after the first, "\n"-joined keyword lines), or NULL. */
+ * reply text (lines after the first, "\n"-joined keyword lines), or NULL.
+ * tls fills the current connection's TLS facts (NULL: never TLS). */
 struct prog_env {
     const char *(*lookup)(void *arg, const char *name, size_t *len,
                           bool *secret);
     const char *(*ehlo)(void *arg);
     int (*last_code)(void *arg);
     void *arg;
+    void (*tls)(void *arg, struct prog_tls_view *out);
 };
 
 /* Evaluates t into out. *secret is set when a secret value went in.

@@ -200,6 +200,11 @@ int sasl_users_add(struct sasl_users *u, const struct sasl_user *in, char *err,
     return 0;
 }
 
+size_t sasl_users_count(const struct sasl_users *u)
+{
+    return u ? u->n : 0;
+}
+
 const struct sasl_user_entry *sasl_users_find(const struct sasl_users *u,
                                               const char *name)
 {

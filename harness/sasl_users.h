@@ -66,6 +66,8 @@ void sasl_users_free(struct sasl_users *u);
  * duplicate, a malformed verifier, a name or password SASLprep refuses). */
 int sasl_users_add(struct sasl_users *u, const struct sasl_user *e, char *err,
                    size_t errlen);
+/* How many users the table holds. */
+size_t sasl_users_count(const struct sasl_users *u);
 /* The user called name (compared after SASLprep), or NULL. */
 const struct sasl_user_entry *sasl_users_find(const struct sasl_users *u,
                                               const char *name);

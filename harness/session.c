@@ -192,9 +192,30 @@ static int env_code(void *arg)
     return s->conns[s->cur].last_code;
 }
 
+/* tls_version() and friends: the facts recorded for the current
+ * connection's handshake. */
+static void env_tls(void *arg, struct prog_tls_view *out)
+{
+    static const struct {
+        const char *name;
+        int v;
+    } V[] = {{"TLSv1", 10}, {"TLSv1.1", 11}, {"TLSv1.2", 12}, {"TLSv1.3", 13}};
+    struct session *s = arg;
+    const struct session_conn *sc = &s->conns[s->cur];
+    const struct result_tls *t =
+        sc->tls && sc->result_idx >= 0 ? s->out->conns[sc->result_idx].tls : NULL;
+    if (!t)
+        return;
+    for (size_t i = 0; i < sizeof V / sizeof V[0]; i++)
+        if (t->protocol && strcmp(t->protocol, V[i].name) == 0)
+            out->version = V[i].v;
+    out->verified = t->verified;
+    out->cipher = t->cipher ? t->cipher : "";
+}
+
 static struct prog_env env_of(struct session *s)
 {
-    struct prog_env e = {env_lookup, env_ehlo, env_code, s};
+    struct prog_env e = {env_lookup, env_ehlo, env_code, s, env_tls};
     return e;
 }
 
@@ -605,13 +626,24 @@ static void start_handshake(struct session *s, struct session_conn *sc,
 }
 
 /* The handshake ended: facts or an error; EHLO knowledge is forgotten
- * (RFC 3207 4.2). */
+ * (RFC 3207 4.2). A `handshake` step may expect the failure: then the
+ * case goes on without the connection. */
 static void handshake_done(struct session *s, struct session_conn *sc, bool ok)
 {
     disarm(s);
-    judge_tls(s, sc, ok, s->t_tls);
-    if (!ok) {
+    const struct prog_step *st = frame(s)->prologue ? NULL : session_step(s);
+    if (st && st->kind != PROG_STEP_HANDSHAKE)
+        st = NULL;
+    bool go_on = judge_tls(s, sc, ok, s->t_tls, st);
+    if (!go_on || s->ended) {
         session_end(s);
+        return;
+    }
+    if (!ok) {
+        sc->desync = true; /* nothing more can be said on it */
+        close_conn(s, sc);
+        session_set_state(s, SESSION_READY);
+        next(s);
         return;
     }
     sc->tls = true;

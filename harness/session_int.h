@@ -205,9 +205,11 @@ void judge_ehlo_check(struct session *s, struct session_conn *sc,
 /* Checks the target's requirements against sc's EHLO; SKIPs if unmet.
  * Returns 0 when satisfied. */
 int judge_requires(struct session *s, struct session_conn *sc);
-/* Records a TLS handshake that finished (facts) or failed (ERROR tls). */
-void judge_tls(struct session *s, struct session_conn *sc, bool ok,
-               int64_t started);
+/* Records a TLS handshake that finished (facts) or failed, against
+ * what st (a `handshake` step, or NULL: success wanted, a failure is
+ * ERROR tls) expected. Returns whether the case can go on. */
+bool judge_tls(struct session *s, struct session_conn *sc, bool ok,
+               int64_t started, const struct prog_step *st);
 /* Fills out->verdict, category, reason, decisive (and XFAIL/XPASS). */
 void judge_finish(struct session *s);
 

@@ -477,8 +477,53 @@ void judge_ehlo_check(struct session *s, struct session_conn *sc,
         session_end(s);
 }
 
-void judge_tls(struct session *s, struct session_conn *sc, bool ok,
-               int64_t started)
+/* The verdict when a step's expectation does not hold: FAIL at the
+ * case's severity, or WARN with `else warn`. */
+static enum verdict graded(struct session *s, const struct prog_step *st)
+{
+    return st && st->grade_false == PROG_GRADE_WARN ? VERDICT_WARN
+                                                     : by_severity(s);
+}
+
+/* A handshake that failed: a finding, as expected, or ERROR tls. */
+static bool tls_failed(struct session *s, struct session_conn *sc,
+                       const struct prog_step *st, struct result_step *rs,
+                       int idx)
+{
+    enum prog_tls_expect want = st ? st->tls_expect : PROG_TLS_DEFAULT;
+    rs->note = xstrdup(sc->c ? conn_error(sc->c) : "no connection");
+    if (sc->c && conn_tls_plaintext(sc->c)) {
+        judge_grade(s, VERDICT_FAIL, idx, "RFC 3207 4.2 / RFC 8314 3.3: %s",
+                    rs->note);
+        return false;
+    }
+    if (want == PROG_TLS_FAIL)
+        return true; /* PASS: the step wanted exactly this */
+    if (want == PROG_TLS_OK) {
+        rs->grade = graded(s, st);
+        judge_grade(s, rs->grade, idx, "the TLS handshake failed: %s", rs->note);
+        return false;
+    }
+    judge_error(s, ERRCAT_TLS, idx, "TLS handshake failed: %s", rs->note);
+    return false;
+}
+
+/* The TLS facts of a connection's first handshake, and the step's note. */
+static void tls_note(struct session *s, struct session_conn *sc,
+                     struct result_step *rs)
+{
+    struct result_conn *rc = &s->out->conns[sc->result_idx];
+    if (!rc->tls) {
+        rc->tls = xcalloc(1, sizeof *rc->tls);
+        tls_facts(conn_ssl(sc->c), s->p.tls, rc->tls);
+    }
+    rs->note = xasprintf("%s %s", rc->tls->protocol ? rc->tls->protocol : "?",
+                         rc->tls->cipher ? rc->tls->cipher : "?");
+    session_event_escaped(s, session_now(s), '*', rc->name, rs->note);
+}
+
+bool judge_tls(struct session *s, struct session_conn *sc, bool ok,
+               int64_t started, const struct prog_step *st)
 {
     struct result_step *rs = session_step_add(s);
     int idx = (int)s->out->nsteps - 1;
@@ -488,31 +533,28 @@ void judge_tls(struct session *s, struct session_conn *sc, bool ok,
     rs->t_us = started;
     rs->latency_us = session_now(s) - started;
     rs->grade = VERDICT_PASS;
+    if (st) {
+        rs->key = st->key;
+        rs->expect = xstrdup(st->text ? st->text : "handshake");
+    }
     if (s->p.on_step) {
         SSL *ssl = ok && sc->c ? conn_ssl(sc->c) : NULL;
         s->p.on_step(s->p.step_arg, "tls", s->t0 + started,
                      s->t0 + started + rs->latency_us,
                      !ok ? -1 : ssl && SSL_session_reused(ssl) ? 1 : 0);
     }
-    if (!ok) {
-        rs->note = xstrdup(sc->c ? conn_error(sc->c) : "no connection");
-        if (sc->c && conn_tls_plaintext(sc->c))
-            judge_grade(s, VERDICT_FAIL, idx, "RFC 3207 4.2 / RFC 8314 3.3: %s",
-                        rs->note);
-        else
-            judge_error(s, ERRCAT_TLS, idx, "TLS handshake failed: %s", rs->note);
-        return;
+    if (!ok)
+        return tls_failed(s, sc, st, rs, idx);
+    if (!s->p.lean) /* no TLS facts under load */
+        tls_note(s, sc, rs);
+    if (st && st->tls_expect == PROG_TLS_FAIL) {
+        rs->grade = graded(s, st);
+        judge_grade(s, rs->grade, idx,
+                    "the TLS handshake succeeded (%s) where it must fail",
+                    rs->note ? rs->note : "TLS up");
+        return rs->grade != VERDICT_FAIL;
     }
-    if (s->p.lean)
-        return; /* no TLS facts under load */
-    struct result_conn *rc = &s->out->conns[sc->result_idx];
-    if (!rc->tls) {
-        rc->tls = xcalloc(1, sizeof *rc->tls);
-        tls_facts(conn_ssl(sc->c), s->p.tls, rc->tls);
-    }
-    rs->note = xasprintf("%s %s", rc->tls->protocol ? rc->tls->protocol : "?",
-                         rc->tls->cipher ? rc->tls->cipher : "?");
-    session_event_escaped(s, session_now(s), '*', rc->name, rs->note);
+    return true;
 }
 
 void judge_no_close(struct session *s, struct session_conn *sc,

@@ -9,23 +9,35 @@
  * reply output waits for a slow reader. Connections are closed by
  * half-closing after the last reply and reading to EOF, so a client
  * that pipelined past QUIT still reads the 221. Connections are freed
- * from a reaper event, never inside their own callbacks. */
+ * from a reaper event, never inside their own callbacks.
+ *
+ * TLS: implicit-TLS sessions start on an OpenSSL bufferevent. STARTTLS
+ * stops reading the plaintext socket once the 220 is produced; what was
+ * already read came with the STARTTLS and goes to the engine, which
+ * discards it (RFC 3207 4.2) unless a fault keeps it. When the 220 has
+ * left, the socket moves (dup'ed) to an OpenSSL bufferevent and the
+ * handshake runs; when it is done the engine starts the session over. */
 #include "harness/sink.h"
 #include "harness/bytes.h"
 #include "harness/digest.h"
+#include "harness/sasl_crypto.h"
+#include "harness/sasl_users.h"
 #include "harness/sink_fault.h"
 #include "harness/sink_log.h"
+#include "harness/tls_server.h"
 #include "harness/xalloc.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <event2/util.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/ssl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -40,6 +52,7 @@
 #define SINK_ACCEPT_PAUSE_US 100000        /* after EMFILE */
 #define SINK_ADDR_MAX        128
 #define SINK_LOG_LINE_MAX    2048
+#define SINK_USER_LINE_MAX   8192 /* a line of a --users file */
 
 struct conn {
     struct sink *sink;
@@ -50,6 +63,9 @@ struct conn {
     char client[SINK_ADDR_MAX];
     bool paused, blocked, closing, half_closed, dead;
     bool eof; /* the client shut its side: answer what came, then close */
+    bool tls; /* on an OpenSSL bufferevent */
+    bool handshaking; /* its handshake is not done */
+    bool tls_pending; /* STARTTLS answered: waiting for the 220 to leave */
     struct conn *prev, *next; /* open connections */
     struct conn *reap_next;
 };
@@ -60,9 +76,13 @@ struct sink {
     struct sink_proto_config cfg;
     struct sink_fault_table *faults;
     struct sink_log *log;
+    struct tls_server *tls;
+    struct sasl_users *users;
     struct evconnlistener *listener;
     struct event *reaper, *accept_pause;
     struct conn *conns, *reap;
+    struct bufferevent **old_bevs; /* plaintext ones left by STARTTLS */
+    size_t nold, capold;
     char address[SINK_ADDR_MAX + 16];
     char unix_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
     char prefix[9];
@@ -73,6 +93,7 @@ struct sink {
 };
 
 static void conn_drive(struct conn *c);
+static void starttls_begin(struct conn *c);
 
 static void slog(struct sink *s, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -102,10 +123,26 @@ static void log_bytes(struct conn *c, char dir, const void *p, size_t n)
     buf_free(&b);
 }
 
+/* The engine's record of the input (AUTH secrets redacted). */
+static void log_input(struct conn *c)
+{
+    struct buf *in = sink_proto_inlog(c->proto);
+    if (in->len) {
+        log_bytes(c, '<', in->data, in->len);
+        buf_reset(in);
+    }
+}
+
 static void trace(void *arg, const char *session, const char *what)
 {
     struct sink *s = arg;
     slog(s, 2, "%s state %s", session, what);
+}
+
+static void note(void *arg, const char *session, const char *what)
+{
+    struct sink *s = arg;
+    slog(s, 1, "%s %s", session, what);
 }
 
 /* ---- connection lifetime ---------------------------------------------- */
@@ -134,6 +171,9 @@ static void conn_kill(struct conn *c)
 static void reap(evutil_socket_t fd, short what, void *arg)
 {
     struct sink *s = arg;
+    for (size_t i = 0; i < s->nold; i++)
+        bufferevent_free(s->old_bevs[i]);
+    s->nold = 0;
     while (s->reap) {
         struct conn *c = s->reap;
         s->reap = c->reap_next;
@@ -154,6 +194,8 @@ static void conn_linger(struct conn *c)
         return;
     }
     c->half_closed = true;
+    if (c->tls && !c->handshaking) /* close_notify (RFC 8446 6.1) first */
+        SSL_shutdown(bufferevent_openssl_get_ssl(c->bev));
     shutdown(bufferevent_getfd(c->bev), SHUT_WR);
     evbuffer_drain(bufferevent_get_input(c->bev),
                    evbuffer_get_length(bufferevent_get_input(c->bev)));
@@ -206,6 +248,8 @@ static void handle(struct conn *c, unsigned ev)
             evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
             conn_linger(c);
     }
+    if ((ev & SINK_PROTO_EV_STARTTLS) && !c->closing)
+        starttls_begin(c);
 }
 
 /* The client shut its side and its input is answered: close once the
@@ -247,13 +291,14 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 static void conn_drive(struct conn *c)
 {
     struct evbuffer *in = bufferevent_get_input(c->bev);
-    while (!c->paused && !c->closing && !c->blocked && !c->dead) {
+    while (!c->paused && !c->closing && !c->blocked && !c->dead &&
+           !c->tls_pending) {
         struct evbuffer_iovec v;
         if (evbuffer_peek(in, -1, NULL, &v, 1) < 1 || v.iov_len == 0)
             break;
         size_t used = 0;
         unsigned ev = sink_proto_feed(c->proto, v.iov_base, v.iov_len, &used);
-        log_bytes(c, '<', v.iov_base, used);
+        log_input(c);
         evbuffer_drain(in, used);
         handle(c, ev);
         if (evbuffer_get_length(bufferevent_get_output(c->bev)) >
@@ -278,9 +323,98 @@ static void on_read(struct bufferevent *bev, void *arg)
     conn_drive(c);
 }
 
+/* ---- TLS ------------------------------------------------------------------
+ */
+
+static void conn_callbacks(struct conn *c);
+
+/* STARTTLS was answered 220: stop reading plaintext (the ClientHello
+ * stays in the kernel); what was already read came with the STARTTLS
+ * and is the engine's to discard. The handshake starts once the 220 has
+ * left (on_write). */
+static void starttls_begin(struct conn *c)
+{
+    c->tls_pending = true;
+    bufferevent_disable(c->bev, EV_READ);
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+    size_t n = evbuffer_get_length(in), used = 0;
+    if (n) {
+        sink_proto_feed(c->proto, evbuffer_pullup(in, -1), n, &used);
+        evbuffer_drain(in, n);
+    }
+}
+
+/* The 220 is out: the socket moves to an OpenSSL bufferevent. The plain
+ * one keeps its own descriptor (a dup) and is freed by the reaper, never
+ * inside its callback. */
+static void starttls_switch(struct conn *c)
+{
+    struct sink *s = c->sink;
+    struct bufferevent *old = c->bev;
+    evutil_socket_t fd = dup(bufferevent_getfd(old));
+    if (fd < 0) {
+        slog(s, 0, "%s STARTTLS: dup: %s", c->id, strerror(errno));
+        conn_kill(c);
+        return;
+    }
+    evutil_make_socket_nonblocking(fd);
+    bufferevent_setcb(old, NULL, NULL, NULL, NULL);
+    bufferevent_disable(old, EV_READ | EV_WRITE);
+    xgrow(&s->old_bevs, &s->capold, s->nold + 1, sizeof *s->old_bevs);
+    s->old_bevs[s->nold++] = old;
+    event_active(s->reaper, 0, 0);
+    SSL *ssl = tls_server_ssl(s->tls, sink_proto_tls_fail(c->proto));
+    c->bev = ssl ? bufferevent_openssl_socket_new(s->base, fd, ssl,
+                                                  BUFFEREVENT_SSL_ACCEPTING,
+                                                  BEV_OPT_CLOSE_ON_FREE)
+                 : NULL;
+    if (!c->bev)
+        fatal("sink: cannot start TLS on a connection");
+    c->tls = c->handshaking = true;
+    c->tls_pending = false;
+    conn_callbacks(c);
+}
+
+/* The handshake is done: log its facts, let the engine start over, and
+ * feed what a fault kept from the STARTTLS packet. */
+static void tls_done(struct conn *c)
+{
+    struct tls_server_facts f;
+    c->handshaking = false;
+    tls_server_facts(bufferevent_openssl_get_ssl(c->bev), &f);
+    slog(c->sink, 1, "%s tls %s %s sni=%s client-cert=%s%s", c->id, f.protocol,
+         f.cipher, f.sni[0] ? f.sni : "-",
+         f.client_cert[0] ? f.client_cert : "-",
+         f.client_cert[0] && f.client_verified ? " (verified)" : "");
+    struct sink_tls_info info = {f.protocol, f.cipher, f.sni, f.client_cert};
+    sink_proto_tls_started(c->proto, &info);
+    struct buf *tail = sink_proto_tail(c->proto);
+    if (tail->len) {
+        evbuffer_prepend(bufferevent_get_input(c->bev), tail->data, tail->len);
+        buf_reset(tail);
+    }
+    conn_drive(c);
+}
+
+static void tls_failed(struct conn *c, short what)
+{
+    char why[256];
+    tls_server_error(bufferevent_get_openssl_error(c->bev), why, sizeof why);
+    if (sink_proto_tls_fail(c->proto))
+        snprintf(why, sizeof why, "aborted by the fault tls-fail");
+    slog(c->sink, 1, "%s tls handshake failed: %s", c->id,
+         (what & BEV_EVENT_ERROR) ? why : "the client closed the connection");
+    conn_kill(c);
+}
+
 static void on_write(struct bufferevent *bev, void *arg)
 {
     struct conn *c = arg;
+    if (c->tls_pending) {
+        if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+            starttls_switch(c);
+        return;
+    }
     if (c->closing && !c->paused) {
         conn_linger(c);
         return;
@@ -295,6 +429,14 @@ static void on_write(struct bufferevent *bev, void *arg)
 static void on_event(struct bufferevent *bev, short what, void *arg)
 {
     struct conn *c = arg;
+    if (what & BEV_EVENT_CONNECTED) { /* a TLS handshake finished */
+        tls_done(c);
+        return;
+    }
+    if (c->handshaking && (what & (BEV_EVENT_ERROR | BEV_EVENT_EOF))) {
+        tls_failed(c, what);
+        return;
+    }
     if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING) &&
         !c->closing) {
         /* idle: 421 4.4.2 (RFC 5321 3.8, 4.5.3.2.7) */
@@ -349,7 +491,17 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
         int one = 1; /* replies are small; do not wait for more */
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     }
-    c->bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    SSL *ssl = NULL;
+    if (s->cfg.profile->implicit_tls) { /* RFC 8314 3.3 */
+        ssl = tls_server_ssl(s->tls, false);
+        c->bev = ssl ? bufferevent_openssl_socket_new(s->base, fd, ssl,
+                                                      BUFFEREVENT_SSL_ACCEPTING,
+                                                      BEV_OPT_CLOSE_ON_FREE)
+                     : NULL;
+        c->tls = c->handshaking = true;
+    } else {
+        c->bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    }
     c->timer = evtimer_new(s->base, on_timer, c);
     if (!c->bev || !c->timer)
         fatal("sink: out of memory for a connection");
@@ -359,18 +511,28 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
         s->conns->prev = c;
     s->conns = c;
     s->open++;
-    bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
-    bufferevent_setwatermark(c->bev, EV_READ, 0, SINK_CONN_IN_MAX);
-    int64_t us = s->p.idle_timeout_us;
-    struct timeval idle = {(time_t)(us / 1000000), (suseconds_t)(us % 1000000)};
-    bufferevent_set_timeouts(c->bev, &idle, &idle);
-    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+    conn_callbacks(c);
     slog(s, 1, "%s open %s", c->id, c->client);
     if (s->open > (size_t)s->p.max_connections || s->stopping)
         handle(c, s->stopping ? sink_proto_shutdown(c->proto)
                               : sink_proto_busy(c->proto));
     else
         handle(c, sink_proto_start(c->proto));
+    if (ssl && sink_proto_tls_fail(c->proto)) /* before any ClientHello */
+        tls_server_fail(ssl);
+}
+
+/* Callbacks, limits and timeouts of a connection's (new) bufferevent. */
+static void conn_callbacks(struct conn *c)
+{
+    bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
+    bufferevent_setwatermark(c->bev, EV_READ, 0, SINK_CONN_IN_MAX);
+    int64_t us = c->sink->p.idle_timeout_us;
+    struct timeval idle = {(time_t)(us / 1000000), (suseconds_t)(us % 1000000)};
+    bufferevent_set_timeouts(c->bev, &idle, &idle);
+    if (c->tls) /* a close without close_notify is an EOF, not an error */
+        bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
+    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 }
 
 static void on_accept_resume(evutil_socket_t fd, short what, void *arg)
@@ -421,7 +583,130 @@ static int apply_faults(struct sink *s, bool *usage, char *err, size_t errlen)
         c->unstuff = f->unstuff;
     if (f->esc >= 0)
         c->esc = f->esc;
+    c->tls_tail = f->tls_tail == 1;
+    c->tls_reset = f->tls_reset != 0;
+    c->starttls_after_tls = f->starttls_after_tls == 1;
+    c->auth_check = f->auth_check != 0;
+    c->auth_tls = f->auth_needs_tls != 0;
+    c->scram_bad_sig = f->scram_signature == 1;
     c->faults = s->faults;
+    return 0;
+}
+
+/* The TLS context: the configured certificate or a generated one, and
+ * what the fault table asks of it. */
+static int setup_tls(struct sink *s, bool *usage, char *err, size_t errlen)
+{
+    const struct sink_fault_settings *f = sink_fault_settings(s->faults);
+    struct tls_server_params tp = {
+        .cert_file = s->p.tls_cert,
+        .key_file = s->p.tls_key,
+        .hostname = s->cfg.hostname,
+        .cert = f->tls_cert >= 0 ? (enum tls_server_cert)f->tls_cert
+                                 : TLS_SERVER_CERT_NORMAL,
+        .max_proto =
+            f->tls_max >= 0 ? SINK_FAULT_TLS_VERSIONS[f->tls_max] : NULL,
+        .client_ca = s->p.tls_client_ca,
+    };
+    int peer = tls_server_peer_find(s->p.tls_client_cert ? s->p.tls_client_cert
+                                                         : "none");
+    if (peer < 0) {
+        snprintf(err, errlen,
+                 "--tls-client-cert: '%s' is not none, request "
+                 "or require",
+                 s->p.tls_client_cert);
+        return -1;
+    }
+    tp.peer = (enum tls_server_peer)peer;
+    if (s->p.tls_key && !s->p.tls_cert) {
+        snprintf(err, errlen, "--tls-key needs --tls-cert");
+        return -1;
+    }
+    const char *files[] = {s->p.tls_cert, s->p.tls_key, s->p.tls_client_ca};
+    for (size_t i = 0; i < 3; i++)
+        if (files[i] && access(files[i], R_OK) != 0) {
+            *usage = false; /* the system's fault, not the options' */
+            snprintf(err, errlen, "%s: %s", files[i], strerror(errno));
+            return -1;
+        }
+    s->tls = tls_server_new(&tp, err, errlen);
+    if (!s->tls)
+        return -1;
+    s->cfg.tls = true;
+    return 0;
+}
+
+/* One user "NAME:PASSWORD[:TOKEN]"; errors name the user, never the
+ * password. */
+static int add_user(struct sink *s, const char *spec, const char *where,
+                    char *err, size_t errlen)
+{
+    const char *c1 = strchr(spec, ':');
+    if (!c1 || c1 == spec) {
+        snprintf(err, errlen, "%s: want NAME:PASSWORD[:TOKEN]", where);
+        return -1;
+    }
+    char *name = xstrndup(spec, (size_t)(c1 - spec));
+    const char *c2 = strrchr(c1 + 1, ':');
+    char *pass = c2 ? xstrndup(c1 + 1, (size_t)(c2 - c1 - 1)) : xstrdup(c1 + 1);
+    char *token = c2 ? xstrdup(c2 + 1) : NULL;
+    struct sasl_user u = {name, *pass ? pass : NULL,
+                          token && *token ? token : NULL};
+    char why[256];
+    int rc = sasl_users_add(s->users, &u, why, sizeof why);
+    if (rc != 0)
+        snprintf(err, errlen, "%s: user '%s': %s", where, name, why);
+    free(name);
+    sasl_crypto_free_secret(pass);
+    if (token)
+        sasl_crypto_free_secret(token);
+    return rc;
+}
+
+static int load_users(struct sink *s, const char *path, bool *usage, char *err,
+                      size_t errlen)
+{
+    FILE *fp = fopen(path, "r");
+    if (!fp) {
+        *usage = false;
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    char line[SINK_USER_LINE_MAX + 2], where[600];
+    int rc = 0;
+    for (unsigned no = 1; rc == 0 && fgets(line, sizeof line, fp); no++) {
+        size_t n = strlen(line);
+        snprintf(where, sizeof where, "%s:%u", path, no);
+        if (n && line[n - 1] == '\n')
+            line[--n] = '\0';
+        else if (!feof(fp)) {
+            snprintf(err, errlen, "%s: line longer than %d octets", where,
+                     SINK_USER_LINE_MAX);
+            rc = -1;
+            break;
+        }
+        if (n && line[n - 1] == '\r')
+            line[--n] = '\0';
+        if (n && line[0] != '#')
+            rc = add_user(s, line, where, err, errlen);
+    }
+    sasl_crypto_wipe(line, sizeof line);
+    fclose(fp);
+    return rc;
+}
+
+/* The AUTH user table (empty when no user is given: every exchange then
+ * ends 535). */
+static int setup_users(struct sink *s, bool *usage, char *err, size_t errlen)
+{
+    s->users = sasl_users_new(NULL);
+    for (size_t i = 0; i < s->p.nusers; i++)
+        if (add_user(s, s->p.users[i], "--user", err, errlen) != 0)
+            return -1;
+    for (size_t i = 0; i < s->p.nuser_files; i++)
+        if (load_users(s, s->p.user_files[i], usage, err, errlen) != 0)
+            return -1;
+    s->cfg.users = s->users;
     return 0;
 }
 
@@ -435,11 +720,6 @@ static int configure(struct sink *s, bool *usage, char *err, size_t errlen)
         snprintf(err, errlen,
                  "unknown profile '%s' (mx, submission, lmtp, "
                  "554-greeting, implicit-tls, tls-required)",
-                 name);
-        return -1;
-    }
-    if (c->profile->needs_tls) {
-        snprintf(err, errlen, "profile '%s' needs TLS, which is not built yet",
                  name);
         return -1;
     }
@@ -469,12 +749,17 @@ static int configure(struct sink *s, bool *usage, char *err, size_t errlen)
     if (s->p.error_limit > 0)
         c->error_limit = (size_t)s->p.error_limit;
     c->trace = trace;
+    c->note = note;
     c->trace_arg = s;
+    c->log_input = s->p.verbosity >= 2;
     if (s->p.idle_timeout_us <= 0)
         s->p.idle_timeout_us = SINK_IDLE_TIMEOUT_US;
     if (s->p.max_connections <= 0)
         s->p.max_connections = SINK_MAX_CONNECTIONS;
-    return apply_faults(s, usage, err, errlen);
+    if (apply_faults(s, usage, err, errlen) != 0 ||
+        setup_users(s, usage, err, errlen) != 0)
+        return -1;
+    return setup_tls(s, usage, err, errlen);
 }
 
 static int cli_port(const char *s, unsigned long long *out)
@@ -625,6 +910,12 @@ void sink_start(struct sink *s)
     evconnlistener_enable(s->listener);
     slog(s, 1, "listening on %s (profile %s)", s->address,
          s->cfg.profile->name);
+    slog(s, 1, "TLS: %s", tls_server_describe(s->tls));
+    if (s->cfg.profile->caps & SINK_EXT_BIT(AUTH))
+        slog(s, 1, "AUTH: %s",
+             sasl_users_count(s->users) ? "users from --user/--users"
+                                        : "no users (--user): every exchange "
+                                          "ends 535");
 }
 
 void sink_stop(struct sink *s)
@@ -635,7 +926,12 @@ void sink_stop(struct sink *s)
     if (s->listener)
         evconnlistener_disable(s->listener);
     event_del(s->accept_pause);
-    for (struct conn *c = s->conns; c; c = c->next) {
+    for (struct conn *c = s->conns, *next; c; c = next) {
+        next = c->next;
+        if (c->tls_pending) { /* between 220 and handshake: nothing to say */
+            conn_kill(c);
+            continue;
+        }
         if (c->closing)
             continue;
         event_del(c->timer);
@@ -663,6 +959,9 @@ void sink_free(struct sink *s)
         event_free(s->accept_pause);
     sink_log_close(s->log);
     sink_fault_free(s->faults);
+    tls_server_free(s->tls);
+    sasl_users_free(s->users);
+    free(s->old_bevs);
     free(s);
 }
 
@@ -674,6 +973,11 @@ int sink_port(const struct sink *s)
 const char *sink_address(const struct sink *s)
 {
     return s->address;
+}
+
+const char *sink_tls_cert_pem(const struct sink *s)
+{
+    return tls_server_cert_pem(s->tls);
 }
 
 size_t sink_open_sessions(const struct sink *s)

@@ -42,8 +42,19 @@ struct sink_params {
     long error_limit;                        /* 0: no error budget */
     int64_t idle_timeout_us;                 /* 0: SINK_IDLE_TIMEOUT_US */
     long max_connections;                    /* 0: SINK_MAX_CONNECTIONS */
-    const char *record;                      /* arrival log path, or NULL */
-    bool record_data; /* add the content to each log line */
+    /* TLS (STARTTLS, implicit TLS): a PEM certificate chain and key, or
+     * NULL for a certificate generated at start. */
+    const char *tls_cert, *tls_key;
+    const char *tls_client_cert; /* "none" (NULL), "request", "require" */
+    const char *tls_client_ca;   /* PEM CAs for client certificates */
+    /* AUTH users: "NAME:PASSWORD[:TOKEN]" (a password holding ':' needs
+     * the third field, maybe empty), and files of such lines. */
+    const char *const *users;
+    size_t nusers;
+    const char *const *user_files;
+    size_t nuser_files;
+    const char *record; /* arrival log path, or NULL */
+    bool record_data;   /* add the content to each log line */
     sink_arrival_fn *on_arrival;
     sink_log_fn *on_log;
     void *arg;     /* for on_arrival and on_log */
@@ -76,6 +87,8 @@ int sink_serve(const struct sink_params *p,
 int sink_port(const struct sink *s);
 /* "127.0.0.1:PORT", "[::1]:PORT" or "unix:/path". */
 const char *sink_address(const struct sink *s);
+/* The certificate the sink serves, in PEM (a client may trust it). */
+const char *sink_tls_cert_pem(const struct sink *s);
 /* Sessions open now, sessions and messages so far. */
 size_t sink_open_sessions(const struct sink *s);
 uint64_t sink_session_count(const struct sink *s);

@@ -4,6 +4,7 @@
  * handful of rows a test names. */
 #include "harness/sink_fault.h"
 #include "harness/duration.h"
+#include "harness/tls_server.h"
 #include "harness/xalloc.h"
 
 #include <ctype.h>
@@ -37,8 +38,8 @@ static const char *const KIND_NAMES[] = {
 };
 
 /* Pseudo-commands a rule may name besides the verbs. */
-static const char *const PSEUDO[] = {"CONNECT", "EOD", "UNKNOWN", "TIMEOUT",
-                                     "*"};
+static const char *const PSEUDO[] = {"CONNECT", "EOD", "UNKNOWN",
+                                     "TIMEOUT", "*",   "SASL"};
 /* Verbs the engine knows (its command table plus the reserved ones). */
 static const char *const VERBS[] = {
     "HELO", "EHLO", "LHLO", "MAIL", "RCPT", "DATA",     "BDAT", "RSET",
@@ -48,7 +49,8 @@ static const char *const VERBS[] = {
 struct sink_fault_table *sink_fault_new(void)
 {
     struct sink_fault_table *t = xcalloc(1, sizeof *t);
-    t->set = (struct sink_fault_settings){-1, -1, -1, -1, -1, -1, -1, -1};
+    /* every field (int or long) -1: "not set by any rule" */
+    memset(&t->set, 0xff, sizeof t->set);
     return t;
 }
 
@@ -175,6 +177,71 @@ static int apply_setting(const struct setting_def *d,
     return -1;
 }
 
+const char *const SINK_FAULT_TLS_VERSIONS[4] = {"TLSv1", "TLSv1.1", "TLSv1.2",
+                                                "TLSv1.3"};
+
+static int find_tls_version(const char *v)
+{
+    for (int i = 0; i < 4; i++)
+        if (strcmp(SINK_FAULT_TLS_VERSIONS[i], v) == 0)
+            return i;
+    return -1;
+}
+
+static int find_onoff(const char *v)
+{
+    return parse_onoff(v);
+}
+
+static int find_tail(const char *v)
+{
+    return strcmp(v, "discard") == 0 ? 0 : strcmp(v, "execute") == 0 ? 1 : -1;
+}
+
+static int find_signature(const char *v)
+{
+    return strcmp(v, "good") == 0 ? 0 : strcmp(v, "bad") == 0 ? 1 : -1;
+}
+
+/* The TLS and AUTH settings: name=one of a few words (an int field). */
+static const struct choice_def {
+    const char *name;
+    size_t off;
+    int (*find)(const char *v);
+    const char *choices;
+} CHOICES[] = {
+    {"tls-cert", offsetof(struct sink_fault_settings, tls_cert),
+     tls_server_cert_find, "normal, expired, wrong-name or self-signed"},
+    {"tls-max", offsetof(struct sink_fault_settings, tls_max), find_tls_version,
+     "TLSv1, TLSv1.1, TLSv1.2 or TLSv1.3"},
+    {"tls-tail", offsetof(struct sink_fault_settings, tls_tail), find_tail,
+     "discard or execute"},
+    {"tls-reset", offsetof(struct sink_fault_settings, tls_reset), find_onoff,
+     "on or off"},
+    {"starttls-after-tls",
+     offsetof(struct sink_fault_settings, starttls_after_tls), find_onoff,
+     "on or off"},
+    {"auth-check", offsetof(struct sink_fault_settings, auth_check), find_onoff,
+     "on or off"},
+    {"auth-needs-tls", offsetof(struct sink_fault_settings, auth_needs_tls),
+     find_onoff, "on or off"},
+    {"scram-signature", offsetof(struct sink_fault_settings, scram_signature),
+     find_signature, "good or bad"},
+};
+
+static int apply_choice(const struct choice_def *d,
+                        struct sink_fault_settings *st, const char *v,
+                        char *err, size_t errlen)
+{
+    int x = d->find(v);
+    if (x < 0) {
+        snprintf(err, errlen, "%s wants %s", d->name, d->choices);
+        return -1;
+    }
+    *(int *)((char *)st + d->off) = x;
+    return 0;
+}
+
 /* name=value; returns 0, -1 with err, or 1 if s is not a setting. */
 static int parse_setting(struct sink_fault_table *t, char *s, char *err,
                          size_t errlen)
@@ -187,9 +254,14 @@ static int parse_setting(struct sink_fault_table *t, char *s, char *err,
     for (size_t i = 0; i < sizeof SETTINGS / sizeof SETTINGS[0]; i++)
         if (strcmp(SETTINGS[i].name, name) == 0)
             return apply_setting(&SETTINGS[i], &t->set, v, err, errlen);
+    for (size_t i = 0; i < sizeof CHOICES / sizeof CHOICES[0]; i++)
+        if (strcmp(CHOICES[i].name, name) == 0)
+            return apply_choice(&CHOICES[i], &t->set, v, err, errlen);
     snprintf(err, errlen,
              "unknown setting '%s' (bare-lf, bare-cr, line-limit, rcpt-limit, "
-             "size-limit, error-limit, unstuff, enhanced-codes)",
+             "size-limit, error-limit, unstuff, enhanced-codes, tls-cert, "
+             "tls-max, tls-tail, tls-reset, starttls-after-tls, auth-check, "
+             "auth-needs-tls, scram-signature)",
              name);
     return -1;
 }
@@ -241,7 +313,7 @@ static int parse_selector(struct fault_rule *r, char *s, char *err,
     if (!*cmd || !known_command(cmd)) {
         snprintf(err, errlen,
                  "unknown command '%s' (a verb, CONNECT, EOD, "
-                 "UNKNOWN, TIMEOUT or *)",
+                 "UNKNOWN, TIMEOUT, SASL or *)",
                  cmd);
         return -1;
     }
@@ -328,7 +400,7 @@ static int parse_action(struct sink_fault_action *a, char *s, char *err,
         snprintf(err, errlen,
                  "unknown action '%.*s' (reply, extra, delay, "
                  "close-before, close-after, accept, keep-state, "
-                 "drop, add)",
+                 "drop, add, tls-fail)",
                  (int)w, s);
         return -1;
     }
@@ -509,6 +581,9 @@ static void effect_add(struct sink_fault_effect *e,
     case SINK_FAULT_KEEP_STATE:
         e->keep_state = true;
         break;
+    case SINK_FAULT_TLS_FAIL:
+        e->tls_fail = true;
+        break;
     case SINK_FAULT_EXTRA:
         if (e->nextra < SINK_FAULT_EFFECT_MAX)
             e->extra[e->nextra++] = a;
@@ -642,6 +717,52 @@ static const struct sink_fault_preset PRESETS[] = {
      "EHLO -> drop 8BITMIME"},
     {"no-smtputf8", "SMTPUTF8 is not advertised", "EHLO -> drop SMTPUTF8"},
     {"no-dsn", "DSN is not advertised", "EHLO -> drop DSN"},
+    /* TLS (RFC 3207, RFC 8314) */
+    {"no-starttls", "STARTTLS is not advertised (TLS-07)",
+     "EHLO -> drop STARTTLS"},
+    {"tls-handshake-fail",
+     "the handshake after STARTTLS's 220 (or on connect, implicit TLS) is "
+     "aborted with a handshake_failure alert (TLS-01, TLS-10)",
+     "STARTTLS -> tls-fail\nCONNECT -> tls-fail"},
+    {"tls-expired-cert",
+     "the certificate expired yesterday (TLS-01 with "
+     "verification)",
+     "tls-cert=expired"},
+    {"tls-wrong-name-cert",
+     "the certificate names " TLS_SERVER_WRONG_NAME " only (TLS-01 with "
+     "the name check)",
+     "tls-cert=wrong-name"},
+    {"tls-self-signed-cert",
+     "a generated self-signed certificate, even with --tls-cert (TLS-01 "
+     "with verification)",
+     "tls-cert=self-signed"},
+    {"tls-old-only",
+     "only TLS 1.0 and 1.1, at OpenSSL security level 0 (TLS-09: RFC 8996)",
+     "tls-max=TLSv1.1"},
+    {"starttls-after-tls", "STARTTLS is still advertised after TLS (TLS-03)",
+     "starttls-after-tls=on"},
+    {"starttls-keeps-session",
+     "STARTTLS keeps the EHLO and the transaction (TLS-05, RFC 3207 4.2)",
+     "tls-reset=off"},
+    {"starttls-injection",
+     "commands sent with STARTTLS run after the handshake, answered over "
+     "TLS (TLS-06, CVE-2011-0411)",
+     "tls-tail=execute"},
+    /* AUTH (RFC 4954) */
+    {"auth-any-password", "any password is accepted (AUTH-06)",
+     "auth-check=off"},
+    {"auth-twice",
+     "AUTH after a successful AUTH, or inside a transaction, is accepted "
+     "(AUTH-10, AUTH-11)",
+     "AUTH -> accept"},
+    {"auth-refuses-advertised",
+     "every advertised mechanism is refused with 504 (AUTH-01, AUTH-04)",
+     "AUTH -> reply 504 5.5.4 Unrecognized authentication type"},
+    {"auth-plaintext-without-tls",
+     "PLAIN and LOGIN are offered and accepted before TLS (TLS-11)",
+     "auth-needs-tls=off"},
+    {"scram-bad-signature", "SCRAM's server signature (v=) is wrong (AUTH-04)",
+     "scram-signature=bad"},
 };
 
 const struct sink_fault_preset *sink_fault_presets(size_t *n)

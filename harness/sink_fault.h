@@ -27,7 +27,9 @@
     X(ACCEPT, "accept")             /* take the accepting path anyway */       \
     X(KEEP_STATE, "keep-state")     /* reply, but change nothing */            \
     X(DROP, "drop")                 /* EHLO: leave a keyword out */            \
-    X(ADD, "add")                   /* EHLO: advertise one more line */
+    X(ADD, "add")                   /* EHLO: advertise one more line */        \
+    X(TLS_FAIL, "tls-fail")         /* STARTTLS, CONNECT: abort the TLS        \
+                                       handshake that follows */
 
 enum sink_fault_kind {
 #define X(e, s) SINK_FAULT_##e,
@@ -49,13 +51,26 @@ struct sink_fault_settings {
     int bare_lf, bare_cr; /* enum sink_bare */
     long line_limit, rcpt_limit, size_limit, error_limit;
     int unstuff, esc; /* 0 or 1 */
+    /* TLS and AUTH (-1: not set) */
+    int tls_cert;           /* enum tls_server_cert */
+    int tls_max;            /* index of SINK_FAULT_TLS_VERSIONS */
+    int tls_tail;           /* 1: run plaintext sent with STARTTLS */
+    int tls_reset;          /* 0: STARTTLS keeps the session (RFC 3207 4.2) */
+    int starttls_after_tls; /* 1: STARTTLS still advertised inside TLS */
+    int auth_check;         /* 0: any credentials are accepted */
+    int auth_needs_tls;     /* 0: plaintext mechanisms allowed before TLS */
+    int scram_signature;    /* 1: a wrong SCRAM server signature */
 };
+
+/* The protocol names tls-max= takes, in order. */
+extern const char *const SINK_FAULT_TLS_VERSIONS[4];
 
 /* What the matching rows do to one reply. */
 struct sink_fault_effect {
     const struct sink_fault_action *reply; /* the last REPLY, or NULL */
     int64_t delay_us;                      /* the last DELAY, or 0 */
     bool close_before, close_after, accept, keep_state;
+    bool tls_fail; /* abort the TLS handshake after this reply */
     const struct sink_fault_action *extra[SINK_FAULT_EFFECT_MAX];
     size_t nextra;
     const struct sink_fault_action *kw[SINK_FAULT_EFFECT_MAX]; /* DROP/ADD */
@@ -86,7 +101,8 @@ const struct sink_fault_settings *
 sink_fault_settings(const struct sink_fault_table *t);
 
 /* Collects the effect of every row matching command cmd (upper-case
- * verb or CONNECT, EOD, UNKNOWN, TIMEOUT) with argument arg in state. */
+ * verb or CONNECT, EOD, UNKNOWN, TIMEOUT, SASL) with argument arg in
+ * state. */
 void sink_fault_match(const struct sink_fault_table *t, enum sink_state state,
                       const char *cmd, const char *arg,
                       struct sink_fault_effect *out);

@@ -134,6 +134,16 @@ char *sink_log_format(const struct sink_message *m, bool with_data)
         fatal("sink_log: cannot build the arrival record");
     if (truncated)
         json_object_set_new(o, "headers_truncated", json_true());
+    if (m->tls) /* RFC 3207, RFC 8314: what the handshake was */
+        json_object_set_new(
+            o, "tls",
+            json_pack(
+                "{s:s, s:s, s:o, s:o}", "protocol", m->tls->protocol, "cipher",
+                m->tls->cipher, "sni",
+                text(m->tls->sni, strlen(m->tls->sni), NULL), "client_cert",
+                text(m->tls->client_cert, strlen(m->tls->client_cert), NULL)));
+    if (m->auth) /* RFC 4954: the authenticated user, never a secret */
+        json_object_set_new(o, "auth", text(m->auth, strlen(m->auth), NULL));
     if (with_data) {
         char *e = bytes_escape_dup(m->data, m->len);
         json_object_set_new(o, "data", json_string(e));

@@ -15,14 +15,17 @@
 
 static const struct sink_profile PROFILES[] = {
     {.name = "mx",
-     .summary = "a conformant MX on port 25 (the default)",
+     .summary = "a conformant MX on port 25 with STARTTLS (the default)",
      .protocol = SINK_PROTOCOL_SMTP,
-     .caps = CAPS_ESMTP},
+     .caps = CAPS_ESMTP | SINK_EXT_BIT(STARTTLS)},
     {.name = "submission",
-     .summary = "a message submission agent (RFC 6409): relaying needs AUTH",
+     .summary = "a message submission agent (RFC 6409): STARTTLS, AUTH; "
+                "MAIL needs AUTH, passwords need TLS",
      .protocol = SINK_PROTOCOL_SMTP,
-     .caps = CAPS_ESMTP,
-     .relay_needs_auth = true},
+     .caps = CAPS_ESMTP | SINK_EXT_BIT(STARTTLS) | SINK_EXT_BIT(AUTH),
+     .relay_needs_auth = true,
+     .auth_required = true,
+     .auth_needs_tls = true},
     {.name = "lmtp",
      .summary = "LMTP (RFC 2033): LHLO, one reply per recipient after data",
      .protocol = SINK_PROTOCOL_LMTP,
@@ -33,15 +36,18 @@ static const struct sink_profile PROFILES[] = {
      .caps = CAPS_ESMTP,
      .refuse = true},
     {.name = "implicit-tls",
-     .summary = "TLS from the first byte (RFC 8314); needs TLS",
+     .summary = "TLS from the first byte (RFC 8314 3.3), AUTH offered; "
+                "relaying needs AUTH",
      .protocol = SINK_PROTOCOL_SMTP,
-     .caps = CAPS_ESMTP,
-     .needs_tls = true},
+     .caps = CAPS_ESMTP | SINK_EXT_BIT(AUTH),
+     .relay_needs_auth = true,
+     .implicit_tls = true},
     {.name = "tls-required",
-     .summary = "STARTTLS before mail (RFC 3207 530); needs TLS",
+     .summary = "STARTTLS before mail: MAIL without TLS gets 530 5.7.0 "
+                "(RFC 3207 4)",
      .protocol = SINK_PROTOCOL_SMTP,
-     .caps = CAPS_ESMTP,
-     .needs_tls = true},
+     .caps = CAPS_ESMTP | SINK_EXT_BIT(STARTTLS),
+     .tls_required = true},
 };
 
 static const char *const EXT_NAMES[] = {

@@ -8,9 +8,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* EHLO keywords the sink knows, in advertisement order. STARTTLS and
- * AUTH are listed now so the TLS and AUTH work adds rows, not code
- * paths; no profile advertises them yet. */
+/* EHLO keywords the sink knows, in advertisement order. STARTTLS is
+ * advertised only before TLS and only by a sink with a TLS context;
+ * AUTH carries the mechanisms (RFC 4954 3), fewer before TLS where the
+ * profile keeps plaintext mechanisms for TLS. */
 #define SINK_EXT_LIST(X)                                                       \
     X(PIPELINING, "PIPELINING")                                                \
     X(SIZE, "SIZE")                                                            \
@@ -41,7 +42,11 @@ struct sink_profile {
     unsigned caps;         /* SINK_EXT_BIT() set advertised after EHLO/LHLO */
     bool refuse;           /* RFC 5321 3.1: 554 greeting, 503 to all but QUIT */
     bool relay_needs_auth; /* relaying refused with 530 (RFC 4954 6) */
-    bool needs_tls; /* implicit TLS or STARTTLS required: not built yet */
+    bool implicit_tls;     /* TLS from the first byte (RFC 8314 3.3) */
+    bool tls_required;     /* MAIL before STARTTLS: 530 5.7.0 (RFC 3207 4) */
+    bool auth_required;    /* MAIL before AUTH: 530 5.7.0 (RFC 4954 6) */
+    bool auth_needs_tls;   /* plaintext mechanisms only over TLS: not
+                              advertised before, 538 5.7.11 (RFC 4954 4) */
 };
 
 /* Returns the profile called name, or NULL. */

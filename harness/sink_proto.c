@@ -17,7 +17,9 @@
  * feed (RFC 2920 3.2); the caller sends them when its input is drained.
  */
 #include "harness/sink_proto.h"
+#include "harness/b64.h"
 #include "harness/clock.h"
+#include "harness/sasl_server.h"
 #include "harness/sink_fault.h"
 #include "harness/xalloc.h"
 
@@ -38,6 +40,10 @@
 #define SINK_PROTO_ORCPT_MAX   500 /* RFC 3461 4.2 */
 #define SINK_PROTO_LABEL_MAX   63
 #define SINK_PROTO_DOMAIN_MAX  255
+#define SINK_PROTO_AUTH_LINE   (SASL_MAX_LINE + 2) /* an AUTH response, CRLF */
+#define SINK_PROTO_TAIL_MAX    65536 /* plaintext kept after STARTTLS (fault) */
+#define SINK_PROTO_INLOG_MAX   (SINK_PROTO_OUT_MAX + SINK_PROTO_AUTH_LINE)
+#define SINK_PROTO_FACT_MAX    256
 
 static const char *const STATE_NAMES[] = {
 #define X(e, s) s,
@@ -89,6 +95,9 @@ void sink_proto_config_init(struct sink_proto_config *c)
     c->bare_cr = SINK_BARE_KEEP;
     c->unstuff = true;
     c->esc = true;
+    c->tls_reset = true;
+    c->auth_check = true;
+    c->auth_tls = true;
 }
 
 enum input_mode { MODE_LINE, MODE_DATA, MODE_CHUNK };
@@ -115,6 +124,8 @@ struct pending {
     char *addr, *params, *helo;
     bool smtputf8, esmtp;
     unsigned caps;
+    struct sasl_server *sasl; /* AUTH: the exchange it starts */
+    char *user;               /* AUTH: who authenticated */
 };
 
 struct decision {
@@ -155,6 +166,7 @@ struct sink_proto {
     bool disc_cr;
     struct buf out, held;
     bool holding;
+    bool line_secret; /* the line being read is (part of) an AUTH secret */
     int64_t delay_us;
     unsigned events, held_events;
     char *helo;
@@ -174,6 +186,18 @@ struct sink_proto {
     size_t errors; /* command errors so far (error_limit) */
     char queue_id[96];
     struct sink_message msg;
+    /* TLS (RFC 3207, RFC 8314) */
+    bool tls;         /* the session runs over TLS */
+    bool tls_pending; /* STARTTLS answered 220; the handshake is next */
+    bool tls_fail;    /* the fault table aborts that handshake */
+    struct buf tail;  /* plaintext sent with STARTTLS (tls-tail fault) */
+    struct sink_tls_info tlsinfo;
+    char tls_fact[4][SINK_PROTO_FACT_MAX]; /* tlsinfo's strings */
+    /* AUTH (RFC 4954) */
+    struct sasl_server *auth; /* the exchange under way, or NULL */
+    enum sasl_mech auth_mech;
+    char *authed;     /* the authenticated user, or NULL */
+    struct buf inlog; /* with cfg->log_input */
 };
 
 /* ---- small helpers ------------------------------------------------ */
@@ -200,6 +224,8 @@ static void pending_clear(struct pending *pe)
     free(pe->addr);
     free(pe->params);
     free(pe->helo);
+    sasl_server_free(pe->sasl);
+    free(pe->user);
     memset(pe, 0, sizeof *pe);
 }
 
@@ -580,7 +606,16 @@ static bool valid_orcpt(const char *v, bool utf8)
     return valid_xtext(semi + 1, strlen(semi + 1), utf8);
 }
 
-enum param_kw { P_SIZE, P_BODY, P_SMTPUTF8, P_RET, P_ENVID, P_NOTIFY, P_ORCPT };
+enum param_kw {
+    P_SIZE,
+    P_BODY,
+    P_SMTPUTF8,
+    P_RET,
+    P_ENVID,
+    P_NOTIFY,
+    P_ORCPT,
+    P_AUTH
+};
 
 struct param_def {
     const char *name;
@@ -596,6 +631,7 @@ static const struct param_def PARAMS[] = {
     [P_ENVID] = {"ENVID", SINK_EXT_DSN, true},
     [P_NOTIFY] = {"NOTIFY", SINK_EXT_DSN, false},
     [P_ORCPT] = {"ORCPT", SINK_EXT_DSN, false},
+    [P_AUTH] = {"AUTH", SINK_EXT_AUTH, true},
 };
 
 /* Checks one parameter's value; returns NULL or the refusal text. */
@@ -633,6 +669,10 @@ static const char *param_value(struct sink_proto *p, enum param_kw k,
         return valid_notify(v) ? NULL : "Bad NOTIFY parameter syntax";
     case P_ORCPT:
         return valid_orcpt(v, utf8) ? NULL : "Bad ORCPT parameter syntax";
+    case P_AUTH: /* RFC 4954 5: "<>" or an xtext mailbox */
+        return strcmp(v, "<>") == 0 || valid_xtext(v, strlen(v), utf8)
+                   ? NULL
+                   : "Bad AUTH parameter syntax";
     }
     return NULL;
 }
@@ -806,13 +846,23 @@ static void commit_chunk(struct sink_proto *p)
     set_state(p, SINK_STATE_BDAT);
 }
 
+/* With-protocol names (RFC 3848 2, RFC 6531 3.7.3): S for TLS, A for
+ * AUTH; a HELO session is plain SMTP. */
 static const char *protocol_name(const struct sink_proto *p)
 {
+    static const char *const NAMES[3][4] = {
+        {"LMTP", "LMTPA", "LMTPS", "LMTPSA"},
+        {"ESMTP", "ESMTPA", "ESMTPS", "ESMTPSA"},
+        {"UTF8SMTP", "UTF8SMTPA", "UTF8SMTPS", "UTF8SMTPSA"},
+    };
+    int row;
     if (p->cfg->profile->protocol == SINK_PROTOCOL_LMTP)
-        return "LMTP";
-    if (!p->esmtp)
+        row = 0;
+    else if (!p->esmtp)
         return "SMTP";
-    return p->done.smtputf8 ? "UTF8SMTP" : "ESMTP"; /* RFC 3848, 6531 */
+    else
+        row = p->done.smtputf8 ? 2 : 1;
+    return NAMES[row][(p->tls ? 2 : 0) + (p->authed ? 1 : 0)];
 }
 
 /* The message is accepted: it becomes p->msg until the next call. */
@@ -836,6 +886,8 @@ static void commit_accept(struct sink_proto *p)
     m->nrcpt = p->done.nrcpt;
     m->data = buf_str(&p->done.store);
     m->len = p->done.store.len;
+    m->tls = p->tls && p->tlsinfo.protocol ? &p->tlsinfo : NULL;
+    m->auth = p->authed;
     add_events(p, SINK_PROTO_EV_MESSAGE);
 }
 
@@ -909,6 +961,7 @@ static bool select_reply(struct sink_proto *p, struct cmd *c,
     bool commit = d->commit != NULL && !fx->keep_state;
     if (fx->reply && fx->reply->code >= 400)
         commit = false;
+    p->tls_fail = fx->tls_fail;
     if (d->each_rcpt && p->txn.nrcpt) {
         for (size_t i = 0; i < p->txn.nrcpt; i++)
             emit(p, d, fx->reply, p->txn.rcpts[i].addr);
@@ -982,18 +1035,50 @@ static bool kw_dropped(const struct cmd *c, const char *kw)
     return false;
 }
 
+/* Mechanisms that send a reusable secret in the clear (RFC 4954 4:
+ * "plaintext password mechanisms"; a bearer token is one too, RFC 7628
+ * 3.2.1 wants TLS). */
+static bool mech_plaintext(enum sasl_mech m)
+{
+    return m == SASL_MECH_PLAIN || m == SASL_MECH_LOGIN ||
+           m == SASL_MECH_XOAUTH2 || m == SASL_MECH_OAUTHBEARER;
+}
+
+/* Whether mechanism m may be used now: a profile that keeps plaintext
+ * mechanisms for TLS neither offers nor accepts them before TLS. */
+static bool mech_usable(const struct sink_proto *p, enum sasl_mech m)
+{
+    bool needs_tls = p->cfg->profile->auth_needs_tls && p->cfg->auth_tls;
+    return !(mech_plaintext(m) && needs_tls && !p->tls);
+}
+
+/* Whether extension e goes into the EHLO reply now. */
+static bool ext_offered(const struct sink_proto *p, enum sink_ext e)
+{
+    if (!(p->cfg->profile->caps & (1u << e)))
+        return false;
+    if (e == SINK_EXT_STARTTLS) /* RFC 3207 4.2: not after TLS */
+        return p->cfg->tls && (!p->tls || p->cfg->starttls_after_tls);
+    if (e == SINK_EXT_AUTH)
+        return p->cfg->users != NULL;
+    return true;
+}
+
 static void ehlo_list(struct sink_proto *p, struct cmd *c, struct decision *d)
 {
     unsigned caps = 0;
     dset(d, 250, NULL, "%s", p->cfg->hostname);
     for (int e = 0; e < SINK_EXT_COUNT; e++) {
-        if (!(p->cfg->profile->caps & (1u << e)) ||
+        if (!ext_offered(p, (enum sink_ext)e) ||
             kw_dropped(c, sink_ext_name((enum sink_ext)e)))
             continue;
         caps |= 1u << e;
         buf_addf(&d->text, "\n%s", sink_ext_name((enum sink_ext)e));
         if (e == SINK_EXT_SIZE)
             buf_addf(&d->text, " %zu", p->cfg->size_limit);
+        for (int m = 0; e == SINK_EXT_AUTH && m < SASL_MECH_COUNT; m++)
+            if (mech_usable(p, (enum sasl_mech)m))
+                buf_addf(&d->text, " %s", sasl_mech_name((enum sasl_mech)m));
     }
     for (size_t i = 0; i < c->fx.nkw; i++)
         if (c->fx.kw[i]->kind == SINK_FAULT_ADD)
@@ -1034,6 +1119,13 @@ static void cmd_mail(struct sink_proto *p, struct cmd *c, struct decision *d)
     if ((s == SINK_STATE_MAIL || s == SINK_STATE_RCPT ||
          s == SINK_STATE_BDAT) &&
         refuse(c, d, 503, "5.5.1", "Error: nested MAIL command"))
+        return;
+    /* RFC 3207 4 and RFC 4954 6: policy says TLS, or AUTH, first. */
+    if (p->cfg->profile->tls_required && !p->tls &&
+        refuse(c, d, 530, "5.7.0", "Must issue a STARTTLS command first"))
+        return;
+    if (p->cfg->profile->auth_required && !p->authed &&
+        refuse(c, d, 530, "5.7.0", "Authentication required"))
         return;
     pending_clear(&p->pend);
     const char *path, *params = "";
@@ -1129,7 +1221,7 @@ static void cmd_rcpt(struct sink_proto *p, struct cmd *c, struct decision *d)
     if (p->txn.nrcpt >= p->cfg->rcpt_limit &&
         refuse(c, d, 452, "4.5.3", "Error: too many recipients"))
         return;
-    if (is_relay(p, addr) && !c->force) {
+    if (is_relay(p, addr) && !p->authed && !c->force) {
         if (p->cfg->profile->relay_needs_auth)
             dset(d, 530, "5.7.0", "Authentication required");
         else
@@ -1248,19 +1340,239 @@ static void cmd_help(struct sink_proto *p, struct cmd *c, struct decision *d)
          lmtp ? "LHLO" : "HELO EHLO");
 }
 
-/* Reserved verbs: STARTTLS (RFC 3207) and AUTH (RFC 4954) land with the
- * TLS and AUTH work; until then STARTTLS is recognized but not
- * implemented (502, RFC 5321 4.2.4) and AUTH is not enabled (503, as
- * for a server that offers no mechanism). */
+/* ---- STARTTLS (RFC 3207) ---------------------------------------------- */
+
+static void commit_starttls(struct sink_proto *p)
+{
+    p->tls_pending = true;
+    add_events(p, SINK_PROTO_EV_STARTTLS);
+}
+
+/* STARTTLS: 220, then the handshake. Inside TLS it is refused (RFC 3207
+ * 4.2; Postfix's text); without an EHLO that offered it, 503 or 502
+ * (RFC 5321 4.2.4). Inside a transaction it is allowed, and the
+ * handshake resets the session (as Postfix does). */
 static void cmd_starttls(struct sink_proto *p, struct cmd *c,
                          struct decision *d)
 {
-    dset(d, 502, "5.5.1", "Error: command not implemented");
+    bool offered =
+        p->cfg->tls && (p->cfg->profile->caps & SINK_EXT_BIT(STARTTLS));
+    if (p->tls) { /* never forced: TLS inside TLS is not a thing */
+        dset(d, 554, "5.5.1", "Error: TLS already active");
+        return;
+    }
+    if (!offered &&
+        refuse(c, d, 502, "5.5.1", "Error: command not implemented"))
+        return;
+    if (!p->cfg->tls) {
+        dset(d, 454, "4.7.0", "TLS not available due to local problem");
+        return;
+    }
+    if (c->has_arg && refuse(c, d, 501, "5.5.4", "Syntax: STARTTLS"))
+        return;
+    if (p->state == SINK_STATE_INIT &&
+        refuse(c, d, 503, "5.5.1", "Error: send HELO/EHLO first"))
+        return;
+    if (!(p->caps & SINK_EXT_BIT(STARTTLS)) &&
+        refuse(c, d, 502, "5.5.1", "Error: command not implemented"))
+        return;
+    dset(d, 220, "2.0.0", "Ready to start TLS");
+    d->commit = commit_starttls;
 }
 
+/* RFC 3207 4.2: "The server MUST discard any knowledge obtained from the
+ * client, such as the argument to the EHLO command, which was not
+ * obtained from the TLS negotiation itself." */
+static void tls_reset(struct sink_proto *p)
+{
+    free(p->helo);
+    p->helo = NULL;
+    p->esmtp = false;
+    p->caps = 0;
+    free(p->authed);
+    p->authed = NULL;
+    txn_reset(p);
+    set_state(p, SINK_STATE_INIT);
+}
+
+/* ---- AUTH (RFC 4954) ---------------------------------------------------- */
+
+static void note(struct sink_proto *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void note(struct sink_proto *p, const char *fmt, ...)
+{
+    if (!p->cfg->note)
+        return;
+    char what[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    p->cfg->note(p->cfg->trace_arg, p->session, what);
+}
+
+static void auth_end(struct sink_proto *p)
+{
+    sasl_server_free(p->auth);
+    p->auth = NULL;
+}
+
+/* The 334 that starts an exchange: it now owns the SASL server. */
+static void commit_auth_wait(struct sink_proto *p)
+{
+    auth_end(p);
+    p->auth = p->pend.sasl;
+    p->pend.sasl = NULL;
+}
+
+static void commit_auth_ok(struct sink_proto *p)
+{
+    free(p->authed);
+    p->authed = p->pend.user;
+    p->pend.user = NULL;
+    note(p, "auth %s ok: user %s", sasl_mech_name(p->auth_mech), p->authed);
+}
+
+/* The fault scram-signature=bad: the v= of server-final is changed, so
+ * a client that checks it must refuse the server (RFC 5802 5.1). */
+static void spoil_signature(struct buf *challenge)
+{
+    struct buf dec;
+    buf_init(&dec, SASL_MAX_MSG);
+    size_t pos;
+    if (b64_decode(&dec, buf_str(challenge), challenge->len, &pos) == B64_OK &&
+        dec.len > 2 && strncmp(buf_str(&dec), "v=", 2) == 0) {
+        dec.data[2] = dec.data[2] == 'A' ? 'B' : 'A';
+        buf_reset(challenge);
+        b64_encode(challenge, dec.data, dec.len);
+    }
+    buf_free(&dec);
+}
+
+/* Turns the outcome of one SASL step into the decision: 334 and the
+ * challenge (commit: wait for the next line), 235 (commit: the user is
+ * authenticated), or the refusal RFC 4954 gives the outcome. */
+static void auth_decide(struct sink_proto *p, struct sasl_server *s,
+                        enum sasl_outcome o, struct buf *challenge,
+                        struct decision *d,
+                        void (*on_challenge)(struct sink_proto *))
+{
+    const char *user = sasl_server_user(s);
+    if (!p->cfg->auth_check &&
+        (o == SASL_OUT_BAD_CREDS || o == SASL_OUT_AUTHZ)) {
+        o = SASL_OUT_SUCCESS; /* the fault: nothing is checked */
+        user = "(unchecked)";
+    }
+    if (o == SASL_OUT_CHALLENGE) {
+        if (p->cfg->scram_bad_sig)
+            spoil_signature(challenge);
+        dset(d, 334, NULL, "%s", buf_str(challenge));
+        d->commit = on_challenge;
+        return;
+    }
+    if (o == SASL_OUT_SUCCESS) {
+        free(p->pend.user);
+        p->pend.user = xstrdup(user ? user : "");
+    } else {
+        note(p, "auth %s failed: %s", sasl_mech_name(p->auth_mech),
+             sasl_server_reason(s));
+    }
+    dset(d, sasl_outcome_code(o), sasl_outcome_esc(o), "%s",
+         sasl_outcome_text(o));
+    d->commit = o == SASL_OUT_SUCCESS ? commit_auth_ok : NULL;
+}
+
+/* Whether AUTH is offered in this session: by the profile (with users)
+ * and, after an EHLO, by the EHLO's own list. */
+static bool auth_offered(const struct sink_proto *p)
+{
+    return ext_offered(p, SINK_EXT_AUTH) &&
+           (p->state == SINK_STATE_INIT || (p->caps & SINK_EXT_BIT(AUTH)));
+}
+
+/* Sequence checks of RFC 4954 4; false when d holds the refusal. */
+static bool auth_sequence(struct sink_proto *p, struct cmd *c,
+                          struct decision *d)
+{
+    enum sink_state s = p->state;
+    if (!auth_offered(p) &&
+        refuse(c, d, 503, "5.5.1", "Error: authentication not enabled"))
+        return false;
+    if (s == SINK_STATE_INIT &&
+        refuse(c, d, 503, "5.5.1", "Error: send HELO/EHLO first"))
+        return false;
+    if (p->authed && refuse(c, d, 503, "5.5.1", "Error: already authenticated"))
+        return false;
+    if ((s == SINK_STATE_MAIL || s == SINK_STATE_RCPT ||
+         s == SINK_STATE_BDAT) &&
+        refuse(c, d, 503, "5.5.1", "Error: MAIL transaction in progress"))
+        return false;
+    return !(!c->has_arg &&
+             refuse(c, d, 501, "5.5.4", "Syntax: AUTH mechanism"));
+}
+
+/* AUTH mechanism [initial-response] (RFC 4954 4). */
 static void cmd_auth(struct sink_proto *p, struct cmd *c, struct decision *d)
 {
-    dset(d, 503, "5.5.1", "Error: authentication not enabled");
+    if (!auth_sequence(p, c, d))
+        return;
+    size_t mn = strcspn(c->arg, " ");
+    const char *ir = c->arg + mn;
+    while (*ir == ' ')
+        ir++;
+    char mech[32];
+    snprintf(mech, sizeof mech, "%.*s", (int)(mn < 31 ? mn : 31), c->arg);
+    enum sasl_mech m;
+    if (mn > 31 || sasl_mech_parse(mech, &m) != 0 || !p->cfg->users) {
+        dset(d, 504, "5.5.4", "Unrecognized authentication type");
+        return;
+    }
+    if (strchr(ir, ' ') &&
+        refuse(c, d, 501, "5.5.4", "Syntax: AUTH mechanism [initial-response]"))
+        return;
+    if (!mech_usable(p, m) &&
+        refuse(c, d, 538, "5.7.11",
+               "Encryption required for requested authentication mechanism"))
+        return;
+    struct sasl_server_params sp = {.mech = sasl_mech_name(m),
+                                    .users = p->cfg->users,
+                                    .nonce = p->cfg->sasl_nonce,
+                                    .hostname = p->cfg->hostname};
+    char err[256];
+    pending_clear(&p->pend);
+    p->pend.sasl = sasl_server_new(&sp, err, sizeof err);
+    if (!p->pend.sasl)
+        fatal("sink: AUTH %s: %s", mech, err);
+    p->auth_mech = m;
+    struct buf ch;
+    buf_init(&ch, SASL_MAX_LINE + 1);
+    enum sasl_outcome o =
+        sasl_server_start(p->pend.sasl, *ir ? ir : NULL, strlen(ir), &ch);
+    auth_decide(p, p->pend.sasl, o, &ch, d, commit_auth_wait);
+    buf_free(&ch);
+}
+
+/* A line of the client inside an exchange: never a command (RFC 4954
+ * 4). The fault table sees it as the pseudo-command SASL; whatever is
+ * answered other than 334 ends the exchange. */
+static void auth_response(struct sink_proto *p, const char *line, size_t n)
+{
+    struct cmd c = {.name = "SASL", .arg = ""};
+    struct decision d;
+    decision_init(&d);
+    sink_fault_match(p->cfg->faults, p->state, c.name, c.arg, &c.fx);
+    struct buf ch;
+    buf_init(&ch, SASL_MAX_LINE + 1);
+    enum sasl_outcome o = sasl_server_step(p->auth, line, n, &ch);
+    auth_decide(p, p->auth, o, &ch, &d, NULL);
+    int code = c.fx.reply ? c.fx.reply->code : d.code;
+    select_reply(p, &c, &d);
+    if (code != 334 || c.fx.close_before)
+        auth_end(p);
+    pending_clear(&p->pend);
+    buf_free(&ch);
+    buf_free(&d.text);
 }
 
 static const struct cmd_def COMMANDS[] = {
@@ -1486,17 +1798,28 @@ static void dispatch(struct sink_proto *p, char *line, size_t len)
 }
 
 /* Answers a line that went past line_max (RFC 5321 4.2.2, 4.5.3.1.9:
- * "500 Line too long"). */
+ * "500 Line too long"); an AUTH line, or a line of an exchange past
+ * SASL_MAX_LINE, gets RFC 4954 4's 500 5.5.6 and ends the exchange. */
 static void too_long(struct sink_proto *p)
 {
     struct cmd c = {.arg = ""};
     struct decision d;
     decision_init(&d);
     size_t vn = strcspn(buf_str(&p->line), " ");
-    const struct cmd_def *def = find_command(buf_str(&p->line), vn);
-    c.name = def ? def->name : "UNKNOWN";
+    const struct cmd_def *def =
+        p->auth ? NULL : find_command(buf_str(&p->line), vn);
+    c.name = p->auth ? "SASL" : def ? def->name : "UNKNOWN";
     sink_fault_match(p->cfg->faults, p->state, c.name, c.arg, &c.fx);
-    dset(&d, 500, is_helo_verb(def) ? NULL : "5.5.2", "Error: line too long");
+    if (p->auth || (def && def->fn == cmd_auth)) {
+        enum sasl_outcome o = SASL_OUT_TOO_LONG;
+        dset(&d, sasl_outcome_code(o), sasl_outcome_esc(o), "%s",
+             sasl_outcome_text(o));
+        p->line_secret = true;
+        auth_end(p);
+    } else {
+        dset(&d, 500, is_helo_verb(def) ? NULL : "5.5.2",
+             "Error: line too long");
+    }
     select_reply(p, &c, &d);
     buf_free(&d.text);
 }
@@ -1515,18 +1838,63 @@ static void bare_refused(struct sink_proto *p, const char *what)
     buf_reset(&p->line);
 }
 
+/* The length of "AUTH MECH" when line is an AUTH command with an
+ * initial response (which is then a secret), else 0. */
+static size_t auth_ir_at(const char *line, size_t n)
+{
+    if (n < 5 || strncasecmp(line, "AUTH ", 5) != 0)
+        return 0;
+    size_t i = 5;
+    while (i < n && line[i] == ' ')
+        i++;
+    while (i < n && line[i] != ' ' && line[i] != '\r')
+        i++;
+    size_t mech_end = i;
+    while (i < n && (line[i] == ' ' || line[i] == '\r'))
+        i++;
+    return i < n ? mech_end : 0;
+}
+
+/* Appends the completed line to the input log; the lines of an AUTH
+ * exchange and initial responses are secrets (RFC 4954 4 carries
+ * passwords in them, base64 hides them at any alignment), so they are
+ * replaced whole. */
+static void inlog_line(struct sink_proto *p, enum line_end kind)
+{
+    if (!p->cfg->log_input)
+        return;
+    struct buf *l = &p->line, *o = &p->inlog;
+    const char *end = kind == LEND_CR ? "" : "\n";
+    size_t mech = auth_ir_at(l->data ? l->data : "", l->len);
+    if (p->auth || p->line_secret)
+        buf_addf(o, "<AUTH response redacted: %zu octets>\r%s", l->len, end);
+    else if (mech)
+        buf_addf(o, "%.*s <initial response redacted>\r%s", (int)mech, l->data,
+                 end);
+    else {
+        buf_add(o, l->data ? l->data : "", l->len);
+        buf_adds(o, p->discarding ? "<line too long: the rest dropped>" : "");
+        buf_adds(o, end);
+    }
+}
+
 static void end_line(struct sink_proto *p, enum line_end kind)
 {
     struct buf *l = &p->line;
     p->line_lend = kind;
+    inlog_line(p, kind);
     if (p->discarding) {
         p->discarding = false; /* answered when it went past the limit */
     } else {
         if (!l->data)
             buf_add(l, "", 0);
         size_t n = l->len - (kind == LEND_LF ? 0 : 1); /* drop the CR */
-        dispatch(p, l->data, n);
+        if (p->auth)
+            auth_response(p, l->data, n);
+        else
+            dispatch(p, l->data, n);
     }
+    p->line_secret = false;
     buf_reset(l);
 }
 
@@ -1539,7 +1907,8 @@ static void line_append(struct sink_proto *p, unsigned char b)
     }
     buf_addc(l, (char)b);
     size_t content = l->len - (b == '\r' ? 1 : 0);
-    if (content + 2 > p->cfg->line_max) {
+    size_t max = p->auth ? SINK_PROTO_AUTH_LINE : p->cfg->line_max;
+    if (content + 2 > max) {
         /* Answer now, so a client that never ends the line is not left
          * waiting; the rest of the line is read and dropped up to its
          * end, which keeps the session in step. */
@@ -1716,6 +2085,26 @@ static bool data_byte(struct sink_proto *p, unsigned char b)
     return HANDLERS[p->dstate](p, b);
 }
 
+/* Plaintext that arrived between STARTTLS and its handshake: RFC 3207
+ * 4.2 and the CVE-2011-0411 fix say it is not acted on (Postfix purges
+ * it the same way); the tls-tail fault keeps it to run inside TLS. */
+static void keep_tail(struct sink_proto *p, const void *in, size_t len)
+{
+    if (!p->cfg->tls_tail) {
+        note(p,
+             "discarded %zu octets of plaintext sent with STARTTLS "
+             "(RFC 3207 4.2)",
+             len);
+        return;
+    }
+    size_t room = p->tail.max - p->tail.len;
+    buf_add(&p->tail, in, len < room ? len : room);
+    note(p,
+         "kept %zu octets of plaintext sent with STARTTLS, to run over "
+         "TLS (fault tls-tail=execute)",
+         len < room ? len : room);
+}
+
 /* ---- the public calls ----------------------------------------------- */
 
 struct sink_proto *sink_proto_new(const struct sink_proto_config *cfg,
@@ -1727,11 +2116,16 @@ struct sink_proto *sink_proto_new(const struct sink_proto_config *cfg,
     p->client = xstrdup(client);
     p->state = SINK_STATE_INIT;
     p->mode = MODE_LINE;
-    buf_init(&p->line, cfg->line_max + 1);
+    size_t lmax = cfg->line_max > SINK_PROTO_AUTH_LINE ? cfg->line_max
+                                                       : SINK_PROTO_AUTH_LINE;
+    buf_init(&p->line, lmax + 1);
     buf_init(&p->out, SINK_PROTO_OUT_MAX);
     buf_init(&p->held, SINK_PROTO_OUT_MAX);
     buf_init(&p->txn.store, cfg->size_limit);
+    buf_init(&p->tail, SINK_PROTO_TAIL_MAX);
+    buf_init(&p->inlog, SINK_PROTO_INLOG_MAX);
     p->chunk_size = UINT64_MAX;
+    p->tls = cfg->profile->implicit_tls; /* RFC 8314 3.3 */
     return p;
 }
 
@@ -1747,6 +2141,10 @@ void sink_proto_free(struct sink_proto *p)
     buf_free(&p->line);
     buf_free(&p->out);
     buf_free(&p->held);
+    buf_free(&p->tail);
+    buf_free(&p->inlog);
+    auth_end(p);
+    free(p->authed);
     free(p->helo);
     free(p->session);
     free(p->client);
@@ -1784,6 +2182,11 @@ unsigned sink_proto_feed(struct sink_proto *p, const void *in, size_t len,
         *used = 0;
         return 0;
     }
+    if (p->tls_pending) { /* plaintext that came with STARTTLS */
+        keep_tail(p, in, len);
+        *used = len;
+        return 0;
+    }
     while (i < len && !p->events && p->out.len < SINK_PROTO_OUT_SOFT) {
         if (p->state == SINK_STATE_CLOSED) {
             i = len; /* after QUIT or 421 nothing more is read */
@@ -1794,11 +2197,19 @@ unsigned sink_proto_feed(struct sink_proto *p, const void *in, size_t len,
             i += line_byte(p, s[i]);
             break;
         case MODE_DATA:
-            i += data_byte(p, s[i]);
+            if (data_byte(p, s[i])) {
+                if (p->cfg->log_input)
+                    buf_addc(&p->inlog, (char)s[i]);
+                i++;
+            }
             break;
-        case MODE_CHUNK:
-            i += chunk_bytes(p, s + i, len - i);
+        case MODE_CHUNK: {
+            size_t k = chunk_bytes(p, s + i, len - i);
+            if (p->cfg->log_input)
+                buf_add(&p->inlog, s + i, k);
+            i += k;
             break;
+        }
         }
     }
     *used = i;
@@ -1854,6 +2265,39 @@ unsigned sink_proto_busy(struct sink_proto *p)
 struct buf *sink_proto_out(struct sink_proto *p)
 {
     return &p->out;
+}
+
+void sink_proto_tls_started(struct sink_proto *p,
+                            const struct sink_tls_info *info)
+{
+    const char *src[4] = {info->protocol, info->cipher, info->sni,
+                          info->client_cert};
+    for (int i = 0; i < 4; i++)
+        snprintf(p->tls_fact[i], sizeof p->tls_fact[i], "%s",
+                 src[i] ? src[i] : "");
+    p->tlsinfo = (struct sink_tls_info){p->tls_fact[0], p->tls_fact[1],
+                                        p->tls_fact[2], p->tls_fact[3]};
+    p->tls = true;
+    if (!p->tls_pending)
+        return; /* implicit TLS: nothing was said before */
+    p->tls_pending = false;
+    if (p->cfg->tls_reset)
+        tls_reset(p);
+}
+
+bool sink_proto_tls_fail(const struct sink_proto *p)
+{
+    return p->tls_fail;
+}
+
+struct buf *sink_proto_tail(struct sink_proto *p)
+{
+    return &p->tail;
+}
+
+struct buf *sink_proto_inlog(struct sink_proto *p)
+{
+    return &p->inlog;
 }
 
 int64_t sink_proto_delay_us(const struct sink_proto *p)

@@ -16,6 +16,7 @@
 #include "harness/sink_profile.h"
 
 struct sink_fault_table;
+struct sasl_users;
 
 /* Session states; one function changes them (set_state in the .c). */
 #define SINK_STATE_LIST(X)                                                     \
@@ -83,9 +84,27 @@ struct sink_proto_config {
     const char *const *local_domains;
     size_t nlocal;
     const struct sink_fault_table *faults; /* NULL: none (not owned) */
+    /* TLS: the caller can run a handshake, so STARTTLS is offered where
+     * the profile lists it. The rest are faults (see sink_fault.h). */
+    bool tls;
+    bool tls_tail;           /* run plaintext sent with STARTTLS */
+    bool tls_reset;          /* RFC 3207 4.2 reset (off only as a fault) */
+    bool starttls_after_tls; /* advertise STARTTLS inside TLS */
+    /* AUTH (RFC 4954): offered where the profile lists it and users is
+     * set (not owned; may be empty). */
+    const struct sasl_users *users;
+    bool auth_check;        /* off only as a fault: any credentials pass */
+    bool auth_tls;          /* honour the profile's auth_needs_tls */
+    bool scram_bad_sig;     /* a fault: the SCRAM server signature is wrong */
+    const char *sasl_nonce; /* tests: fixed SASL nonces; NULL: random */
+    /* Keep a copy of the input for a verbose log (sink_proto_inlog). */
+    bool log_input;
     /* Optional trace of state changes ("mail -> rcpt"). */
     void (*trace)(void *arg, const char *session, const char *what);
-    void *trace_arg;
+    /* Optional notes worth a session log line (AUTH results, plaintext
+     * discarded after STARTTLS); never secrets. */
+    void (*note)(void *arg, const char *session, const char *what);
+    void *trace_arg; /* for trace and note */
 };
 
 /* Fills c with the defaults of the mx profile (hostname "localhost"). */
@@ -95,6 +114,14 @@ void sink_proto_config_init(struct sink_proto_config *c);
 struct sink_address {
     char *addr;   /* without the angle brackets; "" for <> */
     char *params; /* the parameter text after the path, "" if none */
+};
+
+/* What the TLS handshake of a session looked like ("" when absent). */
+struct sink_tls_info {
+    const char *protocol; /* "TLSv1.3" */
+    const char *cipher;
+    const char *sni;         /* the name the client sent */
+    const char *client_cert; /* the client certificate's subject */
 };
 
 /* An accepted message; valid until the next call on the session. */
@@ -111,12 +138,17 @@ struct sink_message {
     size_t nrcpt;
     const char *data; /* content, dot-unstuffed; CRLF line ends */
     size_t len;
+    const struct sink_tls_info *tls; /* NULL: the session had no TLS */
+    const char *auth;                /* the AUTH user, or NULL */
 };
 
 /* Event bits returned by the calls below. */
 #define SINK_PROTO_EV_MESSAGE 1u /* read sink_proto_message() now */
 #define SINK_PROTO_EV_DELAY   2u /* send out, wait delay_us, then resume */
 #define SINK_PROTO_EV_CLOSE   4u /* send out (after any delay), then close */
+#define SINK_PROTO_EV_STARTTLS                                                 \
+    16u /* send out, then run the TLS handshake                                \
+           (sink_proto_tls_fail: abort it) */
 
 struct sink_proto;
 
@@ -141,6 +173,26 @@ unsigned sink_proto_timeout(struct sink_proto *p);
 unsigned sink_proto_shutdown(struct sink_proto *p);
 /* The connection limit was reached: 421 4.7.0, then close. */
 unsigned sink_proto_busy(struct sink_proto *p);
+
+/* TLS is up: the handshake after STARTTLS's 220, or the one on connect
+ * for implicit TLS, finished; info is copied. After STARTTLS the session
+ * starts over (RFC 3207 4.2: EHLO, transaction and AUTH are forgotten).
+ * Input fed between the 220 and this call was plaintext sent with the
+ * STARTTLS: it is discarded (the CVE-2011-0411 fix), or kept under the
+ * tls-tail fault, when sink_proto_tail() gives it back to be fed now. */
+void sink_proto_tls_started(struct sink_proto *p,
+                            const struct sink_tls_info *info);
+/* Whether the fault table asked to abort the handshake that follows the
+ * reply just produced (STARTTLS's 220, or the implicit-TLS greeting). */
+bool sink_proto_tls_fail(const struct sink_proto *p);
+/* Plaintext kept from the STARTTLS packet under the tls-tail fault, to
+ * be fed after sink_proto_tls_started (the caller resets it). */
+struct buf *sink_proto_tail(struct sink_proto *p);
+/* With cfg->log_input: the input consumed so far as a log should show
+ * it: command lines once complete, with AUTH payloads and initial
+ * responses redacted whole; content as it comes. The caller logs it and
+ * buf_reset()s it. */
+struct buf *sink_proto_inlog(struct sink_proto *p);
 
 /* Reply bytes ready to send; the caller sends them and buf_reset()s. */
 struct buf *sink_proto_out(struct sink_proto *p);

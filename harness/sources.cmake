@@ -35,6 +35,7 @@ target_sources(smtpsuite_core PRIVATE
   harness/sink_proto.c
   harness/target.c
   harness/tls.c
+  harness/tls_server.c
   harness/verdict.c
   harness/version.c
   harness/xalloc.c

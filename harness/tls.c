@@ -57,7 +57,7 @@ static void keylog_cb(const SSL *ssl, const char *line)
     }
 }
 
-static int proto_version(const char *s, int *out)
+int tls_proto_parse(const char *s, int *out)
 {
     static const struct {
         const char *name;
@@ -89,7 +89,7 @@ static int apply_ranges(SSL_CTX *ctx, const struct target_tls_opts *o, char *err
 {
     int v;
     if (o->min_proto) {
-        if (proto_version(o->min_proto, &v) != 0 || !SSL_CTX_set_min_proto_version(ctx, v)) {
+        if (tls_proto_parse(o->min_proto, &v) != 0 || !SSL_CTX_set_min_proto_version(ctx, v)) {
             snprintf(err, errlen, "tls-min: '%s' is not TLSv1, TLSv1.1, TLSv1.2 or TLSv1.3",
                      o->min_proto);
             return -1;
@@ -98,7 +98,7 @@ static int apply_ranges(SSL_CTX *ctx, const struct target_tls_opts *o, char *err
             SSL_CTX_set_security_level(ctx, 0);
     }
     if (o->max_proto &&
-        (proto_version(o->max_proto, &v) != 0 || !SSL_CTX_set_max_proto_version(ctx, v))) {
+        (tls_proto_parse(o->max_proto, &v) != 0 || !SSL_CTX_set_max_proto_version(ctx, v))) {
         snprintf(err, errlen, "tls-max: '%s' is not TLSv1, TLSv1.1, TLSv1.2 or TLSv1.3",
                  o->max_proto);
         return -1;
@@ -350,11 +350,12 @@ void tls_facts(struct ssl_st *ssl, const struct tls_client *t,
         add_cert(out, sk_X509_value(chain, i));
 }
 
-void tls_error_text(struct ssl_st *ssl, const struct tls_client *t, char *out,
-                    size_t outlen)
+void tls_error_text(struct ssl_st *ssl, const struct tls_client *t,
+                    unsigned long e, char *out, size_t outlen)
 {
     long vr = ssl ? SSL_get_verify_result(ssl) : X509_V_OK;
-    unsigned long e = ERR_peek_last_error();
+    if (!e)
+        e = ERR_peek_last_error();
     char lib[256] = "";
     if (e) {
         const char *reason = ERR_reason_error_string(e);

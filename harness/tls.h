@@ -37,11 +37,13 @@ struct ssl_st *tls_client_ssl(const struct tls_client *t);
 void tls_facts(struct ssl_st *ssl, const struct tls_client *t,
                struct result_tls *out);
 
-/* Why a handshake failed: the OpenSSL error queue and the verification
- * result, e.g. "certificate verify failed: self-signed certificate (host
- * mail.example)". Clears the error queue. */
-void tls_error_text(struct ssl_st *ssl, const struct tls_client *t, char *out,
-                    size_t outlen);
+/* Why a handshake failed: the verification result, else the OpenSSL
+ * error e (libevent takes the errors off the thread's queue and keeps
+ * them: bufferevent_get_openssl_error), else the queue; e.g.
+ * "certificate verify failed: self-signed certificate (host
+ * mail.example)" or "sslv3 alert handshake failure". Clears the queue. */
+void tls_error_text(struct ssl_st *ssl, const struct tls_client *t,
+                    unsigned long e, char *out, size_t outlen);
 
 /* Starts recording the first bytes the server sends during the
  * handshake (after libevent set the SSL's BIOs). */
@@ -50,6 +52,10 @@ void tls_watch(struct ssl_st *ssl);
  * not a TLS record (RFC 3207 4.2 / RFC 8314), with those bytes escaped
  * in out; else 0. */
 int tls_plaintext_seen(struct ssl_st *ssl, char *out, size_t outlen);
+
+/* An OpenSSL protocol version from its name ("TLSv1", "TLSv1.0" ..
+ * "TLSv1.3"); 0, or -1 when unknown. Shared with tls_server.c. */
+int tls_proto_parse(const char *s, int *out);
 
 /* The name checked and sent as SNI ("" if none). */
 const char *tls_client_name(const struct tls_client *t);

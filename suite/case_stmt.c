@@ -830,10 +830,27 @@ static int st_starttls(struct cp *ps, struct lex *x)
                            "220");
 }
 
+/* handshake [expect ok|fail [else warn]]: without an expectation a
+ * failed handshake is ERROR tls; "expect ok" makes it a finding, and
+ * "expect fail" wants it to fail (a success is the finding). */
 static int st_handshake(struct cp *ps, struct lex *x)
 {
-    cp_step(ps, PROG_STEP_HANDSHAKE);
-    return 0;
+    struct prog_step *s = cp_step(ps, PROG_STEP_HANDSHAKE);
+    struct lex_tok t;
+    lex_peek(x, &t);
+    if (t.kind == LEX_END)
+        return 0;
+    if (!lex_is(x, &t, "expect"))
+        return want(ps, &t, "expect ok, expect fail or the end of the line");
+    lex_next(x, &t);
+    lex_next(x, &t);
+    if (lex_is(x, &t, "ok"))
+        s->tls_expect = PROG_TLS_OK;
+    else if (lex_is(x, &t, "fail"))
+        s->tls_expect = PROG_TLS_FAIL;
+    else
+        return want(ps, &t, "ok or fail after expect");
+    return else_grade(ps, x, &s->grade_false);
 }
 
 /* auth MECH [expect ALTS]: MECH is a SASL name (RFC 4422 3.1). */
@@ -908,7 +925,7 @@ static const struct stmt {
     {"if", st_if, SF_NOPIPE},
     {"}", st_brace, 0},
     {"starttls", st_starttls, SF_KEY | SF_NOPIPE | SF_CONN},
-    {"handshake", st_handshake, SF_NOPIPE | SF_CONN},
+    {"handshake", st_handshake, SF_KEY | SF_NOPIPE | SF_CONN},
     {"auth", st_auth, SF_KEY | SF_NOPIPE | SF_CONN},
     {"include", st_include, SF_NOPIPE},
 };
@@ -961,7 +978,7 @@ static int placement(struct cp *ps, const struct stmt *st, size_t off, bool key)
     if (key && !(st->flags & SF_KEY)) {
         cp_err(ps, off,
                "only an expectation (S:, expect, assert, starttls, "
-               "auth) can be the key assertion");
+               "handshake, auth) can be the key assertion");
         return -1;
     }
     if ((st->flags & SF_CONN) && !ps->opened[ps->cur_conn]) {

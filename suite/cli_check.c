@@ -31,7 +31,7 @@ static const struct cli_opt OPTS[] = {
      0, 0, NULL},
     {"cases-dir", 0, CLI_STR, offsetof(struct check_opts, cases_dir), "DIR",
      "where suite names and case ids are looked up (default:\n"
-     "$SMTPSUITE_CASES_DIR, else ./cases)",
+     "$SMTPSUITE_CASES_DIR, else ./cases, else the installed library)",
      0, 0, NULL},
     CLI_SECTION("targets"),
     {"target-file", 0, CLI_LIST, offsetof(struct check_opts, targets), "FILE",

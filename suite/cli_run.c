@@ -93,7 +93,7 @@ static const struct cli_opt OPTS[] = {
     CLI_SECTION("what to run"),
     {"id", 0, CLI_LIST, O(ids), "GLOB", "run only cases whose id matches (repeatable)", 0, 0, NULL},
     {"tags", 0, CLI_STR, O(tags), "EXPR", "run only cases whose tags match, e.g.\n'core and not slow', 'tls,auth'", 0, 0, NULL},
-    {"cases-dir", 0, CLI_STR, O(cases_dir), "DIR", "where suite names are looked up\n(default $SMTPSUITE_CASES_DIR, else ./cases)", 0, 0, NULL},
+    {"cases-dir", 0, CLI_STR, O(cases_dir), "DIR", "where suite names are looked up (default\n$SMTPSUITE_CASES_DIR, else ./cases, else the\ninstalled library)", 0, 0, NULL},
     {"allow-intrusive", 0, CLI_FLAG, O(allow_intrusive), NULL, "also run cases tagged 'intrusive' (smuggling,\nfloods, relay probes): only on servers you own", 0, 0, NULL},
     {"list", 'l', CLI_FLAG, O(list), NULL, "print what would run and exit; connects nowhere", 0, 0, NULL},
     CLI_SECTION("where"),

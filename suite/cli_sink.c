@@ -17,7 +17,9 @@
 
 struct sink_opts {
     const char *listen, *port_file, *profile, *record, *hostname;
-    struct cli_list faults, fault_files, local_domains;
+    const char *tls_cert, *tls_key, *tls_cert_out, *tls_client_cert,
+        *tls_client_ca;
+    struct cli_list faults, fault_files, local_domains, users, user_files;
     long size_limit, rcpt_limit, line_limit, error_limit, max_connections;
     int64_t idle_timeout;
     bool record_data, quiet, verbose, list;
@@ -62,6 +64,29 @@ static const struct cli_opt OPTS[] = {
      "after N command errors (500-504, 555) answer 421 4.7.0 and close\n"
      "(default: no limit)",
      1, SINK_PROTO_ERROR_LIMIT_MAX, NULL},
+    CLI_SECTION("TLS and AUTH"),
+    {"tls-cert", 0, CLI_STR, OFF(tls_cert), "FILE",
+     "certificate chain (PEM) for STARTTLS and implicit TLS; default: a\n"
+     "self-signed P-256 certificate generated at start for --hostname",
+     0, 0, NULL},
+    {"tls-key", 0, CLI_STR, OFF(tls_key), "FILE",
+     "its private key (PEM; default: in --tls-cert)", 0, 0, NULL},
+    {"tls-cert-out", 0, CLI_STR, OFF(tls_cert_out), "FILE",
+     "write the certificate served (PEM), so a client can trust it;\n"
+     "written before --port-file",
+     0, 0, NULL},
+    {"tls-client-cert", 0, CLI_STR, OFF(tls_client_cert), "MODE",
+     "none (default), request (record one if sent) or require", 0, 0, NULL},
+    {"tls-client-ca", 0, CLI_STR, OFF(tls_client_ca), "FILE",
+     "CAs (PEM) client certificates are checked against", 0, 0, NULL},
+    {"user", 'u', CLI_LIST, OFF(users), "NAME:PASS[:TOKEN]",
+     "an AUTH user (repeatable): a password (or a {SCRAM-SHA-256}\n"
+     "verifier) and an optional OAuth token; visible in ps: prefer --users",
+     0, 0, NULL},
+    {"users", 0, CLI_LIST, OFF(user_files), "FILE",
+     "AUTH users, one NAME:PASS[:TOKEN] a line, '#' comments (repeatable)", 0,
+     0, NULL},
+    CLI_SECTION("faults"),
     {"fault", 'f', CLI_LIST, OFF(faults), "RULE",
      "a fault rule, setting or preset name (repeatable; see docs/sink.md\n"
      "and --list), e.g. 'RCPT -> reply 451 4.3.0 later' or smuggle-lf",
@@ -80,7 +105,9 @@ static const struct cli_opt OPTS[] = {
     {"quiet", 'q', CLI_FLAG, OFF(quiet), NULL,
      "log nothing but errors to stderr", 0, 0, NULL},
     {"verbose", 'v', CLI_FLAG, OFF(verbose), NULL,
-     "log every byte of every session (escaped) to stderr", 0, 0, NULL},
+     "log every byte of every session (escaped; AUTH payloads\nredacted) to "
+     "stderr",
+     0, 0, NULL},
 };
 
 static int sink_main(int argc, char **argv);
@@ -92,7 +119,8 @@ const struct cli_verb cli_verb_sink = {
     .description =
         "Runs a conformant SMTP (or LMTP) server on loopback until SIGTERM\n"
         "or SIGINT: RFC 5321 with PIPELINING, SIZE, 8BITMIME, SMTPUTF8, DSN,\n"
-        "CHUNKING and ENHANCEDSTATUSCODES. Profiles change what it is; fault\n"
+        "CHUNKING, ENHANCEDSTATUSCODES, STARTTLS (RFC 3207), implicit TLS\n"
+        "(RFC 8314) and AUTH (RFC 4954). Profiles change what it is; fault\n"
         "rules change how it misbehaves; accepted messages go to the arrival\n"
         "log. By default it logs one line per session and message to stderr.\n"
         "Recipients whose local part starts with 'nouser' are unknown (550).",
@@ -130,25 +158,35 @@ static void log_line(void *arg, const char *line)
     fprintf(stderr, "smtpsuite sink: %s\n", line);
 }
 
-/* The port file appears whole (temporary file and rename). */
-static int write_port(void *arg, const struct sink *s)
+/* Writes text to path whole (temporary file and rename). */
+static int write_whole(const char *opt, const char *path, const char *text)
 {
-    const char *path = arg;
-    if (!path)
-        return 0;
     struct atomic_file af;
     char err[512];
     if (atomic_open(&af, path, err, sizeof err) != 0) {
-        fprintf(stderr, "smtpsuite sink: --port-file: %s\n", err);
+        fprintf(stderr, "smtpsuite sink: %s: %s\n", opt, err);
         return -1;
     }
-    fprintf(af.fp, "%d\n", sink_port(s));
+    fputs(text, af.fp);
     if (atomic_commit(&af, err, sizeof err) != 0) {
-        fprintf(stderr, "smtpsuite sink: --port-file: %s\n", err);
+        fprintf(stderr, "smtpsuite sink: %s: %s\n", opt, err);
         atomic_abort(&af);
         return -1;
     }
     return 0;
+}
+
+/* Once listening: the certificate, then the port (tests wait for the
+ * port file, so everything else is there when it appears). */
+static int write_port(void *arg, const struct sink *s)
+{
+    const struct sink_opts *o = arg;
+    char port[16];
+    snprintf(port, sizeof port, "%d\n", sink_port(s));
+    if (o->tls_cert_out && write_whole("--tls-cert-out", o->tls_cert_out,
+                                       sink_tls_cert_pem(s)) != 0)
+        return -1;
+    return o->port_file ? write_whole("--port-file", o->port_file, port) : 0;
 }
 
 /* Each session holds a descriptor: allow as many as the hard limit. */
@@ -187,6 +225,14 @@ static int sink_main(int argc, char **argv)
         .nfault_files = o.fault_files.n,
         .local_domains = (const char *const *)o.local_domains.v,
         .nlocal = o.local_domains.n,
+        .tls_cert = o.tls_cert,
+        .tls_key = o.tls_key,
+        .tls_client_cert = o.tls_client_cert,
+        .tls_client_ca = o.tls_client_ca,
+        .users = (const char *const *)o.users.v,
+        .nusers = o.users.n,
+        .user_files = (const char *const *)o.user_files.v,
+        .nuser_files = o.user_files.n,
         .size_limit = o.size_limit,
         .rcpt_limit = o.rcpt_limit,
         .line_limit = o.line_limit,
@@ -203,8 +249,7 @@ static int sink_main(int argc, char **argv)
     char err[1024];
     bool usage = false;
     int signo = 0;
-    if (sink_serve(&p, write_port, (void *)o.port_file, &signo, &usage, err,
-                   sizeof err) != 0) {
+    if (sink_serve(&p, write_port, &o, &signo, &usage, err, sizeof err) != 0) {
         cli_error(&cli_verb_sink, "%s", err);
         rc = usage ? EXIT_USAGE : EXIT_INCONCLUSIVE;
     } else {
@@ -215,5 +260,7 @@ out:
     cli_list_free(&o.faults);
     cli_list_free(&o.fault_files);
     cli_list_free(&o.local_domains);
+    cli_list_free(&o.users);
+    cli_list_free(&o.user_files);
     return rc;
 }

@@ -1,7 +1,8 @@
 /* load: command-line paths to compiled cases (see load.h). Resolves each
  * path (a case file, a folder walked recursively and sorted by path, a
- * .suite manifest, or a suite name looked up in CASES_DIR/suites), reads
- * and parses every case file once (a file named twice runs once), then
+ * .suite manifest, or a suite name looked up in CASES_DIR/suites, where
+ * load_cases_dir picks CASES_DIR), reads and parses every case file once
+ * (a file named twice runs once), then
  * refuses duplicate ids and applies --id and --tags. Every error of every
  * file is printed before it returns. */
 #include "suite/load.h"
@@ -22,6 +23,12 @@
 #include <unistd.h>
 
 #define LOAD_MAX_DEPTH 32 /* folder nesting */
+
+/* The installed case library (the install prefix's share/smtpsuite/cases),
+ * compiled in by CMakeLists.txt. */
+#ifndef SMTPSUITE_CASES_INSTALL_DIR
+#error "SMTPSUITE_CASES_INSTALL_DIR must name the installed case library"
+#endif
 
 struct lfile {
     char *path;
@@ -140,6 +147,14 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Sorts n strings; none is fine (qsort wants a valid pointer even then,
+ * and an empty folder leaves v NULL). */
+static void sort_strs(char **v, size_t n)
+{
+    if (n > 1)
+        qsort(v, n, sizeof *v, cmp_str);
+}
+
 /* Collects every file ending in suffix under dir (hidden entries
  * skipped). */
 static void collect(struct diag *d, const char *dir, const char *suffix,
@@ -180,8 +195,7 @@ static void walk(struct loader *L, const char *dir, bool to_run)
 {
     struct paths ps = {0};
     collect(&L->d, dir, ".smtp", 0, &ps);
-    if (ps.n > 1) /* qsort(NULL, 0, ...) is undefined */
-        qsort(ps.v, ps.n, sizeof *ps.v, cmp_str);
+    sort_strs(ps.v, ps.n);
     for (size_t i = 0; i < ps.n; i++) {
         struct stat st;
         if (stat(ps.v[i], &st) == 0) {
@@ -204,8 +218,7 @@ char **load_find(const char *dir, const char *suffix, size_t *n, FILE *errfp)
     diag_init(&d, errfp);
     struct paths ps = {0};
     collect(&d, dir, suffix, 0, &ps);
-    if (ps.n > 1) /* qsort(NULL, 0, ...) is undefined */
-        qsort(ps.v, ps.n, sizeof *ps.v, cmp_str);
+    sort_strs(ps.v, ps.n);
     *n = ps.n;
     return ps.v;
 }
@@ -378,8 +391,7 @@ static size_t count_files(struct loader *L)
         xgrow(&all.v, &all.cap, all.n + 1, sizeof *all.v);
         all.v[all.n++] = L->manifests[i];
     }
-    if (all.n > 1)
-        qsort(all.v, all.n, sizeof *all.v, cmp_str);
+    sort_strs(all.v, all.n);
     size_t distinct = 0;
     for (size_t i = 0; i < all.n; i++)
         distinct += i == 0 || strcmp(all.v[i], all.v[i - 1]) != 0;
@@ -421,6 +433,19 @@ static void loader_free(struct loader *L)
     free(L->manifests);
 }
 
+const char *load_cases_dir(const char *opt)
+{
+    if (opt && *opt)
+        return opt;
+    const char *env = getenv("SMTPSUITE_CASES_DIR");
+    if (env && *env)
+        return env;
+    struct stat st;
+    if (stat("cases", &st) == 0 && S_ISDIR(st.st_mode))
+        return "cases"; /* a checkout */
+    return SMTPSUITE_CASES_INSTALL_DIR;
+}
+
 int load_cases(const struct load_params *p, struct load_result *res,
                FILE *errfp)
 {
@@ -429,9 +454,7 @@ int load_cases(const struct load_params *p, struct load_result *res,
     memset(res, 0, sizeof *res);
     L.p = p;
     diag_init(&L.d, errfp);
-    L.cases_dir = p->cases_dir ? p->cases_dir : getenv("SMTPSUITE_CASES_DIR");
-    if (!L.cases_dir || !*L.cases_dir)
-        L.cases_dir = "cases";
+    L.cases_dir = load_cases_dir(p->cases_dir);
     char err[256];
     struct select_tags *tags = NULL;
     if (p->tags_expr &&

@@ -21,7 +21,7 @@ struct load_params {
     const char *tags_expr; /* --tags EXPR, or NULL */
     const char *cases_dir; /* where names without a path are looked up
                               (e.g. "smoke" -> CASES_DIR/suites/smoke.suite);
-                              NULL: the built-in search path */
+                              NULL: load_cases_dir(NULL) */
 };
 
 struct load_result {
@@ -31,6 +31,12 @@ struct load_result {
     size_t nerrors; /* errors printed */
     size_t nfiles;  /* distinct files read: cases, includes, manifests */
 };
+
+/* The cases folder (CASES_DIR), the first of: opt (--cases-dir) when set
+ * and not empty; $SMTPSUITE_CASES_DIR when set and not empty; "cases" when
+ * ./cases is a folder (a checkout); the installed library (the install prefix's
+ * share/smtpsuite/cases). Points into opt, the environment or a constant. */
+const char *load_cases_dir(const char *opt);
 
 /* Loads and selects. Every error goes to errfp; returns 0 when there was
  * none, else -1 (the caller exits 2). The caller frees res with

@@ -67,8 +67,7 @@ run() {
 }
 
 # Cases whose capability the default profile lacks: SKIP, saying why.
-for id in chunk.data.binarymime-503 tls.starttls.forgets-ehlo \
-          tls.starttls.resets-transaction tls.starttls.no-plaintext-injection \
+for id in chunk.data.binarymime-503 \
           auth.cram-md5.succeeds auth.scram-sha-256.succeeds; do
   run "$id" SKIP
 done
@@ -128,6 +127,9 @@ cve.expansion.rcpt-inert        | --fault 'RCPT -> delay 3s'                    
 cve.metachar.mail-inert         | --fault 'MAIL -> delay 3s'                    | FAIL
 cve.params.mail-long-inert      | --fault 'MAIL -> delay 3s'                    | FAIL
 reply.count.one-per-command     | --fault 'EOD -> extra 250 2.0.0 Ok'           | FAIL
+tls.starttls.no-plaintext-injection | --fault starttls-injection                | FAIL
+tls.starttls.forgets-ehlo       | --fault starttls-keeps-session                | FAIL
+tls.starttls.resets-transaction | --fault starttls-keeps-session --fault ehlo-keeps-transaction | FAIL
 TABLE
 
 if [ $failures -ne 0 ]; then

@@ -1,8 +1,9 @@
 #!/bin/bash
 # The sink driven by swaks: several transactions (one per run, and
 # several recipients in one), pipelining, LMTP against the lmtp
-# profile, and a refused recipient; the arrival log must hold exactly
-# the accepted messages. Usage: sink_swaks.sh SMTPSUITE_BINARY
+# profile, a refused recipient, and swaks's AUTH PLAIN, LOGIN and
+# CRAM-MD5 against the submission profile; the arrival log must hold
+# exactly the accepted messages. Usage: sink_swaks.sh SMTPSUITE_BINARY
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/servers/lib.sh
@@ -52,4 +53,26 @@ timeout 60 swaks --server 127.0.0.1 --port "$SINK_PORT" --protocol LMTP \
   { cat "$SRV_DIR/swl"; srv_fail "want two per-recipient LMTP replies"; }
 srv_wait_lines "$SINK_DIR/arrivals.jsonl" 1 10 || srv_fail "LMTP arrival missing"
 grep -q '"protocol":"LMTP"' "$SINK_DIR/arrivals.jsonl" || srv_fail "protocol LMTP"
+
+# AUTH (RFC 4954) with swaks's own PLAIN, LOGIN and CRAM-MD5 (this swaks
+# has no TLS, so the fault lets the plaintext mechanisms in without it)
+srv_sink --profile submission --fault auth-plaintext-without-tls \
+  --user alice:swaks-secret-1
+for m in PLAIN LOGIN CRAM-MD5; do
+  timeout 60 swaks --server 127.0.0.1 --port "$SINK_PORT" --helo client.test \
+    --auth "$m" --auth-user alice --auth-password swaks-secret-1 \
+    --from alice@x.test --to b@y.test > "$SRV_DIR/swa" 2>&1 ||
+    { cat "$SRV_DIR/swa"; srv_fail "swaks AUTH $m"; }
+  grep -q '^<-  235 2.7.0' "$SRV_DIR/swa" || { cat "$SRV_DIR/swa"; srv_fail "no 235 to $m"; }
+  rc=0
+  timeout 60 swaks --server 127.0.0.1 --port "$SINK_PORT" --helo client.test \
+    --auth "$m" --auth-user alice --auth-password wrong-secret \
+    --from alice@x.test --to b@y.test > "$SRV_DIR/swa" 2>&1 || rc=$?
+  [ "$rc" = 28 ] && grep -q '^<\*\* 535 5.7.8' "$SRV_DIR/swa" ||
+    { cat "$SRV_DIR/swa"; srv_fail "want 535 (swaks exit 28) to a wrong $m, got exit $rc"; }
+  echo "ok swaks AUTH $m: 235, and 535 with a wrong password"
+done
+srv_wait_lines "$SINK_DIR/arrivals.jsonl" 3 10 || srv_fail "AUTH arrivals missing"
+[ "$(grep -c '"protocol":"ESMTPA".*"auth":"alice"' "$SINK_DIR/arrivals.jsonl")" = 3 ] ||
+  srv_fail "want 3 ESMTPA records naming alice"
 echo PASS

@@ -1,9 +1,12 @@
 /* libFuzzer target for harness/sink_proto.c: the first byte picks a
  * configuration (profile, bare-LF/CR handling, small limits, a delay
  * fault), the rest is a client's byte stream fed in chunks whose sizes
- * come from the input too. Invariants are asserted so a wrong answer is
- * a crash: every output line is a well-formed reply line, feeding always
- * makes progress, and accepted messages stay within the size limit. */
+ * come from the input too. STARTTLS is offered (a handshake "happens" at
+ * once) and AUTH has a user, so the TLS reset and the SASL exchanges are
+ * reached. Invariants are asserted so a wrong answer is a crash: every
+ * output line is a well-formed reply line, feeding always makes progress,
+ * and accepted messages stay within the size limit. */
+#include "harness/sasl_users.h"
 #include "harness/sink_fault.h"
 #include "harness/sink_proto.h"
 
@@ -55,6 +58,17 @@ static void configure(uint8_t sel, struct sink_proto_config *c,
         c->unstuff = false;
     }
     c->faults = ft;
+    static struct sasl_users *users;
+    if (!users) { /* once: alice, password fuzz-secret, token fuzz-token */
+        static const unsigned char SALT[] = "0123456789abcdef";
+        struct sasl_users_params up = {.salt = SALT, .salt_len = 16};
+        users = sasl_users_new(&up);
+        struct sasl_user u = {"alice", "fuzz-secret", "fuzz-token"};
+        sasl_users_add(users, &u, err, sizeof err);
+    }
+    c->tls = true;
+    c->users = users;
+    c->log_input = true;
 }
 
 static bool handle(struct sink_proto *p, unsigned ev,
@@ -74,6 +88,12 @@ static bool handle(struct sink_proto *p, unsigned ev,
                 abort();
 #endif
         }
+        if (ev & SINK_PROTO_EV_STARTTLS) {
+            struct sink_tls_info info = {"TLSv1.3", "TLS_AES_128_GCM_SHA256",
+                                         "", ""};
+            sink_proto_tls_started(p, &info);
+        }
+        buf_reset(sink_proto_inlog(p));
         if (!(ev & SINK_PROTO_EV_DELAY))
             return !(ev & SINK_PROTO_EV_CLOSE);
         ev = sink_proto_resume(p);

@@ -1,10 +1,13 @@
 """A tiny aiosmtpd server for the rig: accepts every message, appends one
 JSON line per message (envelope, size, SHA-256 of the content) to
---record, and runs until SIGTERM or SIGINT."""
+--record, and runs until SIGTERM or SIGINT. With --tls-cert and
+--tls-key it offers STARTTLS (aiosmtpd's tls_context); --require-tls
+refuses mail before it (require_starttls)."""
 import argparse
 import hashlib
 import json
 import signal
+import ssl
 import threading
 
 from aiosmtpd.controller import Controller
@@ -33,12 +36,20 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--record", required=True)
+    ap.add_argument("--tls-cert")
+    ap.add_argument("--tls-key")
+    ap.add_argument("--require-tls", action="store_true")
     args = ap.parse_args()
     done = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: done.set())
+    tls = {}
+    if args.tls_cert:
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        tls = {"tls_context": ctx, "require_starttls": args.require_tls}
     ctl = Controller(Recorder(args.record), hostname="127.0.0.1",
-                     port=args.port)
+                     port=args.port, **tls)
     ctl.start()
     done.wait()
     ctl.stop()

@@ -9,18 +9,29 @@
 # the test fails (trap). Every starter prints the port it got and sets a
 # variable with it:
 #   srv_sink [sink args]          SINK_PORT SINK_PID SINK_DIR (record:
-#                                 $SINK_DIR/arrivals.jsonl, log: .../log)
+#                                 $SINK_DIR/arrivals.jsonl, log: .../log,
+#                                 served certificate: .../cert.pem)
 #   srv_postfix [main.cf lines]   POSTFIX_PORT POSTFIX_DIR
 #   srv_postfix_relay PORT [...]  a Postfix relaying everything to
 #                                 [127.0.0.1]:PORT (e.g. $SINK_PORT)
-#   srv_aiosmtpd                  AIOSMTPD_PORT (record: $AIOSMTPD_DIR/...)
+#   srv_postfix_tls CERT KEY [...] a Postfix with STARTTLS on POSTFIX_PORT
+#                                 and implicit TLS (smtpd_tls_wrappermode)
+#                                 on POSTFIX_SMTPS_PORT
+#   srv_aiosmtpd [--tls-cert F --tls-key F [--require-tls]]
+#                                 AIOSMTPD_PORT (record: $AIOSMTPD_DIR/...)
 #   srv_dovecot [RELAYPORT]       DOVECOT_SUBMISSION_PORT DOVECOT_LMTP_PORT
-#                                 DOVECOT_USER DOVECOT_PASS
+#                                 DOVECOT_USER DOVECOT_PASS; set
+#                                 SRV_DOVECOT_MECHS (default "plain login")
+#                                 and SRV_DOVECOT_CONF (more lines) first
 #   srv_stop_sink [PID DIR]       stops a sink (the last by default); one
 #                                 that exits other than 0 (or
 #                                 SRV_SINK_WANT[PID]) or logged a sanitizer
 #                                 report fails the test at exit
 #   srv_stop_all                  stops everything (the trap calls it)
+#   srv_certs                     a test CA and certificates made with
+#                                 openssl(1): SRV_CA, SRV_CERT/SRV_KEY
+#                                 (localhost, 127.0.0.1, sink.test),
+#                                 SRV_CLIENT_CERT/SRV_CLIENT_KEY
 # Helpers: srv_free_port, srv_wait_port PORT, srv_wait_lines FILE N,
 # srv_fail MESSAGE. SRV_KEEP=1 keeps the folder for a post-mortem.
 # Postfix runs as root with `postfix -c DIR start`; there is no systemd.
@@ -140,8 +151,8 @@ srv_sink() {
   d=$SRV_NEWDIR
   local rec=(--record "$d/arrivals.jsonl")
   case " $* " in *" --record "*|*" -r "*) rec=() ;; esac
-  "$SMTPSUITE" sink --listen :0 --port-file "$d/port" "${rec[@]}" "$@" \
-    < /dev/null >> "$d/log" 2>&1 &
+  "$SMTPSUITE" sink --listen :0 --port-file "$d/port" "${rec[@]}" \
+    --tls-cert-out "$d/cert.pem" "$@" < /dev/null >> "$d/log" 2>&1 &
   SINK_PID=$!
   SINK_DIR=$d
   SRV_STOPS+=("srv_stop_sink $SINK_PID $d")
@@ -154,6 +165,43 @@ srv_sink() {
   [ -s "$d/port" ] || srv_fail "srv_sink: no port file after 10 s"
   SINK_PORT=$(cat "$d/port")
   echo "srv_sink: port $SINK_PORT (pid $SINK_PID, $d)"
+}
+
+# ---- certificates (openssl(1), made at test time) ------------------------
+
+# srv_certs: a CA, a server certificate for localhost, 127.0.0.1, ::1 and
+# sink.test signed by it, and a client certificate (CN=client.test).
+srv_certs() {
+  local d=$SRV_DIR/certs
+  mkdir -p "$d"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout "$d/ca.key" -out "$d/ca.pem" -days 2 -subj "/CN=smtpsuite test CA" \
+    -addext basicConstraints=critical,CA:TRUE \
+    -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null ||
+    srv_fail "srv_certs: openssl req (CA)"
+  srv_cert_signed "$d" server "/CN=localhost" \
+    "subjectAltName=DNS:localhost,DNS:sink.test,IP:127.0.0.1,IP:::1" serverAuth
+  srv_cert_signed "$d" client "/CN=client.test" \
+    "subjectAltName=DNS:client.test" clientAuth
+  SRV_CA=$d/ca.pem
+  SRV_CERT=$d/server.pem
+  SRV_KEY=$d/server.key
+  SRV_CLIENT_CERT=$d/client.pem
+  SRV_CLIENT_KEY=$d/client.key
+  chmod 644 "$d"/*
+}
+
+# srv_cert_signed DIR NAME SUBJECT SAN EKU: DIR/NAME.pem and .key.
+srv_cert_signed() {
+  local d=$1 n=$2
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout "$d/$n.key" -out "$d/$n.csr" -subj "$3" 2>/dev/null ||
+    srv_fail "srv_certs: openssl req ($n)"
+  printf '%s\nextendedKeyUsage=%s\nbasicConstraints=CA:FALSE\n' "$4" "$5" \
+    > "$d/$n.ext"
+  openssl x509 -req -in "$d/$n.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
+    -CAcreateserial -days 2 -extfile "$d/$n.ext" -out "$d/$n.pem" 2>/dev/null ||
+    srv_fail "srv_certs: openssl x509 ($n)"
 }
 
 srv_stop_pid() {
@@ -226,6 +274,8 @@ srv_postfix() {
   mkdir -p "$d/etc" "$d/queue" "$d/data"
   chown postfix "$d/data"
   srv_postfix_master_cf "$port" > "$d/etc/master.cf"
+  [ -n "${SRV_POSTFIX_MASTER_EXTRA:-}" ] &&
+    echo "$SRV_POSTFIX_MASTER_EXTRA" >> "$d/etc/master.cf"
   {
     echo "compatibility_level = 3.6"
     echo "queue_directory = $d/queue"
@@ -278,6 +328,26 @@ srv_postfix_relay() {
     "transport_maps = inline:{sink.test=smtp:[127.0.0.1]:$next}" "$@"
 }
 
+# srv_postfix_tls CERT KEY [lines]: STARTTLS offered on POSTFIX_PORT
+# (smtpd_tls_security_level = may) and a submissions-style service with
+# TLS from the first byte (smtpd_tls_wrappermode = yes, RFC 8314) on
+# POSTFIX_SMTPS_PORT, both with CERT and KEY (PEM).
+srv_postfix_tls() {
+  local cert=$1 key=$2 smtps
+  shift 2
+  smtps=$(srv_free_port)
+  SRV_POSTFIX_MASTER_EXTRA="127.0.0.1:$smtps inet n - n - - smtpd
+  -o smtpd_tls_wrappermode=yes
+  -o smtpd_tls_security_level=encrypt"
+  srv_postfix "smtpd_tls_security_level = may" "smtpd_tls_cert_file = $cert" \
+    "smtpd_tls_key_file = $key" "smtpd_tls_loglevel = 1" "$@"
+  SRV_POSTFIX_MASTER_EXTRA=
+  srv_wait_port "$smtps" 20 ||
+    { cat "$POSTFIX_DIR/maillog" >&2; srv_fail "srv_postfix_tls: port $smtps"; }
+  POSTFIX_SMTPS_PORT=$smtps
+  echo "srv_postfix_tls: STARTTLS on $POSTFIX_PORT, implicit TLS on $smtps"
+}
+
 srv_stop_postfix() {
   local d=$1 pid=
   [ -f "$d/queue/pid/master.pid" ] && pid=$(tr -d ' ' < "$d/queue/pid/master.pid")
@@ -293,7 +363,7 @@ srv_aiosmtpd() {
   d=$SRV_NEWDIR
   port=$(srv_free_port)
   $SRV_PY "$SRV_HERE/aiosmtpd_server.py" --port "$port" \
-    --record "$d/arrivals.jsonl" < /dev/null > "$d/log" 2>&1 &
+    --record "$d/arrivals.jsonl" "$@" < /dev/null > "$d/log" 2>&1 &
   AIOSMTPD_PID=$!
   SRV_STOPS+=("srv_stop_pid $AIOSMTPD_PID")
   srv_wait_port "$port" 20 || { cat "$d/log" >&2; srv_fail "srv_aiosmtpd: not listening"; }
@@ -329,7 +399,7 @@ instance_name = dovecot-rig-$SRV_N
 hostname = dovecot$SRV_N.rig.test
 ssl = no
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = ${SRV_DOVECOT_MECHS:-plain login}
 mail_location = maildir:$d/mail/%n
 default_login_user = dovenull
 default_internal_user = dovecot
@@ -358,6 +428,7 @@ service lmtp {
     port = $lmtp
   }
 }
+${SRV_DOVECOT_CONF:-}
 EOF2
   dovecot -c "$d/dovecot.conf" < /dev/null > "$d/start.log" 2>&1 ||
     { cat "$d/start.log" >&2; srv_fail "srv_dovecot: dovecot did not start"; }

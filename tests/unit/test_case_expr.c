@@ -35,7 +35,7 @@ static int last_code(void *arg)
     return 250;
 }
 
-static const struct prog_env ENV = {lookup, ehlo, last_code, NULL};
+static const struct prog_env ENV = {lookup, ehlo, last_code, NULL, NULL};
 
 /* Parses and evaluates src as a template value. */
 static void eval(const char *src, char *out, size_t outlen, size_t *stop)

@@ -170,6 +170,8 @@ static void put_step(struct buf *b, size_t i, const struct prog_step *s)
         buf_adds(b, " noauth");
     if (s->kind == PROG_STEP_CONNECT && s->tls_mode >= 0)
         buf_addf(b, " tls=%d", s->tls_mode);
+    if (s->kind == PROG_STEP_HANDSHAKE && s->tls_expect != PROG_TLS_DEFAULT)
+        buf_adds(b, s->tls_expect == PROG_TLS_OK ? " expect=ok" : " expect=fail");
     if (s->kind == PROG_STEP_DATA && s->gen == PROG_DATA_MESSAGE)
         buf_adds(b, " msg");
     if (s->kind == PROG_STEP_DATA && !s->dot_stuff)
@@ -298,6 +300,13 @@ static const struct {
      "0 connect tls=0\n1 expect [220]\n2 starttls [220]\n3 handshake\n"
      "4 auth ! name=CRAM-MD5 [235]\n5 auth name=PLAIN [235 | warn 535]\n"
      "6 starttls [220 | 503 ->end]\n"},
+    /* handshake expectations (a failure wanted, or a finding) */
+    {H "connect plain\nS: 220\nC: STARTTLS\nS: 220\n! handshake expect fail\n"
+       "connect tls\nhandshake expect ok else warn\nhandshake expect fail else "
+       "fail\n",
+     "0 connect tls=0\n1 expect [220]\n2 send \"STARTTLS\"\n3 expect [220]\n"
+     "4 handshake ! expect=fail\n5 connect tls=1\n"
+     "6 handshake expect=ok else=warn\n7 handshake expect=fail\n"},
     /* expression precedence and associativity */
     {H "set x = 1 + 2 * 3 - -4 == 11 && !0 || len(\"a\") % 2 >= 1\n"
        "set y = 10 - 2 - 3\nset z = (1 + 2) * 3 != cat(\"a\", x, y)\n",
@@ -486,7 +495,7 @@ static const struct {
                                                 "cannot be used inside "
                                                 "pipeline { }"},
     {H "! open\n", "t.smtp:6:3: only an expectation (S:, expect, assert, "
-                   "starttls, auth) can be the key assertion"},
+                   "starttls, handshake, auth) can be the key assertion"},
     {H "!\n", "t.smtp:6:1: want a statement after '!'"},
     {H "open\nC: X\n! S: 250\nC: Y\n! S: 250\n",
      "t.smtp:10:1: a second key assertion (the first is at line 8): a case "
@@ -504,6 +513,14 @@ static const struct {
     {H "connect a b\n", "t.smtp:6:11: want a connection name, plain or tls"},
     {H "open\nauth PL@IN\n", "t.smtp:7:6: want a SASL mechanism such as PLAIN "
                              "or CRAM-MD5"},
+    {H "open\nhandshake now\n", "t.smtp:7:11: want expect ok, expect fail or "
+                                 "the end of the line"},
+    {H "open\nhandshake expect 220\n", "t.smtp:7:18: want ok or fail after "
+                                        "expect"},
+    {H "open\nhandshake expect fail else pass\n",
+     "t.smtp:7:28: want warn or fail after else"},
+    {H "open\nhandshake expect ok extra\n", "t.smtp:7:21: unexpected 'extra' at "
+                                            "the end of the statement"},
     {H "open\nstarttls now\n", "t.smtp:7:10: want expect ALTERNATIVES or the "
                                "end of the line"},
     {H "open\nC: A\nC: B\nS: 250\n",

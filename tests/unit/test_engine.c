@@ -230,6 +230,36 @@ static struct prog_step *add_expect(struct prog_case *c, int lineno, int nalts, 
     return s;
 }
 
+/* connect plain, 220, STARTTLS, 220, then `handshake expect WANT [else
+ * warn]` (the key), then `assert tls_version() == version`. */
+static struct prog_case *tls_expect_case(const char *id, enum prog_tls_expect want,
+                                         bool warn, int version)
+{
+    struct prog_case *c = new_case(id, PROG_SEV_MUST);
+    struct prog_step *s = prog_step_add(c, PROG_STEP_CONNECT);
+    s->tls_mode = 0;
+    s->line = 1;
+    add_expect(c, 2, 1, "220");
+    add_send(c, "STARTTLS", 3);
+    add_expect(c, 4, 1, "220");
+    s = prog_step_add(c, PROG_STEP_HANDSHAKE);
+    s->line = 5;
+    s->tls_expect = want;
+    s->grade_false = warn ? PROG_GRADE_WARN : PROG_GRADE_FAIL;
+    s->key = true;
+    s->text = xstrdup("handshake expect ...");
+    c->key_step = (int)c->nsteps - 1;
+    s = prog_step_add(c, PROG_STEP_ASSERT);
+    s->line = 6;
+    s->expr = prog_expr_new(PROG_EXPR_EQ, 6, 8);
+    s->expr->a = prog_expr_new(PROG_EXPR_CALL, 6, 8);
+    s->expr->a->sval = xstrdup("tls_version");
+    s->expr->b = prog_expr_new(PROG_EXPR_INT, 6, 25);
+    s->expr->b->ival = version;
+    s->text = xstrdup("assert tls_version() == N");
+    return c;
+}
+
 static struct target *new_target(int port)
 {
     struct target *t = target_new();
@@ -666,6 +696,37 @@ START_TEST(test_tls)
     ck_assert_msg(strstr(out[0].reason, "certificate verify failed") &&
                       strstr(out[0].reason, "mail.example"),
                   "%s", out[0].reason);
+    free_all(cases, out, 1);
+    /* `handshake expect fail`: the failure is the PASS, and the case goes
+     * on without TLS (tls_version() is 0). */
+    cases[0] = tls_expect_case("tls.expect-fail", PROG_TLS_FAIL, false, 0);
+    out = run_tls(cases, 1, t);
+    ck_assert_msg(out[0].verdict == VERDICT_PASS, "%s", out[0].reason);
+    ck_assert_ptr_null(out[0].conns[0].tls);
+    ck_assert_str_eq(out[0].steps[out[0].nsteps - 1].name, "assert");
+    free_all(cases, out, 1);
+    /* `handshake expect ok`: the same failure is a finding (FAIL). */
+    cases[0] = tls_expect_case("tls.expect-ok", PROG_TLS_OK, false, 13);
+    out = run_tls(cases, 1, t);
+    ck_assert_int_eq(out[0].verdict, VERDICT_FAIL);
+    ck_assert_msg(strstr(out[0].reason, "the TLS handshake failed: certificate "
+                                        "verify failed"),
+                  "%s", out[0].reason);
+    free_all(cases, out, 1);
+    /* With the right name the handshake works: `expect fail` FAILs at the
+     * key, `expect fail else warn` WARNs and goes on over TLS 1.3. */
+    free(t->tls_opts.servername);
+    t->tls_opts.servername = xstrdup("fake.test");
+    cases[0] = tls_expect_case("tls.expect-fail-ok", PROG_TLS_FAIL, false, 13);
+    out = run_tls(cases, 1, t);
+    ck_assert_int_eq(out[0].verdict, VERDICT_FAIL);
+    ck_assert_msg(strstr(out[0].reason, "succeeded (TLSv1.3"), "%s", out[0].reason);
+    ck_assert_msg(out[0].steps[out[0].decisive].key, "the key step decided");
+    free_all(cases, out, 1);
+    cases[0] = tls_expect_case("tls.expect-fail-warn", PROG_TLS_FAIL, true, 13);
+    out = run_tls(cases, 1, t);
+    ck_assert_msg(out[0].verdict == VERDICT_WARN, "%d %s", out[0].verdict,
+                  out[0].reason);
     free_all(cases, out, 1);
     target_free(t);
     /* Plaintext after the 220: a finding, not fed to the handshake. */

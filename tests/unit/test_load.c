@@ -2,7 +2,9 @@
  * folders walked in path order, a file named twice loaded once, suites
  * by path and by name, id entries from the library, globs, duplicate
  * ids naming both files, every error of every file, selection, targets,
- * --var and --secret. Then the shipped library: every case, suite and
+ * --var and --secret; the search path for the cases folder (--cases-dir,
+ * $SMTPSUITE_CASES_DIR, ./cases, the installed library). Then the shipped
+ * library: every case, suite and
  * target parses, and the library's conventions hold. */
 #define TEST_NAME "load"
 #include "suite/load.h"
@@ -287,6 +289,87 @@ START_TEST(test_targets_and_vars)
 }
 END_TEST
 
+/* ---- the search path for the cases folder -------------------------- */
+
+/* Each row runs in a folder with or without ./cases (TMP has one, TMP/dup
+ * has none), with or without the option and the environment variable. */
+START_TEST(test_search_path)
+{
+    static const struct {
+        const char *opt, *env, *cwd, *want;
+    } T[] = {
+        {"/opt/c", "/env/c", "", "/opt/c"},
+        {"/opt/c", NULL, "dup", "/opt/c"},
+        {NULL, "/env/c", "", "/env/c"},
+        {"", "/env/c", "dup", "/env/c"}, /* an empty option is no option */
+        {NULL, NULL, "", "cases"},
+        {NULL, "", "", "cases"}, /* nor is an empty variable */
+        {NULL, NULL, "dup", SMTPSUITE_CASES_INSTALL_DIR},
+        {NULL, "", "dup", SMTPSUITE_CASES_INSTALL_DIR},
+    };
+    for (size_t i = 0; i < sizeof T / sizeof T[0]; i++) {
+        char *dir = xasprintf("%s/%s", TMP, T[i].cwd);
+        ck_assert_int_eq(chdir(dir), 0);
+        if (T[i].env)
+            setenv("SMTPSUITE_CASES_DIR", T[i].env, 1);
+        else
+            unsetenv("SMTPSUITE_CASES_DIR");
+        const char *got = load_cases_dir(T[i].opt);
+        ck_assert_msg(strcmp(got, T[i].want) == 0,
+                      "row %zu: got '%s' want '%s'", i, got, T[i].want);
+        free(dir);
+    }
+    /* the installed library: an absolute path under the install prefix */
+    const char *inst = SMTPSUITE_CASES_INSTALL_DIR,
+               *tail = "/share/smtpsuite/cases";
+    ck_assert_msg(inst[0] == '/' && strlen(inst) > strlen(tail) &&
+                      strcmp(inst + strlen(inst) - strlen(tail), tail) == 0,
+                  "got '%s' want /PREFIX%s", inst, tail);
+}
+END_TEST
+
+/* A suite name through load_cases: found by each step of the path. */
+static void expect_suite(const char *cwd, const char *env, const char *want_ids,
+                         const char *want_msg)
+{
+    char *dir = xasprintf("%s/%s", TMP, cwd);
+    ck_assert_int_eq(chdir(dir), 0);
+    if (env)
+        setenv("SMTPSUITE_CASES_DIR", env, 1);
+    else
+        unsetenv("SMTPSUITE_CASES_DIR");
+    char *names[] = {"s2"};
+    struct load_params p = {names, 1, NULL, 0, NULL, NULL};
+    struct load_result res;
+    char *msgs = NULL;
+    size_t n;
+    FILE *fp = open_memstream(&msgs, &n);
+    int rc = load_cases(&p, &res, fp);
+    fclose(fp);
+    char *got = ids(&res);
+    ck_assert_msg(strcmp(got, want_ids) == 0 && strstr(msgs, want_msg),
+                  "in %s: got ids '%s' and '%s', want ids '%s' and '%s'", cwd,
+                  got, msgs, want_ids, want_msg);
+    ck_assert_int_eq(rc, *want_ids ? 0 : -1);
+    free(got);
+    free(msgs);
+    free(dir);
+    load_result_free(&res);
+}
+
+START_TEST(test_search_path_load)
+{
+    char *env = xasprintf("%s/cases", TMP);
+    expect_suite("", NULL, "syn.c.three", "");   /* ./cases */
+    expect_suite("dup", env, "syn.c.three", ""); /* $SMTPSUITE_CASES_DIR */
+    expect_suite(
+        "dup", NULL, "", /* the installed library */
+        "s2: no such file or folder, and no suite " SMTPSUITE_CASES_INSTALL_DIR
+        "/suites/s2.suite\n");
+    free(env);
+}
+END_TEST
+
 /* ---- the shipped library ------------------------------------------- */
 
 static const char *source_dir(void)
@@ -362,6 +445,8 @@ static void add_tests(TCase *tc)
     tcase_add_test(tc, test_duplicate_ids);
     tcase_add_test(tc, test_all_errors);
     tcase_add_test(tc, test_targets_and_vars);
+    tcase_add_test(tc, test_search_path);
+    tcase_add_test(tc, test_search_path_load);
     tcase_add_test(tc, test_library);
 }
 

@@ -36,7 +36,7 @@ static int last_code(void *arg)
     return 354;
 }
 
-static const struct prog_env ENV = {lookup, ehlo, last_code, NULL};
+static const struct prog_env ENV = {lookup, ehlo, last_code, NULL, NULL};
 
 static struct prog_expr *e_int(int64_t v)
 {
@@ -162,6 +162,70 @@ START_TEST(test_eval)
 }
 END_TEST
 
+/* tls_version(), tls_verified(), tls_cipher(): what the env's tls
+ * callback says of the connection; no callback means no TLS. */
+static void tls13(void *arg, struct prog_tls_view *out)
+{
+    out->version = 13;
+    out->verified = -1;
+    out->cipher = "TLS_AES_256_GCM_SHA384";
+}
+
+START_TEST(test_tls_functions)
+{
+    static const struct {
+        const char *f;
+        bool with_tls;
+        const char *want;
+    } V[] = {
+        {"tls_version", true, "<13>"},
+        {"tls_verified", true, "<-1>"},
+        {"tls_cipher", true, "<TLS_AES_256_GCM_SHA384>"},
+        {"tls_version", false, "<0>"},
+        {"tls_verified", false, "<0>"},
+        {"tls_cipher", false, "<>"},
+    };
+    for (size_t i = 0; i < sizeof V / sizeof V[0]; i++) {
+        struct prog_env env = ENV;
+        env.tls = V[i].with_tls ? tls13 : NULL;
+        struct prog_tmpl t = {0};
+        prog_tmpl_add_lit(&t, "<", 1);
+        prog_tmpl_add_expr(&t, e_call(V[i].f, 0));
+        prog_tmpl_add_lit(&t, ">", 1);
+        struct buf b;
+        char err[256];
+        buf_init(&b, 1024);
+        ck_assert_int_eq(prog_eval_template(&t, &env, true, &b, NULL, err, sizeof err), 0);
+        ck_assert_msg(strcmp(buf_str(&b), V[i].want) == 0, "%s (tls %d): got %s want %s",
+                      V[i].f, V[i].with_tls, buf_str(&b), V[i].want);
+        buf_free(&b);
+        for (size_t k = 0; k < t.nsegs; k++) {
+            free(t.segs[k].lit);
+            prog_expr_free(t.segs[k].expr);
+        }
+        free(t.segs);
+    }
+    /* In a comparison, as a case writes it: assert tls_version() >= 12 */
+    struct prog_env env = ENV;
+    env.tls = tls13;
+    struct prog_expr *e = e_bin(PROG_EXPR_GE, e_call("tls_version", 0), e_int(12));
+    int64_t v = 0;
+    char err[256];
+    ck_assert_int_eq(prog_eval_int(e, &env, &v, err, sizeof err), 0);
+    ck_assert_int_eq(v, 1);
+    env.tls = NULL;
+    ck_assert_int_eq(prog_eval_int(e, &env, &v, err, sizeof err), 0);
+    ck_assert_int_eq(v, 0);
+    prog_expr_free(e);
+    for (const char *const *f = (const char *const[]){"tls_version", "tls_verified",
+                                                        "tls_cipher", NULL};
+         *f; f++) {
+        const struct prog_func *pf = prog_func_find(*f);
+        ck_assert_msg(pf && pf->min_args == 0 && pf->max_args == 0, "%s in the table", *f);
+    }
+}
+END_TEST
+
 START_TEST(test_match)
 {
     struct prog_expect e = {0};
@@ -252,6 +316,7 @@ END_TEST
 static void add_tests(TCase *tc)
 {
     tcase_add_test(tc, test_eval);
+    tcase_add_test(tc, test_tls_functions);
     tcase_add_test(tc, test_match);
     tcase_add_test(tc, test_dot_stuff);
     tcase_add_test(tc, test_case_build);

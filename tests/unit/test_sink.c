@@ -173,9 +173,23 @@ START_TEST(test_bad_params)
     } cases[] = {
         {{.listen = "nonsense"}, true, "--listen nonsense: want"},
         {{.listen = ":0", .profile = "nope"}, true, "unknown profile 'nope'"},
-        {{.listen = ":0", .profile = "implicit-tls"},
+        {{.listen = ":0", .tls_client_cert = "maybe"},
          true,
-         "profile 'implicit-tls' needs TLS, which is not built yet"},
+         "--tls-client-cert: 'maybe' is not none, request or require"},
+        {{.listen = ":0", .tls_cert = "/nonexistent/cert.pem"},
+         false,
+         "/nonexistent/cert.pem: No such file or directory"},
+        {{.listen = ":0", .tls_key = "/nonexistent/key.pem"},
+         true,
+         "--tls-key needs --tls-cert"},
+        {{.listen = ":0", .users = (const char *const[]){"alice"}, .nusers = 1},
+         true,
+         "--user: want NAME:PASSWORD[:TOKEN]"},
+        {{.listen = ":0",
+          .users = (const char *const[]){"alice:s3cret:", "alice:other"},
+          .nusers = 2},
+         true,
+         "--user: user 'alice': "},
         {{.listen = ":0",
           .faults = (const char *const[]){"X -> y"},
           .nfaults = 1},
@@ -193,6 +207,8 @@ START_TEST(test_bad_params)
         ck_assert_ptr_null(s);
         ck_assert_msg(strstr(err, cases[i].err), "case %zu: got '%s' want '%s'",
                       i, err, cases[i].err);
+        ck_assert_msg(!strstr(err, "s3cret") && !strstr(err, "other"),
+                      "case %zu: a password in the error: %s", i, err);
         ck_assert_int_eq(usage, cases[i].usage);
     }
     event_base_free(base);

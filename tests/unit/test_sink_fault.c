@@ -34,6 +34,13 @@ static const struct bad BAD[] = {
     {"size-limit=x", "size-limit wants"},
     {"unstuff=perhaps", "unstuff wants on or off"},
     {"colour=blue", "unknown setting 'colour'"},
+    {"tls-cert=stale", "tls-cert wants normal, expired, wrong-name or "
+                       "self-signed"},
+    {"tls-max=SSLv3", "tls-max wants TLSv1, TLSv1.1, TLSv1.2 or TLSv1.3"},
+    {"tls-tail=run", "tls-tail wants discard or execute"},
+    {"auth-check=sometimes", "auth-check wants on or off"},
+    {"scram-signature=ugly", "scram-signature wants good or bad"},
+    {"STARTTLS -> tls-fail now", "tls-fail takes no argument"},
     {"no-such-preset", "expected"},
 };
 
@@ -98,6 +105,48 @@ START_TEST(test_settings)
     ck_assert_int_eq(s->unstuff, 0);
     ck_assert_int_eq(s->esc, 1);
     ck_assert_uint_eq(sink_fault_count(t), 0); /* settings are no rows */
+    sink_fault_free(t);
+}
+END_TEST
+
+/* The TLS and AUTH settings start unset (-1) and take their words. */
+START_TEST(test_tls_auth_settings)
+{
+    struct sink_fault_table *t = sink_fault_new();
+    char err[512];
+    const struct sink_fault_settings *s = sink_fault_settings(t);
+    const int *unset[] = {&s->tls_cert,           &s->tls_max,
+                          &s->tls_tail,           &s->tls_reset,
+                          &s->auth_check,         &s->auth_needs_tls,
+                          &s->starttls_after_tls, &s->scram_signature};
+    for (size_t i = 0; i < sizeof unset / sizeof unset[0]; i++)
+        ck_assert_int_eq(*unset[i], -1);
+    const char *rules[] = {"tls-cert=wrong-name",   "tls-max=TLSv1.1",
+                           "tls-tail=execute",      "tls-reset=off",
+                           "auth-check=off",        "auth-needs-tls=off",
+                           "starttls-after-tls=on", "scram-signature=bad"};
+    for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++)
+        ck_assert_msg(sink_fault_add(t, rules[i], "x", err, sizeof err) == 0,
+                      "%s: %s", rules[i], err);
+    ck_assert_int_eq(s->tls_cert, 2); /* normal, expired, wrong-name */
+    ck_assert_str_eq(SINK_FAULT_TLS_VERSIONS[s->tls_max], "TLSv1.1");
+    ck_assert_int_eq(s->tls_tail, 1);
+    ck_assert_int_eq(s->tls_reset, 0);
+    ck_assert_int_eq(s->auth_check, 0);
+    ck_assert_int_eq(s->auth_needs_tls, 0);
+    ck_assert_int_eq(s->starttls_after_tls, 1);
+    ck_assert_int_eq(s->scram_signature, 1);
+    /* tls-fail is an action; SASL is the pseudo-command of AUTH lines */
+    ck_assert_int_eq(
+        sink_fault_add(t, "STARTTLS -> tls-fail", "x", err, sizeof err), 0);
+    ck_assert_int_eq(
+        sink_fault_add(t, "SASL -> delay 1s", "x", err, sizeof err), 0);
+    struct sink_fault_effect e;
+    sink_fault_match(t, SINK_STATE_READY, "STARTTLS", "", &e);
+    ck_assert(e.tls_fail);
+    sink_fault_match(t, SINK_STATE_READY, "SASL", "", &e);
+    ck_assert(!e.tls_fail);
+    ck_assert_int_eq(e.delay_us, 1000000);
     sink_fault_free(t);
 }
 END_TEST
@@ -180,6 +229,7 @@ static void add_tests(TCase *tc)
     tcase_add_loop_test(tc, test_bad_rules, 0, sizeof BAD / sizeof BAD[0]);
     tcase_add_test(tc, test_presets_parse);
     tcase_add_test(tc, test_settings);
+    tcase_add_test(tc, test_tls_auth_settings);
     tcase_add_test(tc, test_match);
     tcase_add_test(tc, test_file);
 }

@@ -75,6 +75,39 @@ START_TEST(test_record)
     ck_assert_str_eq(str(json_array_get(h, 1), "name"), "X-Folded");
     ck_assert_str_eq(str(json_array_get(h, 1), "value"), "a b");
     ck_assert_ptr_null(json_object_get(o, "data"));
+    ck_assert_ptr_null(json_object_get(o, "tls"));
+    ck_assert_ptr_null(json_object_get(o, "auth"));
+    json_decref(o);
+}
+END_TEST
+
+/* A message that came over TLS from an authenticated client. */
+START_TEST(test_tls_auth)
+{
+    struct sink_address mail = {"a@x.test", ""};
+    struct sink_tls_info tls = {"TLSv1.3", "TLS_AES_256_GCM_SHA384",
+                                "mx.sink.test", "/CN=client.test"};
+    struct sink_message m = {.session = "s",
+                             .client = "c",
+                             .helo = "h",
+                             .protocol = "ESMTPSA",
+                             .queue_id = "q",
+                             .transfer = "DATA",
+                             .mail = &mail,
+                             .data = "",
+                             .tls = &tls,
+                             .auth = "alice"};
+    char *s = sink_log_format(&m, false);
+    json_t *o = json_loads(s, 0, NULL);
+    ck_assert_msg(o != NULL, "%s", s);
+    free(s);
+    json_t *t = json_object_get(o, "tls");
+    ck_assert_str_eq(str(t, "protocol"), "TLSv1.3");
+    ck_assert_str_eq(str(t, "cipher"), "TLS_AES_256_GCM_SHA384");
+    ck_assert_str_eq(str(t, "sni"), "mx.sink.test");
+    ck_assert_str_eq(str(t, "client_cert"), "/CN=client.test");
+    ck_assert_str_eq(str(o, "auth"), "alice");
+    ck_assert_str_eq(str(o, "protocol"), "ESMTPSA");
     json_decref(o);
 }
 END_TEST
@@ -150,6 +183,7 @@ END_TEST
 static void add_tests(TCase *tc)
 {
     tcase_add_test(tc, test_record);
+    tcase_add_test(tc, test_tls_auth);
     tcase_add_test(tc, test_no_headers_and_8bit);
     tcase_add_test(tc, test_file);
 }

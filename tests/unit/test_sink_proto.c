@@ -5,6 +5,8 @@
  * expected replies are written out by hand from RFC 5321 and its
  * extensions, never computed by the module. */
 #include "harness/bytes.h"
+#include "harness/sasl.h"
+#include "harness/sasl_users.h"
 #include "harness/sink_fault.h"
 #include "harness/sink_proto.h"
 
@@ -47,9 +49,280 @@ struct vec {
     const char *profile;
     const char *faults[4];
     bool local; /* local domains: y.test only */
+    bool tls;   /* the sink can do TLS; "<tls>" marks the handshake */
+    bool users; /* AUTH users: alice (s3cret, token tok-1) */
 };
 
+/* STARTTLS and AUTH (RFC 3207, RFC 4954). Payloads written by hand:
+ * base64("\0alice\0s3cret") = AGFsaWNlAHMzY3JldA==, "alice" = YWxpY2U=,
+ * "s3cret" = czNjcmV0, "\0alice\0wrong" = AGFsaWNlAHdyb25n. */
+#define EHLO_TLS                                                               \
+    "250-localhost\r\n250-PIPELINING\r\n250-SIZE 10485760\r\n250-VRFY\r\n"     \
+    "250-STARTTLS\r\n250-ENHANCEDSTATUSCODES\r\n250-8BITMIME\r\n250-DSN\r\n"   \
+    "250-SMTPUTF8\r\n250 CHUNKING\r\n"
+#define AUTH_PRE "250-AUTH CRAM-MD5 SCRAM-SHA-1 SCRAM-SHA-256\r\n"
+#define AUTH_POST                                                              \
+    "250-AUTH PLAIN LOGIN CRAM-MD5 SCRAM-SHA-1 SCRAM-SHA-256 XOAUTH2 "         \
+    "OAUTHBEARER\r\n"
+#define EHLO_SUB_HEAD                                                          \
+    "250-localhost\r\n250-PIPELINING\r\n250-SIZE 10485760\r\n250-VRFY\r\n"
+#define EHLO_SUB_TAIL                                                          \
+    "250-ENHANCEDSTATUSCODES\r\n250-8BITMIME\r\n250-DSN\r\n"                   \
+    "250-SMTPUTF8\r\n250 CHUNKING\r\n"
+#define EHLO_SUB     EHLO_SUB_HEAD "250-STARTTLS\r\n" AUTH_PRE EHLO_SUB_TAIL
+#define EHLO_SUB_TLS EHLO_SUB_HEAD AUTH_POST EHLO_SUB_TAIL
+#define START_OK     "220 2.0.0 Ready to start TLS\r\n<tls>"
+#define PLAIN_OK     "AUTH PLAIN AGFsaWNlAHMzY3JldA==\r\n"
+#define AUTH_OK      "235 2.7.0 Authentication successful\r\n"
+#define AUTH_BAD     "535 5.7.8 Authentication credentials invalid\r\n"
+#define TLS_ON       "STARTTLS\r\n" EHLO
+
 static const struct vec VECS[] = {
+    /* STARTTLS (RFC 3207) */
+    {"starttls",
+     EHLO TLS_ON "STARTTLS\r\nNOOP\r\n",
+     0,
+     G EHLO_TLS START_OK EHLO_OK "554 5.5.1 Error: TLS already active\r\n" OK,
+     "",
+     NULL,
+     {NULL},
+     false,
+     true},
+    {"starttls-syntax-and-sequence",
+     "STARTTLS\r\n" EHLO "STARTTLS now\r\n",
+     0,
+     G "503 5.5.1 Error: send HELO/EHLO first\r\n" EHLO_TLS
+       "501 5.5.4 Syntax: STARTTLS\r\n",
+     "",
+     NULL,
+     {NULL},
+     false,
+     true},
+    {"starttls-without-tls", EHLO "STARTTLS\r\n", 0,
+     G EHLO_OK "502 5.5.1 Error: command not implemented\r\n", ""},
+    {"starttls-resets-session",
+     EHLO "MAIL FROM:<a@x.test>\r\nSTARTTLS\r\n"
+          "RCPT TO:<b@y.test>\r\nMAIL FROM:<a@x.test>\r\n" EHLO TXN "DATA\r\n"
+          ".\r\n",
+     0,
+     G EHLO_TLS
+     "250 2.1.0 Ok\r\n" START_OK NEED_MAIL
+     "503 5.5.1 Error: send HELO/EHLO first\r\n" EHLO_OK TXN_OK DATA_OK Q1,
+     "a@x.test>b@y.test:\n",
+     NULL,
+     {NULL},
+     false,
+     true},
+    {"tls-required",
+     EHLO "MAIL FROM:<a@x.test>\r\n" TLS_ON "MAIL FROM:<a@x.test>\r\n",
+     0,
+     G EHLO_TLS
+     "530 5.7.0 Must issue a STARTTLS command first\r\n" START_OK EHLO_OK
+     "250 2.1.0 Ok\r\n",
+     "",
+     "tls-required",
+     {NULL},
+     false,
+     true},
+    {"implicit-tls",
+     EHLO "STARTTLS\r\n",
+     0,
+     G EHLO_OK "554 5.5.1 Error: TLS already active\r\n",
+     "",
+     "implicit-tls",
+     {NULL},
+     false,
+     true},
+    {"fault-no-starttls",
+     EHLO "STARTTLS\r\n",
+     0,
+     G EHLO_OK "502 5.5.1 Error: command not implemented\r\n",
+     "",
+     NULL,
+     {"no-starttls"},
+     false,
+     true},
+    {"fault-starttls-after-tls",
+     EHLO TLS_ON "STARTTLS\r\n",
+     0,
+     G EHLO_TLS START_OK EHLO_TLS "554 5.5.1 Error: TLS already active\r\n",
+     "",
+     NULL,
+     {"starttls-after-tls"},
+     false,
+     true},
+    {"fault-starttls-keeps-session",
+     EHLO "MAIL FROM:<a@x.test>\r\nSTARTTLS\r\nRCPT TO:<b@y.test>\r\n",
+     0,
+     G EHLO_TLS "250 2.1.0 Ok\r\n" START_OK "250 2.1.5 Ok\r\n",
+     "",
+     NULL,
+     {"starttls-keeps-session"},
+     false,
+     true},
+    {"fault-tls-fail",
+     EHLO "STARTTLS\r\n",
+     0,
+     G EHLO_TLS "220 2.0.0 Ready to start TLS\r\n<tls fail>",
+     "",
+     NULL,
+     {"tls-handshake-fail"},
+     false,
+     true},
+    /* AUTH (RFC 4954 4, 6) in the submission profile */
+    {"auth-plain",
+     EHLO TLS_ON PLAIN_OK TXN "AUTH PLAIN\r\n",
+     0,
+     G EHLO_SUB START_OK EHLO_SUB_TLS AUTH_OK TXN_OK
+     "503 5.5.1 Error: already authenticated\r\n",
+     "",
+     "submission",
+     {NULL},
+     false,
+     true,
+     true},
+    {"auth-plain-needs-tls",
+     EHLO PLAIN_OK "AUTH LOGIN\r\nMAIL FROM:<a@x.test>\r\n",
+     0,
+     G EHLO_SUB "538 5.7.11 Encryption required for requested authentication "
+                "mechanism\r\n538 5.7.11 Encryption required for requested "
+                "authentication mechanism\r\n530 5.7.0 Authentication "
+                "required\r\n",
+     "",
+     "submission",
+     {NULL},
+     false,
+     true,
+     true},
+    {"auth-plain-empty-challenge",
+     EHLO TLS_ON "AUTH plain\r\nAGFsaWNlAHMzY3JldA==\r\n",
+     0,
+     G EHLO_SUB START_OK EHLO_SUB_TLS "334 \r\n" AUTH_OK,
+     "",
+     "submission",
+     {NULL},
+     false,
+     true,
+     true},
+    {"auth-login",
+     EHLO TLS_ON "AUTH LOGIN\r\nYWxpY2U=\r\nczNjcmV0\r\n",
+     0,
+     G EHLO_SUB START_OK EHLO_SUB_TLS
+     "334 VXNlcm5hbWU6\r\n334 UGFzc3dvcmQ6\r\n" AUTH_OK,
+     "",
+     "submission",
+     {NULL},
+     false,
+     true,
+     true},
+    {"auth-refusals",
+     EHLO TLS_ON
+     "AUTH PLAIN AGFsaWNlAHdyb25n\r\nAUTH LOGIN\r\n*\r\n"
+     "AUTH PLAIN !!!notbase64!!!\r\nAUTH X-NO-SUCH-MECH\r\nAUTH\r\n"
+     "AUTH PLAIN a b\r\nAUTH PLAIN Ym9iAGFsaWNlAHMzY3JldA==\r\nNOOP\r\n",
+     0,
+     G EHLO_SUB START_OK EHLO_SUB_TLS AUTH_BAD
+     "334 VXNlcm5hbWU6\r\n"
+     "501 5.7.0 Authentication cancelled\r\n"
+     "501 5.5.2 Cannot decode response\r\n"
+     "504 5.5.4 Unrecognized authentication type\r\n"
+     "501 5.5.4 Syntax: AUTH mechanism\r\n"
+     "501 5.5.4 Syntax: AUTH mechanism [initial-response]\r\n" AUTH_BAD OK,
+     "",
+     "submission",
+     {NULL},
+     false,
+     true,
+     true},
+    {"auth-sequence",
+     "AUTH PLAIN\r\n" EHLO "MAIL FROM:<a@x.test>\r\n" PLAIN_OK,
+     0,
+     G "503 5.5.1 Error: send HELO/EHLO first\r\n" EHLO_SUB_HEAD AUTH_POST
+         EHLO_SUB_TAIL
+       "250 2.1.0 Ok\r\n503 5.5.1 Error: MAIL transaction in progress\r\n",
+     "",
+     "implicit-tls",
+     {NULL},
+     false,
+     false,
+     true},
+    {"auth-not-offered",
+     EHLO PLAIN_OK,
+     0,
+     G EHLO_OK "503 5.5.1 Error: authentication not enabled\r\n",
+     "",
+     NULL,
+     {NULL},
+     false,
+     false,
+     true},
+    {"auth-relay-after-auth",
+     EHLO PLAIN_OK "MAIL FROM:<a@x.test>\r\nRCPT TO:<v@elsewhere.test>\r\n"
+                   "DATA\r\nx\r\n.\r\n",
+     0,
+     G EHLO_SUB_HEAD AUTH_POST EHLO_SUB_TAIL AUTH_OK TXN_OK DATA_OK Q1,
+     "a@x.test>v@elsewhere.test:x\\r\\n\n",
+     "implicit-tls",
+     {NULL},
+     true,
+     false,
+     true},
+    {"auth-mail-parameter",
+     EHLO PLAIN_OK "MAIL FROM:<a@x.test> AUTH=<>\r\nRSET\r\n"
+                   "MAIL FROM:<a@x.test> AUTH=alice+40x.test\r\nRSET\r\n"
+                   "MAIL FROM:<a@x.test> AUTH=a=b\r\n",
+     0,
+     G EHLO_SUB_HEAD AUTH_POST EHLO_SUB_TAIL AUTH_OK
+     "250 2.1.0 Ok\r\n" OK "250 2.1.0 Ok\r\n" OK
+     "501 5.5.4 Bad parameter syntax: AUTH=a=b\r\n",
+     "",
+     "implicit-tls",
+     {NULL},
+     false,
+     false,
+     true},
+    /* AUTH faults */
+    {"fault-auth-any-password",
+     EHLO TLS_ON "AUTH PLAIN AGFsaWNlAHdyb25n\r\n",
+     0,
+     G EHLO_SUB START_OK EHLO_SUB_TLS AUTH_OK,
+     "",
+     "submission",
+     {"auth-any-password"},
+     false,
+     true,
+     true},
+    {"fault-auth-twice",
+     EHLO TLS_ON PLAIN_OK PLAIN_OK,
+     0,
+     G EHLO_SUB START_OK EHLO_SUB_TLS AUTH_OK AUTH_OK,
+     "",
+     "submission",
+     {"auth-twice"},
+     false,
+     true,
+     true},
+    {"fault-auth-refuses-advertised",
+     EHLO TLS_ON "AUTH CRAM-MD5\r\nNOOP\r\n",
+     0,
+     G EHLO_SUB START_OK EHLO_SUB_TLS "504 5.5.4 Unrecognized authentication "
+                                      "type\r\n" OK,
+     "",
+     "submission",
+     {"auth-refuses-advertised"},
+     false,
+     true,
+     true},
+    {"fault-auth-plaintext-without-tls",
+     EHLO PLAIN_OK,
+     0,
+     G EHLO_SUB_HEAD "250-STARTTLS\r\n" AUTH_POST EHLO_SUB_TAIL AUTH_OK,
+     "",
+     "submission",
+     {"auth-plaintext-without-tls"},
+     false,
+     true,
+     true},
     /* greeting, HELO/EHLO (RFC 5321 4.1.1.1, 3.2; RFC 2034 3) */
     {"quit", "QUIT\r\n", 0, G "221 2.0.0 Bye\r\n" CLOSE, ""},
     {"quit-ignores-rest", "QUIT\r\nNOOP\r\n", 0, G "221 2.0.0 Bye\r\n" CLOSE,
@@ -516,7 +789,7 @@ static const struct vec VECS[] = {
      G EHLO_OK "250 2.1.0 Ok\r\n530 5.7.0 Authentication required\r\n"
                "250 2.1.5 Ok\r\n",
      "",
-     "submission",
+     "implicit-tls",
      {NULL},
      true},
     /* the fault table */
@@ -659,6 +932,29 @@ static const struct vec VECS[] = {
      {"QUIT -> delay 1ms"}},
 };
 
+/* The TLS and AUTH settings of the fault table, as sink.c applies them. */
+static void apply_tls_auth(struct sink_proto_config *cfg,
+                           const struct sink_fault_settings *st)
+{
+    cfg->tls_tail = st->tls_tail == 1;
+    cfg->tls_reset = st->tls_reset != 0;
+    cfg->starttls_after_tls = st->starttls_after_tls == 1;
+    cfg->auth_check = st->auth_check != 0;
+    cfg->auth_tls = st->auth_needs_tls != 0;
+    cfg->scram_bad_sig = st->scram_signature == 1;
+}
+
+/* The user table of the AUTH vectors: alice, password s3cret, token
+ * tok-1. */
+static struct sasl_users *test_users(void)
+{
+    struct sasl_users *u = sasl_users_new(NULL);
+    struct sasl_user a = {"alice", "s3cret", "tok-1"};
+    char err[256];
+    ck_assert_msg(sasl_users_add(u, &a, err, sizeof err) == 0, "%s", err);
+    return u;
+}
+
 /* Runs one session; step is the size of each feed. The transcript holds
  * the output with <delay ...> and <close> markers. */
 static void run(const struct vec *v, size_t step, struct buf *out,
@@ -698,6 +994,10 @@ static void run(const struct vec *v, size_t step, struct buf *out,
     if (v->profile)
         cfg.profile = sink_profile_find(v->profile);
     ck_assert_ptr_nonnull(cfg.profile);
+    apply_tls_auth(&cfg, st);
+    cfg.tls = v->tls;
+    struct sasl_users *users = v->users ? test_users() : NULL;
+    cfg.users = users;
     struct sink_proto *p = sink_proto_new(&cfg, "s1", "127.0.0.1:1");
     size_t len = v->len ? v->len : strlen(v->in), i = 0;
     unsigned ev = sink_proto_start(p);
@@ -725,6 +1025,14 @@ static void run(const struct vec *v, size_t step, struct buf *out,
             buf_adds(out, CLOSE);
             closed = true;
         }
+        if (ev & SINK_PROTO_EV_STARTTLS) { /* a client that waits for 220 */
+            buf_adds(out, sink_proto_tls_fail(p) ? "<tls fail>" : "<tls>");
+            if (sink_proto_tls_fail(p))
+                break;
+            struct sink_tls_info info = {"TLSv1.3", "TLS_AES_128_GCM_SHA256",
+                                         "", ""};
+            sink_proto_tls_started(p, &info);
+        }
         if (closed || i >= len)
             break;
         size_t n = len - i < step ? len - i : step, used = 0;
@@ -734,6 +1042,7 @@ static void run(const struct vec *v, size_t step, struct buf *out,
     }
     sink_proto_free(p);
     sink_fault_free(ft);
+    sasl_users_free(users);
 }
 
 START_TEST(test_vectors)
@@ -857,8 +1166,266 @@ START_TEST(test_big_group)
 }
 END_TEST
 
+/* ---- TLS and AUTH beyond the vectors ------------------------------------ */
+
+struct notes {
+    char text[4][256];
+    int n;
+};
+
+static void on_note(void *arg, const char *session, const char *what)
+{
+    struct notes *n = arg;
+    if (n->n < 4)
+        snprintf(n->text[n->n++], sizeof n->text[0], "%s", what);
+}
+
+/* Feeds all of in; returns the output (static, reset each call). */
+static const char *say(struct sink_proto *p, const char *in, size_t len,
+                       unsigned *events)
+{
+    static char out[65536];
+    size_t off = 0;
+    unsigned all = 0;
+    while (off < len) {
+        size_t used = 0;
+        all |= sink_proto_feed(p, in + off, len - off, &used);
+        ck_assert_msg(used > 0, "no progress");
+        off += used;
+    }
+    struct buf *o = sink_proto_out(p);
+    snprintf(out, sizeof out, "%.*s", (int)o->len, o->data ? o->data : "");
+    buf_reset(o);
+    if (events)
+        *events = all;
+    return out;
+}
+
+static struct sink_proto *tls_session(struct sink_proto_config *cfg,
+                                      const char *profile)
+{
+    sink_proto_config_init(cfg);
+    cfg->profile = sink_profile_find(profile);
+    cfg->tls = true;
+    struct sink_proto *p = sink_proto_new(cfg, "s1", "127.0.0.1:1");
+    sink_proto_start(p);
+    buf_reset(sink_proto_out(p));
+    return p;
+}
+
+/* Plaintext sent in the same packet as STARTTLS is discarded (RFC 3207
+ * 4.2, CVE-2011-0411); under tls-tail=execute it comes back to be run
+ * inside TLS. */
+START_TEST(test_starttls_tail)
+{
+    for (int execute = 0; execute < 2; execute++) {
+        struct sink_proto_config cfg;
+        struct sink_proto *p = tls_session(&cfg, "mx");
+        struct notes notes = {0};
+        cfg.note = on_note;
+        cfg.trace_arg = &notes;
+        cfg.tls_tail = execute;
+        unsigned ev;
+        const char *in = EHLO "STARTTLS\r\nNOOP\r\nMAIL FROM:<i@x.test>\r\n";
+        const char *got = say(p, in, strlen(EHLO "STARTTLS\r\n"), &ev);
+        ck_assert_str_eq(got, EHLO_TLS "220 2.0.0 Ready to start TLS\r\n");
+        ck_assert_uint_eq(ev & SINK_PROTO_EV_STARTTLS, SINK_PROTO_EV_STARTTLS);
+        /* what the sink had read with it, fed while the handshake waits */
+        const char *tail = in + strlen(EHLO "STARTTLS\r\n");
+        ck_assert_str_eq(say(p, tail, strlen(tail), NULL), "");
+        struct sink_tls_info info = {"TLSv1.3", "X", "mx.test", ""};
+        sink_proto_tls_started(p, &info);
+        struct buf *kept = sink_proto_tail(p);
+        ck_assert_uint_eq(kept->len, execute ? strlen(tail) : 0);
+        ck_assert_int_eq(notes.n, 1);
+        ck_assert_msg(strstr(notes.text[0], execute ? "kept 28 octets"
+                                                    : "discarded 28 octets"),
+                      "note: %s", notes.text[0]);
+        if (execute) /* the vulnerable server answers the injection */
+            ck_assert_str_eq(say(p, kept->data, kept->len, NULL),
+                             OK "503 5.5.1 Error: send HELO/EHLO first\r\n");
+        ck_assert_str_eq(say(p, EHLO, strlen(EHLO), NULL), EHLO_OK);
+        sink_proto_free(p);
+    }
+}
+END_TEST
+
+/* Runs one AUTH exchange with harness/sasl.h's client (written apart
+ * from the server); returns the final reply code. */
+static int exchange(struct sink_proto *p, const char *mech, const char *pass,
+                    bool *complete, enum sasl_error *cerr)
+{
+    char err[256];
+    struct sasl_client_params cp = {.mech = mech};
+    cp.creds.user = "alice";
+    cp.creds.pass = pass;
+    cp.creds.token = pass;
+    struct sasl_client *c = sasl_client_new(&cp, err, sizeof err);
+    ck_assert_msg(c != NULL, "%s", err);
+    struct sasl_response r;
+    sasl_response_init(&r);
+    enum sasl_step st = sasl_client_start(c, true, &r);
+    struct buf line;
+    buf_init(&line, SASL_MAX_LINE + 64);
+    buf_addf(&line, "AUTH %s%s%s\r\n", mech, st == SASL_STEP_SEND ? " " : "",
+             st == SASL_STEP_SEND ? buf_str(&r.line) : "");
+    int code = 0;
+    for (int round = 0; round < 8; round++) {
+        const char *got = say(p, line.data, line.len, NULL);
+        code = atoi(got);
+        if (code != 334)
+            break;
+        char text[SASL_MAX_LINE];
+        snprintf(text, sizeof text, "%.*s", (int)strcspn(got + 4, "\r"),
+                 got + 4);
+        buf_reset(&r.line);
+        st = sasl_client_step(c, text, strlen(text), &r);
+        if (st == SASL_STEP_WORK) {
+            sasl_client_work(c);
+            st = sasl_client_resume(c, &r);
+        }
+        if (st == SASL_STEP_FAIL) {
+            buf_reset(&r.line);
+            sasl_client_cancel(c, &r);
+        }
+        buf_reset(&line);
+        buf_addf(&line, "%s\r\n", buf_str(&r.line));
+    }
+    *complete = sasl_client_complete(c);
+    *cerr = sasl_client_error(c);
+    buf_free(&line);
+    sasl_response_free(&r);
+    sasl_client_free(c);
+    return code;
+}
+
+/* Every mechanism with the right and a wrong secret, over TLS in the
+ * submission profile; the message then records TLS and AUTH (RFC 3848
+ * ESMTPSA). scram-signature=bad is caught by the client. */
+START_TEST(test_auth_mechanisms)
+{
+    static const char *const MECHS[] = {
+        "PLAIN",         "LOGIN",   "CRAM-MD5",   "SCRAM-SHA-1",
+        "SCRAM-SHA-256", "XOAUTH2", "OAUTHBEARER"};
+    struct sasl_users *users = test_users();
+    for (size_t i = 0; i < sizeof MECHS / sizeof MECHS[0]; i++) {
+        bool oauth = MECHS[i][0] == 'X' || MECHS[i][0] == 'O';
+        for (int right = 1; right >= 0; right--) {
+            struct sink_proto_config cfg;
+            struct sink_proto *p = tls_session(&cfg, "submission");
+            cfg.users = users;
+            unsigned ev;
+            say(p, EHLO "STARTTLS\r\n", strlen(EHLO "STARTTLS\r\n"), &ev);
+            struct sink_tls_info info = {"TLSv1.3", "TLS_AES_128_GCM_SHA256",
+                                         "", ""};
+            sink_proto_tls_started(p, &info);
+            say(p, EHLO, strlen(EHLO), NULL);
+            bool complete;
+            enum sasl_error cerr;
+            const char *secret = right ? (oauth ? "tok-1" : "s3cret") : "nope";
+            int code = exchange(p, MECHS[i], secret, &complete, &cerr);
+            ck_assert_msg(code == (right ? 235 : 535), "%s right=%d: got %d",
+                          MECHS[i], right, code);
+            if (right && !strncmp(MECHS[i], "SCRAM", 5))
+                ck_assert_msg(complete, "%s: server signature verified",
+                              MECHS[i]);
+            if (right) {
+                const char *m = TXN "DATA\r\nx\r\n.\r\n";
+                say(p, m, strlen(m), &ev);
+                ck_assert(ev & SINK_PROTO_EV_MESSAGE);
+                const struct sink_message *msg = sink_proto_message(p);
+                ck_assert_str_eq(msg->protocol, "ESMTPSA");
+                ck_assert_str_eq(msg->auth, "alice");
+                ck_assert_str_eq(msg->tls->protocol, "TLSv1.3");
+            }
+            sink_proto_free(p);
+        }
+    }
+    /* the fault: a wrong server signature fails the client */
+    struct sink_proto_config cfg;
+    struct sink_proto *p = tls_session(&cfg, "implicit-tls");
+    cfg.users = users;
+    cfg.scram_bad_sig = true;
+    say(p, EHLO, strlen(EHLO), NULL);
+    bool complete;
+    enum sasl_error cerr;
+    int code = exchange(p, "SCRAM-SHA-256", "s3cret", &complete, &cerr);
+    ck_assert_int_eq(cerr, SASL_ERR_SIGNATURE);
+    ck_assert_int_eq(code, 501); /* the client's "*" */
+    sink_proto_free(p);
+    sasl_users_free(users);
+}
+END_TEST
+
+/* RFC 4954 4: a response longer than the SASL limit, or an AUTH command
+ * line over the command limit, gets 500 5.5.6; the session goes on. */
+START_TEST(test_auth_long_lines)
+{
+    struct sasl_users *users = test_users();
+    struct sink_proto_config cfg;
+    struct sink_proto *p = tls_session(&cfg, "implicit-tls");
+    cfg.users = users;
+    say(p, EHLO, strlen(EHLO), NULL);
+    struct buf in;
+    buf_init(&in, 1 << 20);
+    buf_adds(&in, "AUTH LOGIN\r\n");
+    for (int i = 0; i < 17000; i++)
+        buf_addc(&in, 'A');
+    buf_adds(&in, "\r\nNOOP\r\nAUTH PLAIN ");
+    for (int i = 0; i < 3000; i++)
+        buf_addc(&in, 'A');
+    buf_adds(&in, "\r\nNOOP\r\n");
+    /* a 4000-octet response within the SASL limit is read whole */
+    buf_adds(&in, "AUTH LOGIN\r\nYWxpY2U=\r\n");
+    for (int i = 0; i < 1000; i++)
+        buf_adds(&in, "QUFB"); /* "AAA" */
+    buf_adds(&in, "\r\n");
+    ck_assert_str_eq(say(p, in.data, in.len, NULL),
+                     "334 VXNlcm5hbWU6\r\n"
+                     "500 5.5.6 Authentication exchange line is too long\r\n" OK
+                     "500 5.5.6 Authentication exchange line is too long\r\n" OK
+                     "334 VXNlcm5hbWU6\r\n334 UGFzc3dvcmQ6\r\n" AUTH_BAD);
+    buf_free(&in);
+    sink_proto_free(p);
+    sasl_users_free(users);
+}
+END_TEST
+
+/* The verbose log's copy of the input holds no AUTH secret: initial
+ * responses (even of a refused AUTH) and the lines of an exchange are
+ * replaced whole. */
+START_TEST(test_inlog_redacts)
+{
+    struct sasl_users *users = test_users();
+    struct sink_proto_config cfg;
+    struct sink_proto *p = tls_session(&cfg, "implicit-tls");
+    cfg.users = users;
+    cfg.log_input = true;
+    const char *in = EHLO "AUTH LOGIN\r\nYWxpY2U=\r\nczNjcmV0\r\n"
+                          "auth  plain   AGFsaWNlAHMzY3JldA==\r\n" TXN
+                          "DATA\r\nbody\r\n.\r\n";
+    for (size_t i = 0; i < strlen(in); i++) /* byte by byte */
+        say(p, in + i, 1, NULL);
+    const char *log = buf_str(sink_proto_inlog(p));
+    ck_assert_msg(!strstr(log, "AGFsaWNl") && !strstr(log, "czNjcmV0") &&
+                      !strstr(log, "YWxpY2U"),
+                  "a secret in the log: %s", log);
+    ck_assert_str_eq(log, EHLO "AUTH LOGIN\r\n"
+                               "<AUTH response redacted: 9 octets>\r\n"
+                               "<AUTH response redacted: 9 octets>\r\n"
+                               "auth  plain <initial response redacted>\r\n" TXN
+                               "DATA\r\nbody\r\n.\r\n");
+    sink_proto_free(p);
+    sasl_users_free(users);
+}
+END_TEST
+
 static void add_tests(TCase *tc)
 {
+    tcase_add_test(tc, test_starttls_tail);
+    tcase_add_test(tc, test_auth_mechanisms);
+    tcase_add_test(tc, test_auth_long_lines);
+    tcase_add_test(tc, test_inlog_redacts);
     tcase_add_loop_test(tc, test_vectors, 0, sizeof VECS / sizeof VECS[0]);
     tcase_add_test(tc, test_timeout_and_message);
     tcase_add_test(tc, test_big_group);
