@@ -32,141 +32,28 @@ struct cli_target_opts {
 };
 
 /* Option rows for a struct T holding a struct cli_target_opts in m. */
+/* clang-format off */
 #define CLI_TARGET_ROWS(T, m)                                                  \
-    CLI_SECTION("where"), {"target", 't',                                      \
-                           CLI_STR,  offsetof(T, m.target),                    \
-                           "ADDR",   "HOST:PORT, [IPV6]:PORT or unix:/PATH",   \
-                           0,        0,                                        \
-                           NULL},                                              \
-        {"target-file",                                                        \
-         'T',                                                                  \
-         CLI_STR,                                                              \
-         offsetof(T, m.target_file),                                           \
-         "FILE",                                                               \
-         "a target profile (docs/target-format.md);\n--target overrides its "  \
-         "address",                                                            \
-         0,                                                                    \
-         0,                                                                    \
-         NULL},                                                                \
-        {"var",                                                                \
-         0,                                                                    \
-         CLI_LIST,                                                             \
-         offsetof(T, m.vars),                                                  \
-         "NAME=VALUE",                                                         \
-         "set a fixture (repeatable)",                                         \
-         0,                                                                    \
-         0,                                                                    \
-         NULL},                                                                \
-        {"secret",                                                             \
-         0,                                                                    \
-         CLI_LIST,                                                             \
-         offsetof(T, m.secrets),                                               \
-         "NAME=SRC",                                                           \
-         "set a secret fixture from env:VAR or file:PATH\n(never a plain "     \
-         "value; redacted everywhere)",                                        \
-         0,                                                                    \
-         0,                                                                    \
-         NULL},                                                                \
-        CLI_SECTION("TLS (override the target's settings)"),                   \
-        {"tls",                                                                \
-         0,                                                                    \
-         CLI_STR,                                                              \
-         offsetof(T, m.tls_mode),                                              \
-         "MODE",                                                               \
-         "none, starttls (the prologue does STARTTLS) or\nimplicit (RFC "      \
-         "8314, TLS from the first byte)",                                     \
-         0,                                                                    \
-         0,                                                                    \
-         NULL},                                                                \
-        {"tls-verify",                                                         \
-         0,                                                                    \
-         CLI_STR,                                                              \
-         offsetof(T, m.tls_verify),                                            \
-         "HOW",                                                                \
-         "certificate check: none (default), system, ca-file",                 \
-         0,                                                                    \
-         0,                                                                    \
-         NULL},                                                                \
-        {"tls-ca-file",                                                        \
-         0,                                                                    \
-         CLI_STR,                                                              \
-         offsetof(T, m.tls_ca_file),                                           \
-         "FILE",                                                               \
-         "trusted CA certificates (PEM); implies\n--tls-verify ca-file",       \
-         0,                                                                    \
-         0,                                                                    \
-         NULL},                                                                \
-        {"tls-servername",                                                     \
-         0,                                                                    \
-         CLI_STR,                                                              \
-         offsetof(T, m.tls_servername),                                        \
-         "NAME",                                                               \
-         "name to send as SNI and check (default: host)",                      \
-         0,                                                                    \
-         0,                                                                    \
-         NULL},                                                                \
-        {"tls-check-name",                                                     \
-         0,                                                                    \
-         CLI_FLAG,                                                             \
-         offsetof(T, m.tls_check_name),                                        \
-         NULL,                                                                 \
-         "the certificate must name the server",                               \
-         0,                                                                    \
-         0,                                                                    \
-         NULL},                                                                \
-        {"tls-no-sni",                                                         \
-         0,                                                                    \
-         CLI_FLAG,                                                             \
-         offsetof(T, m.tls_no_sni),                                            \
-         NULL,                                                                 \
-         "send no SNI",                                                        \
-         0,                                                                    \
-         0,                                                                    \
-         NULL},                                                                \
-        {"tls-cert", 0,                                                        \
-         CLI_STR,    offsetof(T, m.tls_cert),                                  \
-         "FILE",     "client certificate (PEM)",                               \
-         0,          0,                                                        \
-         NULL},                                                                \
-        {"tls-key", 0,                                                         \
-         CLI_STR,   offsetof(T, m.tls_key),                                    \
-         "FILE",    "client key (PEM; default: in --tls-cert)",                \
-         0,         0,                                                         \
-         NULL},                                                                \
-        {"tls-min", 0,                                                         \
-         CLI_STR,   offsetof(T, m.tls_min),                                    \
-         "VERSION", "lowest protocol: TLSv1, TLSv1.1, TLSv1.2, TLSv1.3",       \
-         0,         0,                                                         \
-         NULL},                                                                \
-        {"tls-max", 0,                                                         \
-         CLI_STR,   offsetof(T, m.tls_max),                                    \
-         "VERSION", "highest protocol",                                        \
-         0,         0,                                                         \
-         NULL},                                                                \
-        {"tls-ciphers",                                                        \
-         0,                                                                    \
-         CLI_STR,                                                              \
-         offsetof(T, m.tls_ciphers),                                           \
-         "LIST",                                                               \
-         "TLS 1.2 cipher list (OpenSSL syntax)",                               \
-         0,                                                                    \
-         0,                                                                    \
-         NULL},                                                                \
-        {"tls-suites",                                                         \
-         0,                                                                    \
-         CLI_STR,                                                              \
-         offsetof(T, m.tls_suites),                                            \
-         "LIST",                                                               \
-         "TLS 1.3 cipher suites",                                              \
-         0,                                                                    \
-         0,                                                                    \
-         NULL},                                                                \
-    {                                                                          \
-        "tls-keylog", 0, CLI_STR, offsetof(T, m.tls_keylog), "FILE",           \
-            "append TLS secrets in SSLKEYLOGFILE format, for\ndecrypting "     \
-            "captures (opt-in; keep the file safe)",                           \
-            0, 0, NULL                                                         \
-    }
+    CLI_SECTION("where"),                                                      \
+    {"target", 't', CLI_STR, offsetof(T, m.target), "ADDR", "HOST:PORT, [IPV6]:PORT or unix:/PATH", 0, 0, NULL}, \
+    {"target-file", 'T', CLI_STR, offsetof(T, m.target_file), "FILE", "a target profile (docs/target-format.md);\n--target overrides its address", 0, 0, NULL}, \
+    {"var", 0, CLI_LIST, offsetof(T, m.vars), "NAME=VALUE", "set a fixture (repeatable)", 0, 0, NULL}, \
+    {"secret", 0, CLI_LIST, offsetof(T, m.secrets), "NAME=SRC", "set a secret fixture from env:VAR or file:PATH\n(never a plain value; redacted everywhere)", 0, 0, NULL}, \
+    CLI_SECTION("TLS (override the target's settings)"),                     \
+    {"tls", 0, CLI_STR, offsetof(T, m.tls_mode), "MODE", "none, starttls (the prologue does STARTTLS) or\nimplicit (RFC 8314, TLS from the first byte)", 0, 0, NULL}, \
+    {"tls-verify", 0, CLI_STR, offsetof(T, m.tls_verify), "HOW", "certificate check: none (default), system, ca-file", 0, 0, NULL}, \
+    {"tls-ca-file", 0, CLI_STR, offsetof(T, m.tls_ca_file), "FILE", "trusted CA certificates (PEM); implies\n--tls-verify ca-file", 0, 0, NULL}, \
+    {"tls-servername", 0, CLI_STR, offsetof(T, m.tls_servername), "NAME", "name to send as SNI and check (default: host)", 0, 0, NULL}, \
+    {"tls-check-name", 0, CLI_FLAG, offsetof(T, m.tls_check_name), NULL, "the certificate must name the server", 0, 0, NULL}, \
+    {"tls-no-sni", 0, CLI_FLAG, offsetof(T, m.tls_no_sni), NULL, "send no SNI", 0, 0, NULL}, \
+    {"tls-cert", 0, CLI_STR, offsetof(T, m.tls_cert), "FILE", "client certificate (PEM)", 0, 0, NULL}, \
+    {"tls-key", 0, CLI_STR, offsetof(T, m.tls_key), "FILE", "client key (PEM; default: in --tls-cert)", 0, 0, NULL}, \
+    {"tls-min", 0, CLI_STR, offsetof(T, m.tls_min), "VERSION", "lowest protocol: TLSv1, TLSv1.1, TLSv1.2, TLSv1.3", 0, 0, NULL}, \
+    {"tls-max", 0, CLI_STR, offsetof(T, m.tls_max), "VERSION", "highest protocol", 0, 0, NULL}, \
+    {"tls-ciphers", 0, CLI_STR, offsetof(T, m.tls_ciphers), "LIST", "TLS 1.2 cipher list (OpenSSL syntax)", 0, 0, NULL}, \
+    {"tls-suites", 0, CLI_STR, offsetof(T, m.tls_suites), "LIST", "TLS 1.3 cipher suites", 0, 0, NULL}, \
+    {"tls-keylog", 0, CLI_STR, offsetof(T, m.tls_keylog), "FILE", "append TLS secrets in SSLKEYLOGFILE format, for\ndecrypting captures (opt-in; keep the file safe)", 0, 0, NULL}
+/* clang-format on */
 
 /* The target from --target-file and/or --target, with the --tls*
  * overrides, --var and --secret applied; NULL after printing the error
