@@ -2,6 +2,7 @@
  * target with the engine, streams the console, writes the result files
  * and exits with DESIGN.md's code. */
 #include "suite/verbs.h"
+#include "suite/cli_target.h"
 #include "suite/load.h"
 #include "harness/clock.h"
 #include "harness/engine.h"
@@ -22,10 +23,8 @@
 struct run_opts {
     struct cli_list targets;      /* --target, repeatable */
     struct cli_list target_files; /* --target-file, repeatable */
+    struct cli_target_opts tgt;   /* --bind, --var, --secret, --tls* */
     const char *baseline;
-    const char *bind;
-    struct cli_list vars;
-    struct cli_list secrets;
     struct cli_list ids;
     const char *tags;
     const char *cases_dir;
@@ -47,20 +46,6 @@ struct run_opts {
     bool no_color;
     bool trace_states;
     int64_t grace;
-    /* TLS overrides of the target (NULL: the target's) */
-    const char *tls_mode;
-    const char *tls_verify;
-    const char *tls_ca_file;
-    const char *tls_servername;
-    bool tls_check_name;
-    bool tls_no_sni;
-    const char *tls_cert;
-    const char *tls_key;
-    const char *tls_min;
-    const char *tls_max;
-    const char *tls_ciphers;
-    const char *tls_suites;
-    const char *tls_keylog;
 };
 
 static int set_timeouts(void *opts, const char *arg, char *err, size_t errlen)
@@ -99,23 +84,7 @@ static const struct cli_opt OPTS[] = {
     CLI_SECTION("where"),
     {"target", 't', CLI_LIST, O(targets), "ADDR", "HOST:PORT, [IPV6]:PORT, unix:/PATH, or\nexec:COMMAND (talk to the command's stdin and\nstdout, e.g. 'exec:sendmail -bs'); repeat it to\naudit several servers side by side", 0, 0, NULL},
     {"target-file", 'T', CLI_LIST, O(target_files), "FILE", "a target profile (docs/target-format.md),\nrepeatable; with one file, one --target\noverrides its address", 0, 0, NULL},
-    {"bind", 0, CLI_STR, O(bind), "ADDR", "source address of every connection (an address\nof this host, e.g. 127.0.0.2)", 0, 0, NULL},
-    {"var", 0, CLI_LIST, O(vars), "NAME=VALUE", "set a fixture (repeatable)", 0, 0, NULL},
-    {"secret", 0, CLI_LIST, O(secrets), "NAME=SRC", "set a secret fixture from env:VAR or file:PATH\n(never a plain value; redacted everywhere)", 0, 0, NULL},
-    CLI_SECTION("TLS (override the target's settings)"),
-    {"tls", 0, CLI_STR, O(tls_mode), "MODE", "none, starttls (the prologue does STARTTLS) or\nimplicit (RFC 8314, TLS from the first byte)", 0, 0, NULL},
-    {"tls-verify", 0, CLI_STR, O(tls_verify), "HOW", "certificate check: none (default), system, ca-file", 0, 0, NULL},
-    {"tls-ca-file", 0, CLI_STR, O(tls_ca_file), "FILE", "trusted CA certificates (PEM); implies\n--tls-verify ca-file", 0, 0, NULL},
-    {"tls-servername", 0, CLI_STR, O(tls_servername), "NAME", "name to send as SNI and check (default: host)", 0, 0, NULL},
-    {"tls-check-name", 0, CLI_FLAG, O(tls_check_name), NULL, "the certificate must name the server", 0, 0, NULL},
-    {"tls-no-sni", 0, CLI_FLAG, O(tls_no_sni), NULL, "send no SNI", 0, 0, NULL},
-    {"tls-cert", 0, CLI_STR, O(tls_cert), "FILE", "client certificate (PEM)", 0, 0, NULL},
-    {"tls-key", 0, CLI_STR, O(tls_key), "FILE", "client key (PEM; default: in --tls-cert)", 0, 0, NULL},
-    {"tls-min", 0, CLI_STR, O(tls_min), "VERSION", "lowest protocol: TLSv1, TLSv1.1, TLSv1.2, TLSv1.3", 0, 0, NULL},
-    {"tls-max", 0, CLI_STR, O(tls_max), "VERSION", "highest protocol", 0, 0, NULL},
-    {"tls-ciphers", 0, CLI_STR, O(tls_ciphers), "LIST", "TLS 1.2 cipher list (OpenSSL syntax)", 0, 0, NULL},
-    {"tls-suites", 0, CLI_STR, O(tls_suites), "LIST", "TLS 1.3 cipher suites", 0, 0, NULL},
-    {"tls-keylog", 0, CLI_STR, O(tls_keylog), "FILE", "append TLS secrets in SSLKEYLOGFILE format, for\ndecrypting captures (opt-in; keep the file safe)", 0, 0, NULL},
+    CLI_TARGET_COMMON_ROWS(struct run_opts, tgt),
     CLI_SECTION("how"),
     {"jobs", 'j', CLI_INT, O(jobs), "N", "cases at once (default 8)", 1, 10000, NULL},
     {"max-connections", 0, CLI_INT, O(max_connections), "N", "connections open at once (default: no limit)", 1, 100000, NULL},
@@ -218,79 +187,10 @@ static void list_cases(const struct load_result *lr)
     }
 }
 
-static void set_str(char **dst, const char *v)
-{
-    if (v) {
-        free(*dst);
-        *dst = xstrdup(v);
-    }
-}
-
-/* Applies the --tls* overrides; 0 or -1 after printing the error. */
-static int apply_tls_opts(const struct run_opts *o, struct target *t)
-{
-    static const struct {
-        const char *name;
-        enum target_tls v;
-    } MODES[] = {{"none", TARGET_TLS_NONE}, {"starttls", TARGET_TLS_STARTTLS},
-                 {"implicit", TARGET_TLS_IMPLICIT}};
-    static const struct {
-        const char *name;
-        enum target_verify v;
-    } VERIFY[] = {{"none", TARGET_VERIFY_NONE}, {"system", TARGET_VERIFY_SYSTEM},
-                  {"ca-file", TARGET_VERIFY_CAFILE}};
-    struct target_tls_opts *to = &t->tls_opts;
-    if (o->tls_mode) {
-        size_t i = 0;
-        while (i < 3 && strcmp(MODES[i].name, o->tls_mode) != 0)
-            i++;
-        if (i == 3)
-            return cli_error(&cli_verb_run, "--tls: '%s' is not none, starttls or implicit",
-                             o->tls_mode), -1;
-        t->tls = MODES[i].v;
-    }
-    if (o->tls_verify) {
-        size_t i = 0;
-        while (i < 3 && strcmp(VERIFY[i].name, o->tls_verify) != 0)
-            i++;
-        if (i == 3)
-            return cli_error(&cli_verb_run, "--tls-verify: '%s' is not none, system or ca-file",
-                             o->tls_verify), -1;
-        to->verify = VERIFY[i].v;
-    }
-    if (o->tls_ca_file) {
-        set_str(&to->ca_file, o->tls_ca_file);
-        to->verify = TARGET_VERIFY_CAFILE;
-    }
-    set_str(&to->servername, o->tls_servername);
-    set_str(&to->cert_file, o->tls_cert);
-    set_str(&to->key_file, o->tls_key);
-    set_str(&to->min_proto, o->tls_min);
-    set_str(&to->max_proto, o->tls_max);
-    set_str(&to->ciphers, o->tls_ciphers);
-    set_str(&to->suites, o->tls_suites);
-    to->check_name |= o->tls_check_name;
-    to->no_sni |= o->tls_no_sni;
-    return 0;
-}
-
-/* Applies --tls*, --var and --secret to t; 0, or -1 after printing. */
+/* Applies the options every target shares; 0, or -1 after printing. */
 static int finish_target(const struct run_opts *o, struct target *t)
 {
-    char err[512];
-    if (apply_tls_opts(o, t) != 0)
-        return -1;
-    if (o->bind) {
-        free(t->bind);
-        t->bind = xstrdup(o->bind);
-    }
-    for (size_t i = 0; i < o->vars.n; i++)
-        if (load_apply_var(t, o->vars.v[i], err, sizeof err) != 0)
-            return cli_error(&cli_verb_run, "--var %s", err), -1;
-    for (size_t i = 0; i < o->secrets.n; i++)
-        if (load_apply_secret(t, o->secrets.v[i], err, sizeof err) != 0)
-            return cli_error(&cli_verb_run, "%s", err), -1;
-    return 0;
+    return cli_target_apply(&cli_verb_run, &o->tgt, t);
 }
 
 /* A target from an address alone, or a file with its address replaced. */
@@ -484,7 +384,7 @@ static int execute(const struct run_opts *o, struct load_result *lr,
     /* Every target's TLS settings are checked before anything runs. */
     struct tls_client **tls = xcalloc(nt, sizeof *tls);
     for (size_t i = 0; i < nt; i++) {
-        tls[i] = tls_client_new(&ts[i]->tls_opts, ts[i]->host, o->tls_keylog, err,
+        tls[i] = tls_client_new(&ts[i]->tls_opts, ts[i]->host, o->tgt.tls_keylog, err,
                                 sizeof err);
         if (!tls[i]) {
             cli_error(&cli_verb_run, "target %s: TLS: %s", ts[i]->name, err);
@@ -596,8 +496,7 @@ out:
     cli_list_free(&o.target_files);
     load_result_free(&lr);
     cli_list_free(&pos);
-    cli_list_free(&o.vars);
-    cli_list_free(&o.secrets);
+    cli_target_opts_free(&o.tgt);
     cli_list_free(&o.ids);
     return code;
 }

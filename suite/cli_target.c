@@ -80,11 +80,20 @@ static int apply_fixtures(const struct cli_verb *verb,
     char err[512];
     for (size_t i = 0; i < o->vars.n; i++)
         if (load_apply_var(t, o->vars.v[i], err, sizeof err) != 0)
-            return cli_error(verb, "--var: %s", err), -1;
+            return cli_error(verb, "--var %s", err), -1;
     for (size_t i = 0; i < o->secrets.n; i++)
         if (load_apply_secret(t, o->secrets.v[i], err, sizeof err) != 0)
-            return cli_error(verb, "--secret: %s", err), -1;
+            return cli_error(verb, "%s", err), -1; /* names --secret NAME */
     return 0;
+}
+
+int cli_target_apply(const struct cli_verb *verb,
+                     const struct cli_target_opts *o, struct target *t)
+{
+    if (apply_tls(verb, o, t) != 0)
+        return -1;
+    set_str(&t->bind, o->bind);
+    return apply_fixtures(verb, o, t);
 }
 
 struct target *cli_target_make(const struct cli_verb *verb,
@@ -106,7 +115,7 @@ struct target *cli_target_make(const struct cli_verb *verb,
             t->name = xstrdup(o->target);
         }
     }
-    if (apply_tls(verb, o, t) != 0 || apply_fixtures(verb, o, t) != 0) {
+    if (cli_target_apply(verb, o, t) != 0) {
         target_free(t);
         return NULL;
     }

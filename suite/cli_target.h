@@ -29,14 +29,16 @@ struct cli_target_opts {
     const char *tls_ciphers;
     const char *tls_suites;
     const char *tls_keylog;
+    const char *bind;
 };
 
-/* Option rows for a struct T holding a struct cli_target_opts in m. */
+/* Option rows for a struct T holding a struct cli_target_opts in m:
+ * CLI_TARGET_ROWS is one target (--target, --target-file) and the rest;
+ * a verb with targets of its own (run audits several) takes
+ * CLI_TARGET_COMMON_ROWS: --bind, --var, --secret and the TLS section. */
 /* clang-format off */
-#define CLI_TARGET_ROWS(T, m)                                                  \
-    CLI_SECTION("where"),                                                      \
-    {"target", 't', CLI_STR, offsetof(T, m.target), "ADDR", "HOST:PORT, [IPV6]:PORT or unix:/PATH", 0, 0, NULL}, \
-    {"target-file", 'T', CLI_STR, offsetof(T, m.target_file), "FILE", "a target profile (docs/target-format.md);\n--target overrides its address", 0, 0, NULL}, \
+#define CLI_TARGET_COMMON_ROWS(T, m)                                           \
+    {"bind", 0, CLI_STR, offsetof(T, m.bind), "ADDR", "source address of every connection (an address\nof this host, e.g. 127.0.0.2)", 0, 0, NULL}, \
     {"var", 0, CLI_LIST, offsetof(T, m.vars), "NAME=VALUE", "set a fixture (repeatable)", 0, 0, NULL}, \
     {"secret", 0, CLI_LIST, offsetof(T, m.secrets), "NAME=SRC", "set a secret fixture from env:VAR or file:PATH\n(never a plain value; redacted everywhere)", 0, 0, NULL}, \
     CLI_SECTION("TLS (override the target's settings)"),                     \
@@ -53,6 +55,12 @@ struct cli_target_opts {
     {"tls-ciphers", 0, CLI_STR, offsetof(T, m.tls_ciphers), "LIST", "TLS 1.2 cipher list (OpenSSL syntax)", 0, 0, NULL}, \
     {"tls-suites", 0, CLI_STR, offsetof(T, m.tls_suites), "LIST", "TLS 1.3 cipher suites", 0, 0, NULL}, \
     {"tls-keylog", 0, CLI_STR, offsetof(T, m.tls_keylog), "FILE", "append TLS secrets in SSLKEYLOGFILE format, for\ndecrypting captures (opt-in; keep the file safe)", 0, 0, NULL}
+
+#define CLI_TARGET_ROWS(T, m)                                                  \
+    CLI_SECTION("where"),                                                      \
+    {"target", 't', CLI_STR, offsetof(T, m.target), "ADDR", "HOST:PORT, [IPV6]:PORT, unix:/PATH, or\nexec:COMMAND (talk to the command's stdin and\nstdout, e.g. 'exec:sendmail -bs')", 0, 0, NULL}, \
+    {"target-file", 'T', CLI_STR, offsetof(T, m.target_file), "FILE", "a target profile (docs/target-format.md);\n--target overrides its address", 0, 0, NULL}, \
+    CLI_TARGET_COMMON_ROWS(T, m)
 /* clang-format on */
 
 /* The target from --target-file and/or --target, with the --tls*
@@ -60,6 +68,10 @@ struct cli_target_opts {
  * (as "smtpsuite VERB: ..."). The caller frees it with target_free. */
 struct target *cli_target_make(const struct cli_verb *verb,
                                const struct cli_target_opts *o);
+/* Applies --bind, the --tls* overrides, --var and --secret to t; 0, or
+ * -1 after printing the error. */
+int cli_target_apply(const struct cli_verb *verb,
+                     const struct cli_target_opts *o, struct target *t);
 /* Frees the lists (not the strings, which belong to argv). */
 void cli_target_opts_free(struct cli_target_opts *o);
 
