@@ -27,7 +27,10 @@
     X(ACCEPT, "accept")             /* take the accepting path anyway */       \
     X(KEEP_STATE, "keep-state")     /* reply, but change nothing */            \
     X(DROP, "drop")                 /* EHLO: leave a keyword out */            \
-    X(ADD, "add")                   /* EHLO: advertise one more line */
+    X(ADD, "add")                   /* EHLO: advertise one more line */        \
+    X(RAW, "raw")                   /* send these bytes as the reply */        \
+    X(RESET, "reset")               /* drop the transaction after it */        \
+    X(FLUSH, "flush")               /* discard the input read so far */
 
 enum sink_fault_kind {
 #define X(e, s) SINK_FAULT_##e,
@@ -40,7 +43,8 @@ struct sink_fault_action {
     enum sink_fault_kind kind;
     int code;         /* REPLY, EXTRA */
     char esc[16];     /* REPLY, EXTRA: "x.y.z" or "" */
-    char *text;       /* REPLY, EXTRA ('\n' separates lines), DROP, ADD */
+    char *text;       /* REPLY, EXTRA ('\n' separates lines), DROP, ADD, RAW */
+    size_t len;       /* RAW: octets in text (it may hold NUL) */
     int64_t delay_us; /* DELAY */
 };
 
@@ -49,12 +53,17 @@ struct sink_fault_settings {
     int bare_lf, bare_cr; /* enum sink_bare */
     long line_limit, rcpt_limit, size_limit, error_limit;
     int unstuff, esc; /* 0 or 1 */
+    int strip_nul;    /* 1: NUL bytes are dropped from lines and content */
+    int dotdot_eod;   /* 1: a ".." line ends the data (unstuffed too early) */
+    int serial;       /* 1: one session at a time; the next waits ungreeted */
 };
 
 /* What the matching rows do to one reply. */
 struct sink_fault_effect {
     const struct sink_fault_action *reply; /* the last REPLY, or NULL */
-    int64_t delay_us;                      /* the last DELAY, or 0 */
+    const struct sink_fault_action *raw;   /* the last RAW, or NULL */
+    bool reset, flush;
+    int64_t delay_us; /* the last DELAY, or 0 */
     bool close_before, close_after, accept, keep_state;
     const struct sink_fault_action *extra[SINK_FAULT_EFFECT_MAX];
     size_t nextra;
@@ -90,6 +99,13 @@ sink_fault_settings(const struct sink_fault_table *t);
 void sink_fault_match(const struct sink_fault_table *t, enum sink_state state,
                       const char *cmd, const char *arg,
                       struct sink_fault_effect *out);
+
+/* Adds to out the effect of every LINE row whose pattern matches the
+ * command line line[0..len) as received (without its CRLF). LINE rows
+ * are case-sensitive; they never match in sink_fault_match. */
+void sink_fault_match_line(const struct sink_fault_table *t,
+                           enum sink_state state, const char *line, size_t len,
+                           struct sink_fault_effect *out);
 
 /* The presets; *n receives their number. */
 const struct sink_fault_preset *sink_fault_presets(size_t *n);
