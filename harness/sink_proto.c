@@ -108,12 +108,13 @@ struct txn {
     bool too_big;
     bool bare_reject; /* a bare LF/CR came under "reject" */
     bool bdat;
+    bool binarymime; /* BODY=BINARYMIME: only BDAT may carry it */
 };
 
 /* What an accepted command will change when committed. */
 struct pending {
     char *addr, *params, *helo;
-    bool smtputf8, esmtp;
+    bool smtputf8, esmtp, binarymime;
     unsigned caps;
 };
 
@@ -616,6 +617,11 @@ static const char *param_value(struct sink_proto *p, enum param_kw k,
         return NULL;
     }
     case P_BODY:
+        if (strcasecmp(v, "BINARYMIME") == 0 &&
+            (p->caps & SINK_EXT_BIT(BINARYMIME))) {
+            p->pend.binarymime = true; /* RFC 3030 3 */
+            return NULL;
+        }
         return strcasecmp(v, "7BIT") == 0 || strcasecmp(v, "8BITMIME") == 0
                    ? NULL
                    : "Bad BODY parameter value (7BIT or 8BITMIME)";
@@ -744,6 +750,7 @@ static void commit_mail(struct sink_proto *p)
     p->txn.mail.addr = p->pend.addr;
     p->txn.mail.params = p->pend.params;
     p->txn.smtputf8 = p->pend.smtputf8;
+    p->txn.binarymime = p->pend.binarymime;
     p->pend.addr = p->pend.params = NULL;
     set_state(p, SINK_STATE_MAIL);
 }
@@ -1182,6 +1189,10 @@ static void cmd_data(struct sink_proto *p, struct cmd *c, struct decision *d)
         return;
     if (s == SINK_STATE_BDAT &&
         refuse(c, d, 503, "5.5.1", "Error: DATA after BDAT"))
+        return;
+    /* RFC 3030 3: BINARYMIME content only goes with BDAT. */
+    if (p->txn.binarymime && (s == SINK_STATE_MAIL || s == SINK_STATE_RCPT) &&
+        refuse(c, d, 503, "5.5.1", "Error: BODY=BINARYMIME needs BDAT"))
         return;
     /* RFC 5321 3.3 and RFC 2033 4.2: no recipient, 503. */
     if (s == SINK_STATE_MAIL &&

@@ -719,6 +719,18 @@ static const struct vec VECS[] = {
      "",
      NULL,
      {"line-limit=32", "NOOP~^x{20} -> reply 421 4.7.0 long; close-after"}},
+    /* RFC 3030 3: BINARYMIME (offered through the fault table) */
+    {"binarymime",
+     EHLO "MAIL FROM:<a@x.test> BODY=BINARYMIME\r\nRCPT TO:<b@y.test>\r\n"
+          "DATA\r\nBDAT 3 LAST\r\nabc",
+     0,
+     G "250-localhost\r\n250-PIPELINING\r\n250-SIZE 10485760\r\n250-VRFY\r\n"
+       "250-ENHANCEDSTATUSCODES\r\n250-8BITMIME\r\n250-DSN\r\n"
+       "250-SMTPUTF8\r\n250-CHUNKING\r\n250 BINARYMIME\r\n" TXN_OK
+       "503 5.5.1 Error: BODY=BINARYMIME needs BDAT\r\n" Q1,
+     "a@x.test>b@y.test:abc\n",
+     NULL,
+     {"EHLO -> add BINARYMIME"}},
 };
 
 /* Runs one session; step is the size of each feed. The transcript holds
