@@ -167,6 +167,35 @@ def lint_case(cid, path, sev, tags):
     return [f"{path}: {e}" for e in errs]
 
 
+def suite_ids(smtpsuite, root, name):
+    out = subprocess.run(
+        [smtpsuite, "run", "--list", "--allow-intrusive", "--cases-dir",
+         os.path.join(root, "cases"), name], capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        die(f"suite {name}: " + out.stderr.strip())
+    return {l.split("\t")[0] for l in out.stdout.splitlines() if l.strip()}
+
+
+def lint_suites(smtpsuite, root, cases):
+    """The suites say what they promise (cases/suites/*.suite)."""
+    errs = []
+    quick = {c for c, (_, t) in cases.items() if "slow" not in t and "intrusive" not in t}
+    slow = {c for c, (_, t) in cases.items() if "slow" in t and "intrusive" not in t}
+    full = suite_ids(smtpsuite, root, "full")
+    if full != quick:
+        errs.append("cases/suites/full.suite is not every case that is neither slow nor "
+                    f"intrusive: missing {sorted(quick - full)}, extra {sorted(full - quick)}")
+    if suite_ids(smtpsuite, root, "full-slow") != quick | slow:
+        errs.append("cases/suites/full-slow.suite is not full plus the slow cases")
+    smoke = suite_ids(smtpsuite, root, "smoke")
+    if len(smoke) > 15:
+        errs.append(f"cases/suites/smoke.suite has {len(smoke)} cases, more than 15")
+    for name in ("conformance", "extensions", "security", "submission", "ci-gate"):
+        if not suite_ids(smtpsuite, root, name):
+            errs.append(f"cases/suites/{name}.suite selects nothing")
+    return errs
+
+
 def cmd_lint(smtpsuite, root):
     cases = library(smtpsuite, root)
     paths = files(root)
@@ -176,6 +205,7 @@ def cmd_lint(smtpsuite, root):
             errs.append(f"{cid}: no file")
             continue
         errs += lint_case(cid, paths[cid], sev, tags)
+    errs += lint_suites(smtpsuite, root, cases)
     for e in errs:
         print(e)
     if errs:
