@@ -10,7 +10,13 @@ plans the runs and judges their result files.
                                            its fault; no fault kills > 5%
   library.py judge-profiles ROOT OUT       each case PASSes under a combo
   library.py judge-slow ROOT OUT           the slow cases: PASS and FAIL
-  library.py compare ROOT SERVER RESULT    verdicts against tests/expected
+  library.py compare ROOT SERVER RESULT VERSION
+                                           verdicts against tests/expected
+  library.py draft-expected ROOT SERVER RESULT VERSION
+                                           a new tests/expected/SERVER.txt on
+                                           stdout (re-baselining): reasons kept
+                                           where the verdict stayed, the reply
+                                           at the deciding step elsewhere
 
 The case list comes from `smtpsuite run --list` (the real parser); result
 files are those of docs/result-format.md.
@@ -418,7 +424,58 @@ def cmd_compare(root, server, result_path, version):
         print(f"{server}: {len(diffs)} verdict(s) differ from tests/expected/{server}.txt:")
         print("\n".join(diffs))
         die(f"{server}: verdicts changed")
-    print(f"{server} {version}: {len(want)} verdicts as expected")
+    notes = open(os.path.join(root, "docs/conformance-notes.md"), encoding="utf-8").read()
+    unexplained = sorted(c for c, (v, _) in want.items()
+                         if v not in ("PASS", "SKIP") and f"`{c}`" not in notes)
+    if unexplained:
+        die(f"{server}: not explained in docs/conformance-notes.md: " + ", ".join(unexplained))
+    print(f"{server} {version}: {len(want)} verdicts as expected, each non-PASS "
+          "explained in docs/conformance-notes.md")
+
+
+def expected(root, server):
+    path = os.path.join(root, "tests/expected", server + ".txt")
+    want = {}
+    if os.path.exists(path):
+        for line in open(path, encoding="utf-8"):
+            m = EXPECT_LINE.match(line.strip())
+            if m:
+                want[m.group(1)] = (m.group(2), m.group(3) or "")
+    return want
+
+
+def key_reply(c):
+    """What came at the deciding step (else the key step), as one line."""
+    st = decisive(c)
+    if not st:
+        st = next((s for s in c.get("steps", []) if s.get("key")), None)
+    if not st:
+        return ""
+    r = (st.get("reply") or st.get("alt") or "").split("\\r\\n")[0]
+    return r[:100]
+
+
+def cmd_draft_expected(root, server, result_path, version):
+    old = expected(root, server)
+    got = results(result_path)
+    print(f"# Verdicts of the case library against {server} (tests/e2e/library_servers.sh).")
+    print("# One case a line: id, verdict, and after '#' why; every verdict that")
+    print("# is not PASS is explained in docs/conformance-notes.md. The version is")
+    print("# the Debian package's; re-baseline with")
+    print("#   tests/e2e/library.py draft-expected ROOT SERVER RESULT VERSION")
+    print(f"# version: {version}")
+    for cid in sorted(got):
+        c = got[cid]
+        v = c["verdict"]
+        if cid in old and old[cid][0] == v and old[cid][1]:
+            why = old[cid][1]
+        elif v == "SKIP":
+            why = c.get("reason", "")
+        elif v == "PASS":
+            why = key_reply(c) or "as required"
+        else:
+            why = "TODO " + c.get("reason", "")
+        print(f"{cid:45} {v:5}  # {why}")
 
 
 def main(argv):
@@ -438,6 +495,8 @@ def main(argv):
         cmd_judge_profiles(args[0], args[1])
     elif cmd == "judge-slow":
         cmd_judge_slow(args[0], args[1])
+    elif cmd == "draft-expected":
+        cmd_draft_expected(args[0], args[1], args[2], args[3])
     elif cmd == "compare":
         cmd_compare(args[0], args[1], args[2], args[3])
     else:
