@@ -30,10 +30,10 @@ run_library() {
 # each, all at once; then the sinks are stopped (a sink that crashed or
 # logged a sanitizer report fails the test).
 runs() {
-  local line name combo ff jobs target args cff pids=() stops=()
+  local line name combo ff jobs target args pids=() stops=()
   for line in "$@"; do
     IFS=$'\t' read -r name combo ff jobs <<< "$line"
-    IFS=$'\t' read -r _ target args cff < <(grep -P "^$combo\t" "$OUT/combos.tsv")
+    IFS=$'\t' read -r _ target args _ < <(grep -P "^$combo\t" "$OUT/combos.tsv")
     # shellcheck disable=SC2086 # the options are words
     srv_sink --quiet $args --fault-file "$ff" > /dev/null
     stops+=("$SINK_PID $SINK_DIR")

@@ -36,7 +36,7 @@ pkg_version() { # PACKAGE FALLBACK-COMMAND...
   echo "$v"
 }
 postfix_version=$(pkg_version postfix sh -c "postconf -d mail_version | sed 's/.*= //'")
-aiosmtpd_version=$(pkg_version python3-aiosmtpd $SRV_PY -c 'import aiosmtpd; print(aiosmtpd.__version__)')
+aiosmtpd_version=$(pkg_version python3-aiosmtpd "$SRV_PY" -c 'import aiosmtpd; print(aiosmtpd.__version__)')
 
 run() { # NAME TARGET PORT
   "$SMTPSUITE" run --cases-dir "$ROOT/cases" "$ROOT/cases" --tags 'not load' \

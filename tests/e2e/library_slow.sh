@@ -18,8 +18,8 @@ $LIB plan "$SMTPSUITE" "$ROOT" "$OUT"
 
 # start_sink COMBO FAULTFILE: a sink as the combo says, with the faults.
 start_sink() {
-  local target args cff
-  IFS=$'\t' read -r _ target args cff < <(grep -P "^$1\t" "$OUT/combos.tsv")
+  local target args
+  IFS=$'\t' read -r _ target args _ < <(grep -P "^$1\t" "$OUT/combos.tsv")
   # shellcheck disable=SC2086 # the options are words
   srv_sink --quiet $args --fault-file "$2" > /dev/null
   TARGET=$target
