@@ -7,6 +7,9 @@
 # fails with "re-baseline", a changed verdict with the case, the verdict
 # expected, the one that came and both reasons. The reasons are cited in
 # docs/conformance-notes.md.
+# The slow cases' own proof (tests/e2e/library_slow.sh: against the sink
+# and under their faults) runs beside it, since both wait for the same
+# 5-minute idle timeout.
 # Usage: library_servers.sh SMTPSUITE_BINARY
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -17,6 +20,9 @@ srv_init "$1"
 LIB="$SRV_PY $HERE/library.py"
 OUT=$SRV_DIR/servers
 mkdir -p "$OUT"
+bash "$HERE/library_slow.sh" "$SMTPSUITE" > "$SRV_DIR/slow.log" 2>&1 &
+slow_pid=$!
+SRV_STOPS+=("kill $slow_pid 2>/dev/null") # its own trap stops its sinks
 
 # Postfix 3.7 as Debian ships it, and as an MX: mail for localhost, whose
 # local recipients are alice, bob and postmaster; relaying refused for
@@ -50,9 +56,12 @@ run aiosmtpd aiosmtpd-local.target "$AIOSMTPD_PORT" &
 p2=$!
 wait $p1 $p2
 rc=0
+wait $slow_pid || rc=1
+echo "== the slow cases (tests/e2e/library_slow.sh):"
+cat "$SRV_DIR/slow.log"
 $LIB compare "$ROOT" postfix "$OUT/postfix.json" "$postfix_version" || rc=1
 $LIB compare "$ROOT" aiosmtpd "$OUT/aiosmtpd.json" "$aiosmtpd_version" || rc=1
-[ $rc = 0 ] || srv_fail "verdicts on real servers changed (see above)"
+[ $rc = 0 ] || srv_fail "the slow cases failed, or verdicts on real servers changed (see above)"
 # The two servers must be told apart by at least one case.
 $SRV_PY - "$OUT/postfix.json" "$OUT/aiosmtpd.json" <<'PY' || srv_fail "Postfix and aiosmtpd got the same verdicts"
 import json, sys
