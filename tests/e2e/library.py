@@ -357,7 +357,9 @@ def cmd_judge_profiles(root, out):
         print(e)
     if errs:
         die(f"{len(errs)} profile finding(s)")
-    print(f"profiles: every case passes under one of {', '.join(sorted(runs))}")
+    pend = sorted(c for c, (combo, _) in table.items() if combo == "pending")
+    print(f"profiles: every case passes under one of {', '.join(sorted(runs))}"
+          + (f"; pending (no sink support yet): {', '.join(pend)}" if pend else ""))
 
 
 def cmd_judge_slow(root, out):
