@@ -44,8 +44,8 @@ def cases():
                 if m:
                     h[m.group(1)] = re.sub(r"\s+#.*$", "", m.group(2))
             tags = h.get("tags", "").split()
-            if "load" in tags:
-                continue
+            # load scenarios (cases/load/) count too: a LOAD-* check is
+            # covered by the scenario that carries its tag
             out.append((os.path.relpath(path, ROOT), h.get("id", "?"),
                         h.get("severity", "?"), tags))
     return out
@@ -57,13 +57,14 @@ def render():
     ids = {c[0] for c in checks}
     by_id, errors = {}, []
     lib = cases()
+    nconf = sum(1 for c in lib if "load" not in c[3])
     for path, cid, sev, tags in lib:
         for t in tags:
             if t.startswith("cat:"):
                 if t[4:] not in ids:
                     errors.append(f"{path}: tag {t} names no check of cases/catalogue.tsv")
                 by_id.setdefault(t[4:], []).append((path, cid, "intrusive" in tags,
-                                                    "slow" in tags))
+                                                    "slow" in tags, "load" in tags))
     for n in notes:
         if n not in ids:
             errors.append(f"tests/tools/coverage-notes.tsv: {n} is not in the catalogue")
@@ -79,11 +80,12 @@ def render():
     o.append("     cases' cat: tags and tests/tools/coverage-notes.tsv. Do not edit:")
     o.append("     /usr/bin/python3 tests/tools/coverage.py > docs/coverage.md -->\n")
     o.append(f"**{len(covered)} of {len(checks)}** checks of the catalogue are covered "
-             f"by {len(lib)} case files. A check is covered when a case carries its "
+             f"by {nconf} case files. A check is covered when a case carries its "
              "`cat:` tag; *partial* marks a check whose remaining part waits for "
              "something named below (the delivery path, AUTH in the sink ...). "
              "Cases tagged intrusive (i) run only with `--allow-intrusive`; slow "
-             "ones (s) wait 30 s or more.\n")
+             "ones (s) wait 30 s or more; load scenarios (l) are run by "
+             "`smtpsuite load`.\n")
     o.append("| group | checks | covered |")
     o.append("|---|---|---|")
     groups = []
@@ -102,7 +104,8 @@ def render():
         cs = by_id.get(cid, [])
         cell = "<br>".join(
             f"[{i}](../{p}){' (i)' if intr else ''}{' (s)' if slow else ''}"
-            for p, i, intr, slow in cs) or "—"
+            f"{' (l)' if load else ''}"
+            for p, i, intr, slow, load in cs) or "—"
         note = notes.get(cid, ("", ""))
         ntext = f"{note[0]}: {note[1]}" if note[0] else ""
         o.append(f"| {cid} | {level} | {title} | {cell} | {ntext} |")
