@@ -6,7 +6,8 @@ plans the runs and judges their result files.
   library.py cases SMTPSUITE ROOT          the library: "id<TAB>severity<TAB>tags"
   library.py lint SMTPSUITE ROOT           the library's conventions
   library.py plan SMTPSUITE ROOT OUT       mutants of tests/mutation/faults.tsv
-  library.py judge-mutants ROOT OUT        each case FAILs at its key under
+  library.py judge-mutants ROOT OUT [--recheck]
+                                           each case FAILs at its key under
                                            its fault; no fault kills > 5%
   library.py judge-profiles ROOT OUT       each case PASSes under a combo
   library.py judge-slow ROOT OUT           the slow cases: PASS and FAIL
@@ -296,34 +297,57 @@ def where(c):
     return f"line {st.get('line')} ({st.get('name')}{', key' if st.get('key') else ''})"
 
 
-def cmd_judge_mutants(root, out):
+def mutant_findings(lib, limit, out, m, combo, ff, cs):
+    """Findings of one mutant: (errors, killed cases, fault text)."""
+    fault = " ;; ".join(l.strip() for l in open(ff) if l.strip())
+    base = results(os.path.join(out, f"base-{combo}.json"))
+    got = results(os.path.join(out, f"{m}.json"))
+    again = os.path.join(out, f"{m}-recheck.json")
+    if os.path.exists(again):
+        got.update(results(again))  # a quieter second look wins
+    errs = []
+    for cid in cs.split(","):
+        c = got.get(cid)
+        if c is None:
+            errs.append(f"{cid}: not run under '{fault}'")
+            continue
+        sev = lib[cid][0]
+        if c["verdict"] != "FAIL":
+            errs.append(f"{cid} [{combo}] under '{fault}': {c['verdict']}, want FAIL"
+                        f" ({c.get('reason', '')})")
+        elif sev != "may" and not (decisive(c) or {}).get("key"):
+            errs.append(f"{cid} [{combo}] under '{fault}': FAIL at {where(c)}, "
+                        f"not at its key assertion ({c.get('reason', '')})")
+    killed = sorted(i for i, c in got.items()
+                    if c["verdict"] in BAD and base.get(i, {}).get("verdict") not in BAD)
+    if len(killed) > limit:
+        errs.append(f"'{fault}' [{combo}] makes {len(killed)} cases fail, more than "
+                    f"5% of {len(lib)} ({limit}): {', '.join(killed)}")
+    return errs, killed, fault
+
+
+def cmd_judge_mutants(root, out, recheck=False):
+    """With recheck, writes OUT/recheck.tsv: the mutants with a finding
+    and the cases to run again one at a time (a loaded machine, e.g. a
+    sanitizer build, makes cases time out that a fault did not break);
+    else judges, a recheck's results overriding the first run's."""
     lib = load_library(out)
     limit = int(LIMIT_SHARE * len(lib))
-    errs, worst = [], (0, "")
+    errs, worst, again = [], (0, ""), []
     for line in open(os.path.join(out, "plan.tsv")):
-        m, combo, ff, _, cs = line.rstrip("\n").split("\t")
-        fault = " ;; ".join(l.strip() for l in open(ff) if l.strip())
-        base, got = results(os.path.join(out, f"base-{combo}.json")), \
-            results(os.path.join(out, f"{m}.json"))
-        for cid in cs.split(","):
-            c = got.get(cid)
-            if c is None:
-                errs.append(f"{cid}: not run under '{fault}'")
-                continue
-            sev = lib[cid][0]
-            if c["verdict"] != "FAIL":
-                errs.append(f"{cid} [{combo}] under '{fault}': {c['verdict']}, want FAIL"
-                            f" ({c.get('reason', '')})")
-            elif sev != "may" and not (decisive(c) or {}).get("key"):
-                errs.append(f"{cid} [{combo}] under '{fault}': FAIL at {where(c)}, "
-                            f"not at its key assertion ({c.get('reason', '')})")
-        killed = sorted(i for i, c in got.items()
-                        if c["verdict"] in BAD and base.get(i, {}).get("verdict") not in BAD)
+        m, combo, ff, jobs, cs = line.rstrip("\n").split("\t")
+        e, killed, fault = mutant_findings(lib, limit, out, m, combo, ff, cs)
+        if e:
+            ids = sorted(set(cs.split(",")) | set(killed))
+            again.append(f"{m}-recheck\t{combo}\t{ff}\t{jobs}\t{','.join(ids)}\n")
+        errs += e
         if len(killed) > worst[0]:
             worst = (len(killed), fault)
-        if len(killed) > limit:
-            errs.append(f"'{fault}' [{combo}] makes {len(killed)} cases fail, more than "
-                        f"5% of {len(lib)} ({limit}): {', '.join(killed)}")
+    if recheck:
+        with open(os.path.join(out, "recheck.tsv"), "w") as fp:
+            fp.writelines(again)
+        print(f"mutants: {len(again)} to look at again, quietly")
+        return
     for e in errs:
         print(e)
     if errs:
@@ -492,7 +516,7 @@ def main(argv):
     elif cmd == "plan":
         cmd_plan(args[0], args[1], args[2])
     elif cmd == "judge-mutants":
-        cmd_judge_mutants(args[0], args[1])
+        cmd_judge_mutants(args[0], args[1], "--recheck" in args[2:])
     elif cmd == "judge-profiles":
         cmd_judge_profiles(args[0], args[1])
     elif cmd == "judge-slow":

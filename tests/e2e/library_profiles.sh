@@ -38,6 +38,8 @@ for s in "${stops[@]}"; do
   # shellcheck disable=SC2086
   srv_stop_sink $s
 done
+grep -l -E "(Address|Leak|UndefinedBehavior)Sanitizer|runtime error:" "$OUT"/*.log 2>/dev/null &&
+  srv_fail "smtpsuite run logged a sanitizer report (see the files above)"
 [ -z "$SRV_BAD" ] || srv_fail "a sink ended badly (see above)"
 $LIB judge-profiles "$ROOT" "$OUT"
 echo "PASS: library_profiles"

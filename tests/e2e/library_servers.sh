@@ -59,6 +59,8 @@ rc=0
 wait $slow_pid || rc=1
 echo "== the slow cases (tests/e2e/library_slow.sh):"
 cat "$SRV_DIR/slow.log"
+grep -l -E "(Address|Leak|UndefinedBehavior)Sanitizer|runtime error:" "$OUT"/*.log 2>/dev/null &&
+  srv_fail "smtpsuite run logged a sanitizer report (see the files above)"
 $LIB compare "$ROOT" postfix "$OUT/postfix.json" "$postfix_version" || rc=1
 $LIB compare "$ROOT" aiosmtpd "$OUT/aiosmtpd.json" "$aiosmtpd_version" || rc=1
 [ $rc = 0 ] || srv_fail "the slow cases failed, or verdicts on real servers changed (see above)"
