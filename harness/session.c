@@ -1430,8 +1430,15 @@ static int try_auth(struct session *s, struct session_conn *sc,
         bool complete = s->sasl && sasl_client_complete(s->sasl);
         unsigned warns = s->sasl ? sasl_client_warnings(s->sasl) : 0;
         bool scram = st->name && strncasecmp(st->name, "SCRAM-", 6) == 0;
+        bool peer_failed =
+            s->sasl && sasl_error_blame(sasl_client_error(s->sasl)) ==
+                           SASL_BLAME_PEER;
         session_set_state(s, SESSION_WAIT_REPLY);
         int judged = try_reply(s, sc, st);
+        if (judged && peer_failed) /* the finding belongs to this step */
+            judge_grade(s, VERDICT_FAIL, (int)s->out->nsteps - 1, "AUTH %s: %s",
+                        prog_step_kind_name(PROG_STEP_AUTH),
+                        sasl_client_error_text(s->sasl));
         if (judged && sc->last_code == 235 && !s->ended && scram && !complete)
             judge_grade(s, VERDICT_WARN, (int)s->out->nsteps - 1,
                         "AUTH-04: the server accepted SCRAM without sending its "

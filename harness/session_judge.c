@@ -27,6 +27,10 @@ void judge_grade(struct session *s, enum verdict v, int idx, const char *fmt,
 {
     if (idx >= 0 && (size_t)idx < s->out->nsteps)
         s->out->steps[idx].grade = verdict_worse(s->out->steps[idx].grade, v);
+    if (v == s->verdict && v != VERDICT_PASS && s->decisive < 0 && idx >= 0) {
+        s->decisive = idx; /* a finding made before its step was recorded */
+        return;
+    }
     if (v <= s->verdict || v == VERDICT_PASS)
         return;
     /* A FAIL after an ERROR still is the finding; an ERROR's reason

@@ -253,8 +253,12 @@ def cmd_plan(smtpsuite, root, out):
             with open(ff, "w") as f:
                 f.write("\n".join(known[combo][2] + list(rows)) + "\n")
             fp.write(f"{case}\t{combo}\t{ff}\n")
+    with open(os.path.join(out, "users"), "w") as fp:
+        fp.write(f"alice:{os.environ.get('SINK_PASS', '')}:"
+                 f"{os.environ.get('SINK_TOKEN', '')}\n")
     with open(os.path.join(out, "combos.tsv"), "w") as fp:
         for name, (target, args, rows) in sorted(known.items()):
+            args = args.replace("@OUT@", out)
             ff = os.path.join(out, f"{name}.faults")
             with open(ff, "w") as f:
                 f.write("\n".join(rows) + "\n")

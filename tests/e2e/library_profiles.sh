@@ -13,6 +13,8 @@ ROOT=$(cd "$HERE/../.." && pwd)
 # shellcheck source=tests/servers/lib.sh
 . "$HERE/../servers/lib.sh"
 srv_init "$1"
+# The submission-tls combination's user (library.py plan writes the users file).
+export SINK_PASS=library-pass-$$ SINK_TOKEN=library-token-$$
 LIB="$SRV_PY $HERE/library.py"
 OUT=$SRV_DIR/profiles
 
