@@ -12,6 +12,15 @@ OUT=$SRV_DIR/out
 mkdir -p "$OUT"
 srv_sink --quiet --fault 'CONNECT -> delay 2s'
 
+# caught PID SIGNAL: the process has a handler for SIGNAL (INT or TERM).
+caught() {
+  local mask bit
+  mask=$(awk '/^SigCgt:/ {print $2}' "/proc/$1/status" 2>/dev/null) || return 1
+  [ -n "$mask" ] || return 1
+  bit=$([ "$2" = INT ] && echo 2 || echo 15)
+  (( (16#$mask >> (bit - 1)) & 1 ))
+}
+
 # run SIGNAL GRACE AFTER NAME: starts the smoke suite with two jobs, sends
 # SIGNAL after AFTER seconds, checks the exit code and the reports.
 run() {
@@ -21,6 +30,14 @@ run() {
     --json "$OUT/$name.json" --junit "$OUT/$name.xml" --html "$OUT/$name.html" \
     > "$OUT/$name.log" 2>&1 &
   local pid=$!
+  # The clock starts once the process catches the signal (its handlers
+  # are in place, SigCgt in /proc): before main() nothing can be
+  # reported, and a sanitizer build takes a while to get there.
+  local i
+  for ((i = 0; i < 500; i++)); do
+    caught "$pid" "$sig" && break
+    sleep 0.01
+  done
   sleep "$after"
   kill "-$sig" "$pid"
   local rc=0
