@@ -66,6 +66,7 @@ struct conn {
     bool tls; /* on an OpenSSL bufferevent */
     bool handshaking; /* its handshake is not done */
     bool tls_pending; /* STARTTLS answered: waiting for the 220 to leave */
+    bool waiting; /* fault "serial": accepted, not yet greeted or read */
     struct conn *prev, *next; /* open connections */
     struct conn *reap_next;
 };
@@ -88,12 +89,15 @@ struct sink {
     char prefix[9];
     int port;
     bool stopping;
+    bool serial; /* fault: one session at a time */
     size_t open;
     uint64_t sessions, messages;
 };
 
 static void conn_drive(struct conn *c);
 static void starttls_begin(struct conn *c);
+static void handle(struct conn *c, unsigned ev);
+static void serial_next(struct sink *s);
 
 static void slog(struct sink *s, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -166,6 +170,33 @@ static void conn_kill(struct conn *c)
     s->reap = c;
     event_active(s->reaper, 0, 0);
     slog(s, 1, "%s close", c->id);
+    if (s->serial && !s->stopping)
+        serial_next(s);
+}
+
+/* The fault "serial" (a server that cannot serve two sessions at once,
+ * RFC 5321 4.5.4.2): is a session other than self being served? */
+static bool serial_busy(const struct sink *s, const struct conn *self)
+{
+    for (const struct conn *c = s->conns; c; c = c->next)
+        if (c != self && !c->waiting && !c->dead)
+            return true;
+    return false;
+}
+
+/* Greets the connection that has waited longest, when none is served. */
+static void serial_next(struct sink *s)
+{
+    struct conn *next = NULL;
+    for (struct conn *c = s->conns; c; c = c->next)
+        if (c->waiting)
+            next = c; /* the list is newest first */
+    if (!next || serial_busy(s, next))
+        return;
+    next->waiting = false;
+    bufferevent_enable(next->bev, EV_READ);
+    slog(s, 1, "%s greeted after waiting", next->id);
+    handle(next, sink_proto_start(next->proto));
 }
 
 static void reap(evutil_socket_t fd, short what, void *arg)
@@ -232,6 +263,10 @@ static void arrival(struct conn *c)
 static void handle(struct conn *c, unsigned ev)
 {
     flush_out(c);
+    if (ev & SINK_PROTO_EV_FLUSH) { /* the fault "flush": input is lost */
+        struct evbuffer *in = bufferevent_get_input(c->bev);
+        evbuffer_drain(in, evbuffer_get_length(in));
+    }
     if (ev & SINK_PROTO_EV_MESSAGE)
         arrival(c);
     if (ev & SINK_PROTO_EV_DELAY) {
@@ -513,6 +548,12 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
     s->open++;
     conn_callbacks(c);
     slog(s, 1, "%s open %s", c->id, c->client);
+    if (s->serial && !s->stopping && serial_busy(s, c)) {
+        c->waiting = true; /* its bytes stay in the socket until its turn */
+        bufferevent_disable(c->bev, EV_READ);
+        slog(s, 1, "%s waits (serial)", c->id);
+        return;
+    }
     if (s->open > (size_t)s->p.max_connections || s->stopping)
         handle(c, s->stopping ? sink_proto_shutdown(c->proto)
                               : sink_proto_busy(c->proto));
@@ -589,6 +630,9 @@ static int apply_faults(struct sink *s, bool *usage, char *err, size_t errlen)
     c->auth_check = f->auth_check != 0;
     c->auth_tls = f->auth_needs_tls != 0;
     c->scram_bad_sig = f->scram_signature == 1;
+    c->strip_nul = f->strip_nul > 0;
+    c->dotdot_eod = f->dotdot_eod > 0;
+    s->serial = f->serial > 0;
     c->faults = s->faults;
     return 0;
 }

@@ -3,6 +3,7 @@
  * session starts; matching is a linear scan, which is plenty for the
  * handful of rows a test names. */
 #include "harness/sink_fault.h"
+#include "harness/bytes.h"
 #include "harness/duration.h"
 #include "harness/tls_server.h"
 #include "harness/xalloc.h"
@@ -38,8 +39,8 @@ static const char *const KIND_NAMES[] = {
 };
 
 /* Pseudo-commands a rule may name besides the verbs. */
-static const char *const PSEUDO[] = {"CONNECT", "EOD", "UNKNOWN",
-                                     "TIMEOUT", "*",   "SASL"};
+static const char *const PSEUDO[] = {"CONNECT", "EOD", "UNKNOWN", "TIMEOUT",
+                                     "LINE",    "*",   "SASL"};
 /* Verbs the engine knows (its command table plus the reserved ones). */
 static const char *const VERBS[] = {
     "HELO", "EHLO", "LHLO", "MAIL", "RCPT", "DATA",     "BDAT", "RSET",
@@ -143,6 +144,12 @@ static const struct setting_def {
      ""},
     {"enhanced-codes", SET_ONOFF, offsetof(struct sink_fault_settings, esc), 0,
      0, ""},
+    {"strip-nul", SET_ONOFF, offsetof(struct sink_fault_settings, strip_nul), 0,
+     0, ""},
+    {"dot-dot-eod", SET_ONOFF, offsetof(struct sink_fault_settings, dotdot_eod),
+     0, 0, ""},
+    {"serial", SET_ONOFF, offsetof(struct sink_fault_settings, serial), 0, 0,
+     ""},
 };
 
 static int apply_setting(const struct setting_def *d,
@@ -259,9 +266,10 @@ static int parse_setting(struct sink_fault_table *t, char *s, char *err,
             return apply_choice(&CHOICES[i], &t->set, v, err, errlen);
     snprintf(err, errlen,
              "unknown setting '%s' (bare-lf, bare-cr, line-limit, rcpt-limit, "
-             "size-limit, error-limit, unstuff, enhanced-codes, tls-cert, "
-             "tls-max, tls-tail, tls-reset, starttls-after-tls, auth-check, "
-             "auth-needs-tls, scram-signature)",
+             "size-limit, error-limit, unstuff, enhanced-codes, strip-nul, "
+             "dot-dot-eod, serial, tls-cert, tls-max, tls-tail, tls-reset, "
+             "starttls-after-tls, auth-check, auth-needs-tls, "
+             "scram-signature)",
              name);
     return -1;
 }
@@ -277,22 +285,17 @@ static bool known_command(const char *c)
     return false;
 }
 
-/* selector = command ["@" state] ["~" ERE] */
+/* selector = command ["@" state] ["~" ERE]. LINE patterns see the
+ * whole command line and are case-sensitive (so verb case can be told
+ * apart); the others see the argument, case-insensitively. */
 static int parse_selector(struct fault_rule *r, char *s, char *err,
                           size_t errlen)
 {
     char *tilde = strchr(s, '~');
+    const char *re = NULL;
     if (tilde) {
         *tilde = '\0';
-        const char *re = trim(tilde + 1);
-        int rc = regcomp(&r->re, re, REG_EXTENDED | REG_ICASE | REG_NOSUB);
-        if (rc != 0) {
-            char msg[128];
-            regerror(rc, &r->re, msg, sizeof msg);
-            snprintf(err, errlen, "bad pattern '%s': %s", re, msg);
-            return -1;
-        }
-        r->has_re = true;
+        re = trim(tilde + 1);
     }
     char *at = strchr(s, '@');
     r->state = -1;
@@ -313,8 +316,24 @@ static int parse_selector(struct fault_rule *r, char *s, char *err,
     if (!*cmd || !known_command(cmd)) {
         snprintf(err, errlen,
                  "unknown command '%s' (a verb, CONNECT, EOD, "
-                 "UNKNOWN, TIMEOUT, SASL or *)",
+                 "UNKNOWN, TIMEOUT, SASL, LINE or *)",
                  cmd);
+        return -1;
+    }
+    if (re) {
+        int flags = REG_EXTENDED | REG_NOSUB;
+        if (strcmp(cmd, "LINE") != 0)
+            flags |= REG_ICASE;
+        int rc = regcomp(&r->re, re, flags);
+        if (rc != 0) {
+            char msg[128];
+            regerror(rc, &r->re, msg, sizeof msg);
+            snprintf(err, errlen, "bad pattern '%s': %s", re, msg);
+            return -1;
+        }
+        r->has_re = true;
+    } else if (strcmp(cmd, "LINE") == 0) {
+        snprintf(err, errlen, "LINE needs a pattern (LINE~ERE)");
         return -1;
     }
     r->cmd = xstrdup(cmd);
@@ -386,6 +405,23 @@ static int parse_reply_args(struct sink_fault_action *a, const char *s,
     return 0;
 }
 
+/* "raw BYTES": the escaped form of harness/bytes.h (\r \n \t \\ \xNN). */
+static int parse_raw(struct sink_fault_action *a, const char *s, char *err,
+                     size_t errlen)
+{
+    struct buf b;
+    buf_init(&b, SINK_FAULT_TEXT_MAX);
+    if (!*s || bytes_unescape(&b, s) != 0) {
+        snprintf(err, errlen,
+                 "raw needs bytes, escaped as \\r \\n \\t \\\\ \\xNN");
+        buf_free(&b);
+        return -1;
+    }
+    a->len = b.len;
+    a->text = buf_detach(&b);
+    return 0;
+}
+
 static int parse_action(struct sink_fault_action *a, char *s, char *err,
                         size_t errlen)
 {
@@ -400,7 +436,7 @@ static int parse_action(struct sink_fault_action *a, char *s, char *err,
         snprintf(err, errlen,
                  "unknown action '%.*s' (reply, extra, delay, "
                  "close-before, close-after, accept, keep-state, "
-                 "drop, add, tls-fail)",
+                 "drop, add, tls-fail, raw, reset, flush)",
                  (int)w, s);
         return -1;
     }
@@ -409,6 +445,8 @@ static int parse_action(struct sink_fault_action *a, char *s, char *err,
     case SINK_FAULT_REPLY:
     case SINK_FAULT_EXTRA:
         return parse_reply_args(a, rest, err, errlen);
+    case SINK_FAULT_RAW:
+        return parse_raw(a, rest, err, errlen);
     case SINK_FAULT_DELAY:
         return duration_parse(rest, &a->delay_us, err, errlen);
     case SINK_FAULT_DROP:
@@ -584,6 +622,15 @@ static void effect_add(struct sink_fault_effect *e,
     case SINK_FAULT_TLS_FAIL:
         e->tls_fail = true;
         break;
+    case SINK_FAULT_RAW:
+        e->raw = a;
+        break;
+    case SINK_FAULT_RESET:
+        e->reset = true;
+        break;
+    case SINK_FAULT_FLUSH:
+        e->flush = true;
+        break;
     case SINK_FAULT_EXTRA:
         if (e->nextra < SINK_FAULT_EFFECT_MAX)
             e->extra[e->nextra++] = a;
@@ -612,6 +659,26 @@ void sink_fault_match(const struct sink_fault_table *t, enum sink_state state,
         for (size_t k = 0; k < r->nacts; k++)
             effect_add(out, &r->acts[k]);
     }
+}
+
+void sink_fault_match_line(const struct sink_fault_table *t,
+                           enum sink_state state, const char *line, size_t len,
+                           struct sink_fault_effect *out)
+{
+    char *copy = NULL; /* made once, and only if a LINE row is there */
+    for (size_t i = 0; t && i < t->n; i++) {
+        const struct fault_rule *r = &t->rules[i];
+        if (strcmp(r->cmd, "LINE") != 0 ||
+            (r->state >= 0 && r->state != (int)state))
+            continue;
+        if (!copy)
+            copy = xstrndup(line, len);
+        if (regexec(&r->re, copy, 0, NULL, 0) != 0)
+            continue;
+        for (size_t k = 0; k < r->nacts; k++)
+            effect_add(out, &r->acts[k]);
+    }
+    free(copy);
 }
 
 /* Named presets: a fault under which a conformance check fails (or, for

@@ -29,7 +29,10 @@
     X(DROP, "drop")                 /* EHLO: leave a keyword out */            \
     X(ADD, "add")                   /* EHLO: advertise one more line */        \
     X(TLS_FAIL, "tls-fail")         /* STARTTLS, CONNECT: abort the TLS        \
-                                       handshake that follows */
+                                       handshake that follows */   \
+    X(RAW, "raw")                   /* send these bytes as the reply */        \
+    X(RESET, "reset")               /* drop the transaction after it */        \
+    X(FLUSH, "flush")               /* discard the input read so far */
 
 enum sink_fault_kind {
 #define X(e, s) SINK_FAULT_##e,
@@ -42,7 +45,8 @@ struct sink_fault_action {
     enum sink_fault_kind kind;
     int code;         /* REPLY, EXTRA */
     char esc[16];     /* REPLY, EXTRA: "x.y.z" or "" */
-    char *text;       /* REPLY, EXTRA ('\n' separates lines), DROP, ADD */
+    char *text;       /* REPLY, EXTRA ('\n' separates lines), DROP, ADD, RAW */
+    size_t len;       /* RAW: octets in text (it may hold NUL) */
     int64_t delay_us; /* DELAY */
 };
 
@@ -60,6 +64,9 @@ struct sink_fault_settings {
     int auth_check;         /* 0: any credentials are accepted */
     int auth_needs_tls;     /* 0: plaintext mechanisms allowed before TLS */
     int scram_signature;    /* 1: a wrong SCRAM server signature */
+    int strip_nul;    /* 1: NUL bytes are dropped from lines and content */
+    int dotdot_eod;   /* 1: a ".." line ends the data (unstuffed too early) */
+    int serial;       /* 1: one session at a time; the next waits ungreeted */
 };
 
 /* The protocol names tls-max= takes, in order. */
@@ -68,7 +75,9 @@ extern const char *const SINK_FAULT_TLS_VERSIONS[4];
 /* What the matching rows do to one reply. */
 struct sink_fault_effect {
     const struct sink_fault_action *reply; /* the last REPLY, or NULL */
-    int64_t delay_us;                      /* the last DELAY, or 0 */
+    const struct sink_fault_action *raw;   /* the last RAW, or NULL */
+    bool reset, flush;
+    int64_t delay_us; /* the last DELAY, or 0 */
     bool close_before, close_after, accept, keep_state;
     bool tls_fail; /* abort the TLS handshake after this reply */
     const struct sink_fault_action *extra[SINK_FAULT_EFFECT_MAX];
@@ -106,6 +115,13 @@ sink_fault_settings(const struct sink_fault_table *t);
 void sink_fault_match(const struct sink_fault_table *t, enum sink_state state,
                       const char *cmd, const char *arg,
                       struct sink_fault_effect *out);
+
+/* Adds to out the effect of every LINE row whose pattern matches the
+ * command line line[0..len) as received (without its CRLF). LINE rows
+ * are case-sensitive; they never match in sink_fault_match. */
+void sink_fault_match_line(const struct sink_fault_table *t,
+                           enum sink_state state, const char *line, size_t len,
+                           struct sink_fault_effect *out);
 
 /* The presets; *n receives their number. */
 const struct sink_fault_preset *sink_fault_presets(size_t *n);

@@ -22,7 +22,8 @@
     X(8BITMIME, "8BITMIME")                                                    \
     X(DSN, "DSN")                                                              \
     X(SMTPUTF8, "SMTPUTF8")                                                    \
-    X(CHUNKING, "CHUNKING")
+    X(CHUNKING, "CHUNKING")                                                    \
+    X(BINARYMIME, "BINARYMIME") /* RFC 3030 3; no profile: `add BINARYMIME` */
 
 enum sink_ext {
 #define X(e, s) SINK_EXT_##e,

@@ -117,12 +117,13 @@ struct txn {
     bool too_big;
     bool bare_reject; /* a bare LF/CR came under "reject" */
     bool bdat;
+    bool binarymime; /* BODY=BINARYMIME: only BDAT may carry it */
 };
 
 /* What an accepted command will change when committed. */
 struct pending {
     char *addr, *params, *helo;
-    bool smtputf8, esmtp;
+    bool smtputf8, esmtp, binarymime;
     unsigned caps;
     struct sasl_server *sasl; /* AUTH: the exchange it starts */
     char *user;               /* AUTH: who authenticated */
@@ -183,6 +184,7 @@ struct sink_proto {
     struct cmd chunk_cmd;
     struct decision chunk_refusal;
     unsigned nmsg;
+    bool flush;    /* a fault asked to discard the input read so far */
     size_t errors; /* command errors so far (error_limit) */
     char queue_id[96];
     struct sink_message msg;
@@ -651,6 +653,11 @@ static const char *param_value(struct sink_proto *p, enum param_kw k,
         return NULL;
     }
     case P_BODY:
+        if (strcasecmp(v, "BINARYMIME") == 0 &&
+            (p->caps & SINK_EXT_BIT(BINARYMIME))) {
+            p->pend.binarymime = true; /* RFC 3030 3 */
+            return NULL;
+        }
         return strcasecmp(v, "7BIT") == 0 || strcasecmp(v, "8BITMIME") == 0
                    ? NULL
                    : "Bad BODY parameter value (7BIT or 8BITMIME)";
@@ -783,6 +790,7 @@ static void commit_mail(struct sink_proto *p)
     p->txn.mail.addr = p->pend.addr;
     p->txn.mail.params = p->pend.params;
     p->txn.smtputf8 = p->pend.smtputf8;
+    p->txn.binarymime = p->pend.binarymime;
     p->pend.addr = p->pend.params = NULL;
     set_state(p, SINK_STATE_MAIL);
 }
@@ -942,6 +950,17 @@ static void count_error(struct sink_proto *p, int code)
     add_events(p, SINK_PROTO_EV_CLOSE);
 }
 
+/* The fault "reset": the transaction is dropped after the reply, as if
+ * RSET had come (a server that aborts on a refusal). */
+static void fault_reset(struct sink_proto *p)
+{
+    enum sink_state s = p->state;
+    if (s != SINK_STATE_MAIL && s != SINK_STATE_RCPT && s != SINK_STATE_BDAT)
+        return;
+    txn_reset(p);
+    set_state(p, SINK_STATE_READY);
+}
+
 /* Writes the reply the fault table selects and runs the commit if
  * the client was told yes; returns whether it ran. */
 static bool select_reply(struct sink_proto *p, struct cmd *c,
@@ -962,7 +981,10 @@ static bool select_reply(struct sink_proto *p, struct cmd *c,
     if (fx->reply && fx->reply->code >= 400)
         commit = false;
     p->tls_fail = fx->tls_fail;
-    if (d->each_rcpt && p->txn.nrcpt) {
+    if (fx->raw) {
+        if (buf_add(outbuf(p), fx->raw->text, fx->raw->len) != BUF_OK)
+            fatal("sink: reply output past %d octets", SINK_PROTO_OUT_MAX);
+    } else if (d->each_rcpt && p->txn.nrcpt) {
         for (size_t i = 0; i < p->txn.nrcpt; i++)
             emit(p, d, fx->reply, p->txn.rcpts[i].addr);
     } else {
@@ -970,6 +992,12 @@ static bool select_reply(struct sink_proto *p, struct cmd *c,
     }
     if (commit)
         d->commit(p);
+    if (fx->reset)
+        fault_reset(p);
+    if (fx->flush) {
+        p->flush = true;
+        add_events(p, SINK_PROTO_EV_FLUSH);
+    }
     for (size_t i = 0; i < fx->nextra; i++)
         put_reply(p, fx->extra[i]->code, fx->extra[i]->esc, fx->extra[i]->text);
     if (fx->close_after && p->state != SINK_STATE_CLOSED) {
@@ -1080,9 +1108,15 @@ static void ehlo_list(struct sink_proto *p, struct cmd *c, struct decision *d)
             if (mech_usable(p, (enum sasl_mech)m))
                 buf_addf(&d->text, " %s", sasl_mech_name((enum sasl_mech)m));
     }
-    for (size_t i = 0; i < c->fx.nkw; i++)
-        if (c->fx.kw[i]->kind == SINK_FAULT_ADD)
-            buf_addf(&d->text, "\n%s", c->fx.kw[i]->text);
+    for (size_t i = 0; i < c->fx.nkw; i++) {
+        const char *t = c->fx.kw[i]->text;
+        if (c->fx.kw[i]->kind != SINK_FAULT_ADD)
+            continue;
+        buf_addf(&d->text, "\n%s", t);
+        int e = sink_ext_find(t, strcspn(t, " "));
+        if (e >= 0) /* a keyword the sink knows is then implemented too */
+            caps |= 1u << e;
+    }
     p->pend.esmtp = true;
     p->pend.caps = caps;
     d->commit = commit_helo;
@@ -1247,6 +1281,10 @@ static void cmd_data(struct sink_proto *p, struct cmd *c, struct decision *d)
         return;
     if (s == SINK_STATE_BDAT &&
         refuse(c, d, 503, "5.5.1", "Error: DATA after BDAT"))
+        return;
+    /* RFC 3030 3: BINARYMIME content only goes with BDAT. */
+    if (p->txn.binarymime && (s == SINK_STATE_MAIL || s == SINK_STATE_RCPT) &&
+        refuse(c, d, 503, "5.5.1", "Error: BODY=BINARYMIME needs BDAT"))
         return;
     /* RFC 5321 3.3 and RFC 2033 4.2: no recipient, 503. */
     if (s == SINK_STATE_MAIL &&
@@ -1631,7 +1669,8 @@ static void end_txn(struct sink_proto *p)
 
 static void end_of_data(struct sink_proto *p)
 {
-    struct cmd c = {.name = "EOD", .arg = ""};
+    /* EOD rows see the content as stored (up to a NUL) */
+    struct cmd c = {.name = "EOD", .arg = (char *)buf_str(&p->txn.store)};
     struct decision d;
     decision_init(&d);
     sink_fault_match(p->cfg->faults, p->state, c.name, c.arg, &c.fx);
@@ -1772,6 +1811,9 @@ static void dispatch(struct sink_proto *p, char *line, size_t len)
     c.arglen = e - a;
     c.has_arg = c.arglen > 0;
     sink_fault_match(p->cfg->faults, p->state, c.name, c.arg, &c.fx);
+    line[e] = saved;
+    sink_fault_match_line(p->cfg->faults, p->state, line, len, &c.fx);
+    line[e] = '\0';
     p->chunk_size = UINT64_MAX;
     if (!precheck(p, def, line, len, &c, &d))
         decide(p, &c, &d);
@@ -1805,10 +1847,14 @@ static void too_long(struct sink_proto *p)
     struct cmd c = {.arg = ""};
     struct decision d;
     decision_init(&d);
-    size_t vn = strcspn(buf_str(&p->line), " ");
-    const struct cmd_def *def =
-        p->auth ? NULL : find_command(buf_str(&p->line), vn);
+    const char *l = buf_str(&p->line);
+    size_t vn = strcspn(l, " ");
+    const struct cmd_def *def = p->auth ? NULL : find_command(l, vn);
     c.name = p->auth ? "SASL" : def ? def->name : "UNKNOWN";
+    /* rows see what came of the argument before the limit (never a
+     * secret: inside AUTH the argument stays empty) */
+    if (!p->auth)
+        c.arg = (char *)l + vn + strspn(l + vn, " ");
     sink_fault_match(p->cfg->faults, p->state, c.name, c.arg, &c.fx);
     if (p->auth || (def && def->fn == cmd_auth)) {
         enum sasl_outcome o = SASL_OUT_TOO_LONG;
@@ -1817,6 +1863,7 @@ static void too_long(struct sink_proto *p)
         p->line_secret = true;
         auth_end(p);
     } else {
+        sink_fault_match_line(p->cfg->faults, p->state, l, p->line.len, &c.fx);
         dset(&d, 500, is_helo_verb(def) ? NULL : "5.5.2",
              "Error: line too long");
     }
@@ -2050,6 +2097,8 @@ static bool data_dot(struct sink_proto *p, unsigned char b)
         p->dstate = D_DOT_CR;
         return true;
     }
+    if (b == '.' && p->cfg->dotdot_eod)
+        return true; /* the fault: ".." unstuffed first, then taken as "." */
     if (b == '\n' && lf_ends_line(p)) {
         dot_line(p, LEND_LF);
         return true;
@@ -2192,6 +2241,10 @@ unsigned sink_proto_feed(struct sink_proto *p, const void *in, size_t len,
             i = len; /* after QUIT or 421 nothing more is read */
             break;
         }
+        if (s[i] == 0 && p->cfg->strip_nul && p->mode != MODE_CHUNK) {
+            i++; /* the fault: NUL bytes vanish */
+            continue;
+        }
         switch (p->mode) {
         case MODE_LINE:
             i += line_byte(p, s[i]);
@@ -2210,6 +2263,10 @@ unsigned sink_proto_feed(struct sink_proto *p, const void *in, size_t len,
             i += k;
             break;
         }
+        }
+        if (p->flush) { /* the fault: what was read after it is lost */
+            p->flush = false;
+            i = len;
         }
     }
     *used = i;

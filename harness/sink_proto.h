@@ -79,6 +79,10 @@ struct sink_proto_config {
     enum sink_bare bare_lf, bare_cr;
     bool unstuff; /* undo dot-stuffing (RFC 5321 4.5.2); off only as fault */
     bool esc;     /* enhanced status codes (RFC 2034) in replies */
+    /* Faults only: NUL bytes are dropped from command lines and content
+     * (a server that treats input as C strings); a ".." line ends the
+     * data (a server that unstuffs before it looks for the end). */
+    bool strip_nul, dotdot_eod;
     /* Domains delivered here; a recipient elsewhere is relaying and is
      * refused. None: every domain is local. (Not owned.) */
     const char *const *local_domains;
@@ -149,6 +153,8 @@ struct sink_message {
 #define SINK_PROTO_EV_STARTTLS                                                 \
     16u /* send out, then run the TLS handshake                                \
            (sink_proto_tls_fail: abort it) */
+#define SINK_PROTO_EV_FLUSH   8u /* discard the client's input buffered so far \
+                                  */
 
 struct sink_proto;
 

@@ -40,6 +40,14 @@ struct lfile {
     bool in_run;
 };
 
+/* A library an id entry is looked up in, walked once: the cases under
+ * dir, as indexes into the loader's files. */
+struct lroot {
+    char *dir;
+    size_t *lib;
+    size_t nlib, caplib;
+};
+
 struct loader {
     const struct load_params *p;
     struct diag d;
@@ -48,9 +56,8 @@ struct loader {
     size_t *run; /* indexes into files, in the order given */
     size_t nrun, caprun;
     const char *cases_dir;
-    bool library_loaded;
-    size_t *lib;
-    size_t nlib, caplib;
+    struct lroot *roots; /* libraries walked for id entries */
+    size_t nroots, caproots;
     char **manifests; /* manifest paths read, for the file count */
     size_t nmanifests, capmanifests;
 };
@@ -191,7 +198,7 @@ static void collect(struct diag *d, const char *dir, const char *suffix,
 
 /* Every .smtp under dir, sorted by path; their indexes go to run (and
  * to lib when lib is set). */
-static void walk(struct loader *L, const char *dir, bool to_run)
+static void walk(struct loader *L, const char *dir, struct lroot *root)
 {
     struct paths ps = {0};
     collect(&L->d, dir, ".smtp", 0, &ps);
@@ -199,12 +206,13 @@ static void walk(struct loader *L, const char *dir, bool to_run)
     for (size_t i = 0; i < ps.n; i++) {
         struct stat st;
         if (stat(ps.v[i], &st) == 0) {
-            if (to_run) {
+            if (!root) {
                 add_case_file(L, ps.v[i], &st);
             } else {
                 struct lfile *f = file_entry(L, ps.v[i], &st);
-                xgrow(&L->lib, &L->caplib, L->nlib + 1, sizeof *L->lib);
-                L->lib[L->nlib++] = (size_t)(f - L->files);
+                xgrow(&root->lib, &root->caplib, root->nlib + 1,
+                      sizeof *root->lib);
+                root->lib[root->nlib++] = (size_t)(f - L->files);
             }
         }
         free(ps.v[i]);
@@ -227,16 +235,42 @@ char **load_find(const char *dir, const char *suffix, size_t *n, FILE *errfp)
 
 static void add_manifest(struct loader *L, const char *path);
 
-/* An id-glob entry: the library's cases whose id matches. */
+/* The library an id entry of the manifest `file` is looked up in: the
+ * folder above it when the manifest sits in a library's suites/ folder
+ * (a suite belongs to the library it ships with, wherever that is),
+ * else the search path's library. Walked once. */
+static struct lroot *library_of(struct loader *L, const char *file)
+{
+    char *dir = NULL;
+    const char *slash = strrchr(file, '/');
+    if (slash && slash - file >= 6 && strncmp(slash - 6, "suites", 6) == 0 &&
+        (slash - file == 6 || slash[-7] == '/'))
+        dir = slash - file == 6 ? xstrdup(".")
+                                : xasprintf("%.*s", (int)(slash - file - 7), file);
+    if (!dir || !*dir) {
+        free(dir);
+        dir = xstrdup(L->cases_dir);
+    }
+    for (size_t i = 0; i < L->nroots; i++)
+        if (strcmp(L->roots[i].dir, dir) == 0) {
+            free(dir);
+            return &L->roots[i];
+        }
+    xgrow(&L->roots, &L->caproots, L->nroots + 1, sizeof *L->roots);
+    struct lroot *r = &L->roots[L->nroots++];
+    memset(r, 0, sizeof *r);
+    r->dir = dir;
+    walk(L, dir, r);
+    return &L->roots[L->nroots - 1];
+}
+
+/* An id-glob entry: the cases of the suite's library whose id matches. */
 static void add_ids(struct loader *L, const struct manifest_entry *e)
 {
-    if (!L->library_loaded) {
-        L->library_loaded = true;
-        walk(L, L->cases_dir, false);
-    }
+    struct lroot *r = library_of(L, e->file);
     size_t found = 0;
-    for (size_t i = 0; i < L->nlib; i++) {
-        struct lfile *f = &L->files[L->lib[i]];
+    for (size_t i = 0; i < r->nlib; i++) {
+        struct lfile *f = &L->files[r->lib[i]];
         if (!f->c || !select_id_match(&e->value, 1, f->c->id))
             continue;
         struct stat st = {.st_dev = f->dev, .st_ino = f->ino};
@@ -244,8 +278,8 @@ static void add_ids(struct loader *L, const struct manifest_entry *e)
         found++;
     }
     if (!found)
-        manifest_error(&L->d, e, "no case in %s matches the id '%s'",
-                       L->cases_dir, e->value);
+        manifest_error(&L->d, e, "no case in %s matches the id '%s'", r->dir,
+                       e->value);
 }
 
 /* A path entry (or one result of a glob): a folder or a case file. */
@@ -256,7 +290,7 @@ static void add_path(struct loader *L, const struct manifest_entry *e,
     if (stat(path, &st) != 0)
         manifest_error(&L->d, e, "%s: %s", path, strerror(errno));
     else if (S_ISDIR(st.st_mode))
-        walk(L, path, true);
+        walk(L, path, NULL);
     else if (e->kind == MANIFEST_PATH || ends_with(path, ".smtp"))
         add_case_file(L, path, &st);
 }
@@ -312,7 +346,7 @@ static void add_arg(struct loader *L, const char *arg)
     struct stat st;
     if (stat(arg, &st) == 0) {
         if (S_ISDIR(st.st_mode))
-            walk(L, arg, true);
+            walk(L, arg, NULL);
         else if (ends_with(arg, ".suite"))
             add_manifest(L, arg);
         else
@@ -427,7 +461,11 @@ static void loader_free(struct loader *L)
     }
     free(L->files);
     free(L->run);
-    free(L->lib);
+    for (size_t i = 0; i < L->nroots; i++) {
+        free(L->roots[i].dir);
+        free(L->roots[i].lib);
+    }
+    free(L->roots);
     for (size_t i = 0; i < L->nmanifests; i++)
         free(L->manifests[i]);
     free(L->manifests);

@@ -16,7 +16,7 @@ out=$("$bin" check cases) || fail "check cases exited $?"
 echo "$out" | grep -Eq '^smtpsuite check: [0-9]+ cases, [0-9]+ files, [0-9]+ targets: OK$' ||
   fail "summary: $out"
 out=$("$bin" check --cases-dir cases smoke) || fail "check smoke"
-[ "$out" = "smtpsuite check: 10 cases, 12 files: OK" ] || fail "smoke: $out"
+[ "$out" = "smtpsuite check: 12 cases, 14 files: OK" ] || fail "smoke: $out"
 out=$("$bin" check --tags 'cat:SMUG-01' --id 'smug.lf-*' cases) || fail "tags"
 echo "$out" | grep -q '^smtpsuite check: 2 of [0-9]* cases selected' || fail "selection: $out"
 "$bin" check --quiet cases >"$tmp/q" || fail "quiet"

@@ -119,9 +119,9 @@ smug.crlf-dot-lf.not-end-of-data | --fault smuggle-lf                           
 helo.name-mismatch.mail-accepted | -                                           | -
 conn.concurrent.second-greeted  | -                                             | -
 addr.rcpt-limit.452-keeps-earlier | --rcpt-limit 1000                           | FAIL
-dos.early-talker.no-desync      | --fault 'CONNECT -> reply 250 2.0.0 early'    | FAIL
+dos.early-talker.no-desync      | --fault 'EHLO~^early -> raw 220 localhost ESMTP again\r\n' | FAIL
 size.declared.over-limit-refused | --fault size-unchecked-at-mail               | WARN
-size.declared.malformed-501     | --fault 'MAIL~SIZE=abc -> accept'             | WARN
+size.declared.malformed-501     | --fault 'MAIL~SIZE=abc -> accept'             | FAIL
 sess.421.followed-by-close      | --error-limit 5 --fault 'UNKNOWN -> reply 421 4.7.0 bye' | FAIL
 cve.expansion.rcpt-inert        | --fault 'RCPT -> delay 3s'                    | FAIL
 cve.metachar.mail-inert         | --fault 'MAIL -> delay 3s'                    | FAIL

@@ -31,7 +31,8 @@ done
 
 # A run's result file and JUnit report.
 srv_sink --quiet
-"$SMTPSUITE" run "$SRC/cases/core/noop-ok.smtp" -q --target "127.0.0.1:$SINK_PORT" \
+"$SMTPSUITE" run "$SRC/cases/core/noop-ok.smtp" -q --target-file "$SRC/cases/targets/sink.target" \
+  --target "127.0.0.1:$SINK_PORT" \
   --json "$SRV_DIR/r.json" --junit "$SRV_DIR/r.xml" || srv_fail "the run failed"
 got=$(/usr/bin/python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["tool_version"])' "$SRV_DIR/r.json")
 [ "$got" = "$VERSION" ] || srv_fail "the result file says tool_version '$got', want '$VERSION'"

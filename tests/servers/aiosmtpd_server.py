@@ -2,7 +2,9 @@
 JSON line per message (envelope, size, SHA-256 of the content) to
 --record, and runs until SIGTERM or SIGINT. With --tls-cert and
 --tls-key it offers STARTTLS (aiosmtpd's tls_context); --require-tls
-refuses mail before it (require_starttls)."""
+refuses mail before it (require_starttls). Recipients whose local part
+starts with "nouser" are unknown users (550), as at the sink, so the
+case library has a recipient to see refused."""
 import argparse
 import hashlib
 import json
@@ -17,6 +19,13 @@ class Recorder:
     def __init__(self, path):
         self.path = path
         self.lock = threading.Lock()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.split("@")[0].lower().startswith("nouser"):
+            return "550 5.1.1 <%s>: Recipient address rejected: User unknown" % address
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
+        return "250 2.1.5 Ok"
 
     async def handle_DATA(self, server, session, envelope):
         data = envelope.original_content or b""

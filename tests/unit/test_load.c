@@ -419,7 +419,8 @@ START_TEST(test_library)
     char *names[] = {"smoke"};
     struct load_params s = {names, 1, NULL, 0, "smoke", cases};
     ck_assert_int_eq(load_cases(&s, &res, stderr), 0);
-    ck_assert_uint_eq(res.ncases, 10);
+    ck_assert_uint_ge(res.ncases, 10); /* the case library: at most 15 */
+    ck_assert_uint_le(res.ncases, 15);
     load_result_free(&res);
     /* every shipped target */
     size_t n;

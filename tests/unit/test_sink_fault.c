@@ -42,6 +42,11 @@ static const struct bad BAD[] = {
     {"scram-signature=ugly", "scram-signature wants good or bad"},
     {"STARTTLS -> tls-fail now", "tls-fail takes no argument"},
     {"no-such-preset", "expected"},
+    {"LINE -> accept", "LINE needs a pattern"},
+    {"NOOP -> raw", "raw needs bytes"},
+    {"NOOP -> raw 250 \\q", "raw needs bytes"},
+    {"NOOP -> reset now", "reset takes no argument"},
+    {"serial=maybe", "serial wants on or off"},
 };
 
 START_TEST(test_bad_rules)
@@ -89,10 +94,11 @@ START_TEST(test_settings)
     const struct sink_fault_settings *s = sink_fault_settings(t);
     ck_assert_int_eq(s->bare_lf, -1);
     ck_assert_int_eq(s->rcpt_limit, -1);
-    const char *rules[] = {"bare-lf=eod",       " bare-cr = reject ",
-                           "line-limit=512",    "rcpt-limit=7",
-                           "size-limit=1000",   "unstuff=off",
-                           "enhanced-codes=on", "error-limit=20"};
+    const char *rules[] = {
+        "bare-lf=eod",       " bare-cr = reject ", "line-limit=512",
+        "rcpt-limit=7",      "size-limit=1000",    "unstuff=off",
+        "enhanced-codes=on", "error-limit=20",     "strip-nul=on",
+        "dot-dot-eod=off",   "serial=on"};
     for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++)
         ck_assert_msg(sink_fault_add(t, rules[i], "x", err, sizeof err) == 0,
                       "%s: %s", rules[i], err);
@@ -104,6 +110,9 @@ START_TEST(test_settings)
     ck_assert_int_eq(s->error_limit, 20);
     ck_assert_int_eq(s->unstuff, 0);
     ck_assert_int_eq(s->esc, 1);
+    ck_assert_int_eq(s->strip_nul, 1);
+    ck_assert_int_eq(s->dotdot_eod, 0);
+    ck_assert_int_eq(s->serial, 1);
     ck_assert_uint_eq(sink_fault_count(t), 0); /* settings are no rows */
     sink_fault_free(t);
 }
@@ -196,6 +205,41 @@ START_TEST(test_match)
 }
 END_TEST
 
+/* LINE rows: the whole line, case-sensitively, added to other effects;
+ * raw, reset and flush. */
+START_TEST(test_match_line)
+{
+    struct sink_fault_table *t = sink_fault_new();
+    char err[512];
+    const char *rules[] = {
+        "LINE~^rset +$ -> raw 250 a\\x00b\\r\\n",
+        "LINE@mail~^RSET -> reset; flush",
+        "RSET -> delay 1s",
+    };
+    for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++)
+        ck_assert_msg(sink_fault_add(t, rules[i], "x", err, sizeof err) == 0,
+                      "%s: %s", rules[i], err);
+    struct sink_fault_effect e;
+    sink_fault_match(t, SINK_STATE_READY, "RSET", "", &e);
+    ck_assert_int_eq(e.delay_us, 1000000);
+    ck_assert_ptr_null(e.raw); /* LINE rows never match here */
+    sink_fault_match_line(t, SINK_STATE_READY, "rset  xyz", 6, &e);
+    ck_assert_ptr_nonnull(e.raw);
+    ck_assert_uint_eq(e.raw->len, 9);
+    ck_assert(memcmp(e.raw->text, "250 a\0b\r\n", 9) == 0);
+    ck_assert_int_eq(e.delay_us, 1000000); /* kept: effects add up */
+    ck_assert(!e.reset);
+    sink_fault_match(t, SINK_STATE_MAIL, "RSET", "", &e);
+    sink_fault_match_line(t, SINK_STATE_MAIL, "RSET", 4, &e);
+    ck_assert_ptr_null(e.raw);
+    ck_assert(e.reset && e.flush);
+    sink_fault_match(t, SINK_STATE_MAIL, "RSET", "", &e);
+    sink_fault_match_line(t, SINK_STATE_MAIL, "rset", 4, &e);
+    ck_assert(!e.reset);
+    sink_fault_free(t);
+}
+END_TEST
+
 START_TEST(test_file)
 {
     char path[] = "/tmp/test_sink_fault_XXXXXX";
@@ -231,6 +275,7 @@ static void add_tests(TCase *tc)
     tcase_add_test(tc, test_settings);
     tcase_add_test(tc, test_tls_auth_settings);
     tcase_add_test(tc, test_match);
+    tcase_add_test(tc, test_match_line);
     tcase_add_test(tc, test_file);
 }
 

@@ -51,6 +51,7 @@ struct vec {
     bool local; /* local domains: y.test only */
     bool tls;   /* the sink can do TLS; "<tls>" marks the handshake */
     bool users; /* AUTH users: alice (s3cret, token tok-1) */
+    bool whole; /* fed in one write only (the fault "flush" loses the rest) */
 };
 
 /* STARTTLS and AUTH (RFC 3207, RFC 4954). Payloads written by hand:
@@ -930,6 +931,81 @@ static const struct vec VECS[] = {
      "",
      NULL,
      {"QUIT -> delay 1ms"}},
+    /* LINE rows see the whole line, case-sensitively, blanks and all */
+    {"fault-line-case",
+     "ehlo client.test\r\nEHLO client.test\r\nRSET \r\nRSET\r\n",
+     0,
+     G "500 5.5.2 Error: command not recognized\r\n" EHLO_OK
+       "501 5.5.4 no blanks\r\n" OK,
+     "",
+     NULL,
+     {"LINE~^ehlo -> reply 500 5.5.2 Error: command not recognized",
+      "LINE~^RSET +$ -> reply 501 5.5.4 no blanks"}},
+    /* EOD rows see the content */
+    {"fault-eod-content",
+     EHLO TXN "DATA\r\nSubject: a\r\n.\r\n" TXN "DATA\r\nSubject: b\r\n.\r\n",
+     0,
+     G EHLO_OK TXN_OK DATA_OK "554 5.6.0 not a\r\n" TXN_OK DATA_OK Q2,
+     "a@x.test>b@y.test:Subject: b\\r\\n\n",
+     NULL,
+     {"EOD~^subject: a -> reply 554 5.6.0 not a"}},
+    {"fault-raw",
+     "NOOP\r\nNOOP x\r\n",
+     0,
+     G "250-a\r\n251 b\r\n" OK,
+     "",
+     NULL,
+     {"NOOP~^$ -> raw 250-a\\r\\n251 b\\r\\n"}},
+    {"fault-reset",
+     EHLO TXN "EHLO\r\nDATA\r\n",
+     0,
+     G EHLO_OK TXN_OK "501 Syntax: EHLO hostname\r\n" NEED_MAIL,
+     "",
+     NULL,
+     {"EHLO@rcpt -> reset"}},
+    {"fault-flush",
+     EHLO "MAIL FROM:<a@x.test>\r\nRCPT TO:<b@y.test>\r\nNOOP\r\n",
+     0,
+     G EHLO_OK "250 2.1.0 Ok\r\n",
+     "",
+     NULL,
+     {"MAIL -> flush"},
+     false,
+     false,
+     false,
+     true},
+    {"fault-strip-nul",
+     L(EHLO "MAIL FROM:<a\0b@x.test>\r\nNOOP\0\r\n"),
+     G EHLO_OK "250 2.1.0 Ok\r\n" OK,
+     "",
+     NULL,
+     {"strip-nul=on"}},
+    {"fault-dot-dot-eod",
+     EHLO TXN "DATA\r\na\r\n..\r\nNOOP\r\n",
+     0,
+     G EHLO_OK TXN_OK DATA_OK Q1 OK,
+     "a@x.test>b@y.test:a\\r\\n\n",
+     NULL,
+     {"dot-dot-eod=on"}},
+    {"fault-too-long-argument",
+     "NOOP xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\r\nNOOP\r\n",
+     0,
+     G "421 4.7.0 long\r\n" CLOSE,
+     "",
+     NULL,
+     {"line-limit=32", "NOOP~^x{20} -> reply 421 4.7.0 long; close-after"}},
+    /* RFC 3030 3: BINARYMIME (offered through the fault table) */
+    {"binarymime",
+     EHLO "MAIL FROM:<a@x.test> BODY=BINARYMIME\r\nRCPT TO:<b@y.test>\r\n"
+          "DATA\r\nBDAT 3 LAST\r\nabc",
+     0,
+     G "250-localhost\r\n250-PIPELINING\r\n250-SIZE 10485760\r\n250-VRFY\r\n"
+       "250-ENHANCEDSTATUSCODES\r\n250-8BITMIME\r\n250-DSN\r\n"
+       "250-SMTPUTF8\r\n250-CHUNKING\r\n250 BINARYMIME\r\n" TXN_OK
+       "503 5.5.1 Error: BODY=BINARYMIME needs BDAT\r\n" Q1,
+     "a@x.test>b@y.test:abc\n",
+     NULL,
+     {"EHLO -> add BINARYMIME"}},
 };
 
 /* The TLS and AUTH settings of the fault table, as sink.c applies them. */
@@ -985,6 +1061,8 @@ static void run(const struct vec *v, size_t step, struct buf *out,
         cfg.unstuff = st->unstuff;
     if (st->esc >= 0)
         cfg.esc = st->esc;
+    cfg.strip_nul = st->strip_nul > 0;
+    cfg.dotdot_eod = st->dotdot_eod > 0;
     cfg.faults = ft;
     static const char *const LOCAL[] = {"y.test"};
     if (v->local) {
@@ -1049,7 +1127,7 @@ START_TEST(test_vectors)
 {
     const struct vec *v = &VECS[_i];
     size_t steps[] = {(size_t)-1, 1, 3};
-    for (size_t s = 0; s < 3; s++) {
+    for (size_t s = 0; s < (v->whole ? 1 : 3); s++) {
         struct buf out, msgs;
         buf_init(&out, 1 << 20);
         buf_init(&msgs, 1 << 20);
