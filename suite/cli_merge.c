@@ -2,10 +2,12 @@
  * one load run, adds them up (suite/merge.c), judges the thresholds on
  * the whole (those the shards recorded, and --threshold), prints the
  * summary a single run prints and writes the same reports. Exit codes
- * (DESIGN.md): 0 no threshold breached, 2 usage (an unreadable file,
- * files that are not shards of one run, histograms that do not merge, a
- * threshold naming an unknown metric or step), 3 a shard missing,
- * duplicated or failed, or nothing measured, 99 a threshold breached. */
+ * (DESIGN.md): 0 no threshold breached, 2 usage (an unreadable file, a
+ * file that is not a load result, a threshold naming an unknown metric
+ * or step), 3 a shard missing, duplicated, failed or of another run
+ * (schedule, scenarios, shard count, run id, histogram parameters:
+ * nothing is merged then), or nothing measured, 99 a threshold
+ * breached. */
 #include "suite/verbs.h"
 #include "suite/load_judge.h"
 #include "suite/load_print.h"
@@ -59,15 +61,17 @@ const struct cli_verb cli_verb_merge = {
         "writes the reports a single run writes (docs/distributed.md).\n"
         "Files of another run (schedule, scenarios, shard count, run id)\n"
         "are refused; missing, duplicated and failed shards are named.\n",
-    .epilog = "exit codes:\n"
-              "  0    no threshold breached (and some session succeeded)\n"
-              "  2    usage error, a file that cannot be read, files that are\n"
-              "       not shards of one run, histograms of other parameters,\n"
-              "       a threshold naming an unknown metric or step\n"
-              "  3    a shard missing, given twice or failed (the reports are\n"
-              "       still written, marked incomplete), nothing measured, or\n"
-              "       a threshold not measured\n"
-              "  99   a threshold breached\n",
+    .epilog =
+        "exit codes:\n"
+        "  0    no threshold breached (and some session succeeded)\n"
+        "  2    usage error, a file that cannot be read or is not a\n"
+        "       load result, a threshold naming an unknown metric or step\n"
+        "  3    a shard missing, given twice or failed (the reports are\n"
+        "       still written, marked incomplete); a file of another run\n"
+        "       (schedule, scenarios, shard count, run id) or with\n"
+        "       histograms of other parameters (nothing is merged);\n"
+        "       nothing measured, or a threshold not measured\n"
+        "  99   a threshold breached\n",
     .opts = OPTS,
     .nopts = sizeof OPTS / sizeof OPTS[0],
     .main = merge_main,
@@ -201,9 +205,14 @@ static int merge_and_judge(const struct merge_opts *o,
 {
     char err[2048];
     struct merge_outcome m;
-    if (merge_shards(runs, (const char *const *)pos->v, pos->n, &m, err,
-                     sizeof err) != 0)
+    int st = merge_shards(runs, (const char *const *)pos->v, pos->n, &m, err,
+                          sizeof err);
+    if (st == MERGE_BAD_FILE)
         return cli_error(&cli_verb_merge, "%s", err);
+    if (st != MERGE_OK) { /* the set of shards is wrong, not the command */
+        fprintf(stderr, "smtpsuite merge: %s\n", err);
+        return EXIT_INCONCLUSIVE;
+    }
     struct judging *j = xcalloc(1, sizeof *j);
     int code = parse_thresholds(o, &m, j);
     if (code == 0) {

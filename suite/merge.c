@@ -68,7 +68,7 @@ static int read_input(struct input *in, char *err, size_t errlen)
                         "%s: a result of 'smtpsuite %s', not of a load run "
                         "or shard",
                         in->name, r->kind ? r->kind : "?"),
-               -1;
+               MERGE_BAD_FILE;
     in->index = 0;
     in->count = 1;
     int used = 0;
@@ -77,14 +77,14 @@ static int read_input(struct input *in, char *err, size_t errlen)
          r->shard[used] || in->count == 0 || in->index >= in->count))
         return snprintf(err, errlen, "%s: shard '%s' is not I/N", in->name,
                         r->shard),
-               -1;
+               MERGE_BAD_FILE;
     if (!prop(r, "load.schedule") || !prop(r, "load.scenario_hash"))
         return snprintf(err, errlen,
                         "%s: no load.schedule or load.scenario_hash: a load "
                         "result smtpsuite merge cannot tell the run of "
                         "(written by an older smtpsuite?)",
                         in->name),
-               -1;
+               MERGE_BAD_FILE;
     return 0;
 }
 
@@ -104,14 +104,14 @@ static int same_run(const struct input *ref, const struct input *in, char *err,
                             "%s is not a shard of the run in %s: its %s is "
                             "'%s', not '%s'",
                             in->name, ref->name, PROPS[i][1], b, a),
-                   -1;
+                   MERGE_NOT_ONE_RUN;
     }
     if (in->count != ref->count)
         return snprintf(err, errlen,
                         "%s is not a shard of the run in %s: it is one of %u "
                         "shards, not of %u",
                         in->name, ref->name, in->count, ref->count),
-               -1;
+               MERGE_NOT_ONE_RUN;
     const char *a = ref->run->run_id ? ref->run->run_id : "";
     const char *b = in->run->run_id ? in->run->run_id : "";
     if (strcmp(a, b) != 0)
@@ -119,7 +119,7 @@ static int same_run(const struct input *ref, const struct input *in, char *err,
                         "%s is not a shard of the run in %s: its run id is "
                         "'%s', not '%s' (shards of one run share --run-id)",
                         in->name, ref->name, b, a),
-               -1;
+               MERGE_NOT_ONE_RUN;
     return 0;
 }
 
@@ -444,7 +444,8 @@ static int build(struct merge_outcome *m, const struct input *in,
         char why[512];
         if (load_stats_add_result(m->o.stats, in[slot[i]].run, why,
                                   sizeof why) != 0)
-            return snprintf(err, errlen, "%s: %s", in[slot[i]].name, why), -1;
+            return snprintf(err, errlen, "%s: %s", in[slot[i]].name, why),
+                   MERGE_NOT_ONE_RUN;
         m->merged++;
     }
     m->run = result_run_new("merge");
@@ -466,7 +467,7 @@ int merge_shards(struct result_run *const *runs, const char *const *names,
 {
     memset(out, 0, sizeof *out);
     if (n == 0)
-        return snprintf(err, errlen, "no result file given"), -1;
+        return snprintf(err, errlen, "no result file given"), MERGE_BAD_FILE;
     struct input *in = xcalloc(n, sizeof *in);
     int rc = 0;
     for (size_t k = 0; rc == 0 && k < n; k++) {

@@ -37,11 +37,17 @@ struct merge_outcome {
     size_t nthresholds;
 };
 
+/* Why shards could not be added up. */
+enum merge_status {
+    MERGE_OK = 0,
+    MERGE_BAD_FILE = -1,   /* not a load result merge can read */
+    MERGE_NOT_ONE_RUN = -2 /* shards of other runs, histograms that differ */
+};
+
 /* Merges runs[0..n) (read from names[0..n), for messages; neither is
- * taken over) into out (free with merge_outcome_free). 0, possibly with
- * problems; -1 with err (one line naming the file) when they cannot be
- * added up: not shards of one run, or a histogram that does not merge;
- * out is then empty. */
+ * taken over) into out (free with merge_outcome_free). MERGE_OK,
+ * possibly with problems; else the status, with err (one line naming
+ * the file), and out empty. */
 int merge_shards(struct result_run *const *runs, const char *const *names,
                  size_t n, struct merge_outcome *out, char *err, size_t errlen);
 void merge_outcome_free(struct merge_outcome *m);

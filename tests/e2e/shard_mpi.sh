@@ -1,0 +1,210 @@
+#!/bin/bash
+# End-to-end: one load run as 4 shards under Open MPI's mpirun, merged,
+# against the same run in one process (docs/distributed.md).
+#
+# The sink's delay for session k is a fixed function of k (its fault
+# 'EOD -> delay 10ms,20ms,50ms'), so any 3m sessions see exactly m of
+# each delay whatever order they arrive in: the single run and the
+# sharded one must put every eod value in the same value band: the
+# count in each band is exactly N/3 in both (an oracle that decodes the
+# JSON buckets here, not the code that merged them), and the merged session and message counts
+# must be exact. Then: thresholds are judged on the whole (a count no
+# shard reaches alone passes, a breach is 99); a missing, a duplicated,
+# a failed shard and a shard of another run are named (exit 3); a
+# shard's lateness is recorded; a merged JSON file read and written
+# again is byte-identical.
+# Usage: tests/e2e/shard_mpi.sh PATH/TO/smtpsuite PATH/TO/report_tool
+set -u
+. "$(dirname "$0")/../servers/lib.sh"
+srv_init "${1:?usage: shard_mpi.sh SMTPSUITE REPORT_TOOL}"
+REPORT_TOOL=${2:?usage: shard_mpi.sh SMTPSUITE REPORT_TOOL}
+cd "$(dirname "$0")/../.." || exit 1
+command -v mpirun >/dev/null || srv_fail "mpirun is not installed (openmpi-bin)"
+srv_dir shards
+D=$SRV_NEWDIR
+N=240 RATE=80 NP=4
+
+expect() {
+  [ "$2" = "$3" ] || srv_fail "$1: got '$2', want '$3'"
+  echo "ok   $1: $2"
+}
+
+# json FILE EXPR: EXPR on the result (r), its counters (c), properties
+# (p) and histograms (h, by (name, basis)).
+json() {
+  $SRV_PY - "$1" "$2" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+c = {x["name"]: x["value"] for x in r.get("counters", [])}
+p = {x["name"]: x["value"] for x in r.get("properties", [])}
+h = {(x["name"], x["basis"]): x for x in r.get("histograms", [])}
+print(eval(sys.argv[2]))
+PY
+}
+
+srv_sink --fault 'EOD -> delay 10ms,20ms,50ms'
+target=(--target "127.0.0.1:$SINK_PORT" --var sender=s@client.test
+  --var rcpt=r@sink.test --threads 1 -q cases/load/helo-messages.smtp)
+common=("${target[@]}" --rate "$RATE" --sessions "$N")
+
+echo "== one process: $N sessions at $RATE/s"
+"$SMTPSUITE" load "${common[@]}" --json "$D/single.json" >"$D/single.out" 2>&1
+expect "single run exit" "$?" 0
+
+echo "== $NP shards under mpirun, one start time, then merge"
+start=$(date -u -d '+4 seconds' +%Y-%m-%dT%H:%M:%SZ)
+timeout 120 mpirun --allow-run-as-root --oversubscribe -np "$NP" \
+  "$SMTPSUITE" load "${common[@]}" --start-at "$start" \
+  --threshold "count(session) == $N" --threshold 'p99(eod) < 30s' \
+  --json "$D/r-{shard}.json" >"$D/mpi.out" 2>&1
+rc=$?
+[ "$rc" = 0 ] || { tail -n 30 "$D/mpi.out"; srv_fail "mpirun exit $rc, want 0"; }
+echo "ok   mpirun exit: 0 (shards record thresholds, merge judges)"
+for i in 0 1 2 3; do
+  [ -s "$D/r-$i.json" ] || srv_fail "shard $i wrote no r-$i.json"
+  expect "shard $i: launcher, shard, threshold status" \
+    "$(json "$D/r-$i.json" '(p["shard.launcher"], r["shard"], p["threshold.0.status"])')" \
+    "('Open MPI', '$i/$NP', 'unjudged')"
+  expect "shard $i: its share of the arrivals" \
+    "$(json "$D/r-$i.json" 'c["sessions.ended"]')" $((N / NP))
+  json "$D/r-$i.json" 'c.get("start.shift_us", -1) >= 0' | grep -q True ||
+    srv_fail "shard $i recorded no start.shift_us"
+done
+expect "one run id for all shards" \
+  "$(for i in 0 1 2 3; do json "$D/r-$i.json" 'r["run_id"]'; done | sort -u | wc -l)" 1
+
+"$SMTPSUITE" merge "$D"/r-*.json --json "$D/merged.json" --junit "$D/merged.xml" \
+  --html "$D/merged.html" >"$D/merge.out" 2>&1
+rc=$?
+[ "$rc" = 0 ] || { cat "$D/merge.out"; srv_fail "merge exit $rc, want 0"; }
+echo "ok   merge exit: 0 (count(session) == $N passes only on the whole)"
+grep -q "4 of 4 merged" "$D/merge.out" || srv_fail "merge summary lacks '4 of 4 merged'"
+
+echo "== exact counts"
+for f in single merged; do
+  expect "$f: sessions ended, ok; messages sent; eod and session samples" \
+    "$(json "$D/$f.json" '(c["sessions.ended"], c["sessions.ok"], c["messages.sent"], h[("eod","sent")]["total"], h[("session","intended")]["total"])')" \
+    "($N, $N, $N, $N, $N)"
+done
+expect "the sink's arrivals" "$(wc -l <"$SINK_DIR/arrivals.jsonl")" $((2 * N))
+expect "same histograms in both results" \
+  "$(json "$D/merged.json" 'sorted(h)' | md5sum)" "$(json "$D/single.json" 'sorted(h)' | md5sum)"
+expect "merged thresholds judged" \
+  "$(json "$D/merged.json" '(p["threshold.0.status"], p["threshold.1.status"])')" "('pass', 'pass')"
+grep -q '<testcase' "$D/merged.xml" || srv_fail "merged JUnit report has no testcase"
+grep -qi '<html' "$D/merged.html" || srv_fail "merged HTML report is not HTML"
+
+echo "== merged histogram against the single run, band by band"
+# Decodes the buckets (HdrHistogram's counts-array layout) and counts
+# the eod values (from the actual send) in the band of each delay.
+$SRV_PY - "$D/single.json" "$D/merged.json" "$N" <<'PY' || srv_fail "the histograms disagree"
+import json, math, sys
+
+def values(path):
+    r = json.load(open(path))
+    h = next(x for x in r["histograms"] if x["name"] == "eod" and x["basis"] == "sent")
+    sub_mag = math.ceil(math.log2(2 * 10 ** h["sigfig"]))
+    half_mag = max(sub_mag, 1) - 1
+    half = 1 << half_mag
+    unit_mag = int(math.floor(math.log2(h["lowest_us"])))
+    out = []
+    for idx, count in h["buckets"]:
+        b = (idx >> half_mag) - 1
+        s = (idx & (half - 1)) + half
+        if b < 0:
+            s, b = s - half, 0
+        out.append((s << (b + unit_mag), 1 << (b + unit_mag), count))
+    return sorted(out)
+
+BANDS = [(10000, 20000), (20000, 50000), (50000, 10 ** 12)]
+def bands(vals):
+    # A bucket belongs to the band its highest value is in: a value of
+    # 50.005 ms shares a bucket with 49.99 ms (one bucket of slack at the
+    # band's lower edge; no value is below its session's delay).
+    counts, below = [], sum(c for lo, w, c in vals if lo + w - 1 < BANDS[0][0])
+    for lo_b, hi_b in BANDS:
+        counts.append(sum(c for lo, w, c in vals if lo_b <= lo + w - 1 < hi_b))
+    return below, counts
+
+def pct(vals, q):
+    total, seen = sum(c for _, _, c in vals), 0
+    for lo, w, c in vals:
+        seen += c
+        if seen >= q * total:
+            return lo
+n = int(sys.argv[3])
+single, merged = values(sys.argv[1]), values(sys.argv[2])
+ok = True
+for name, vals in (("single", single), ("merged", merged)):
+    below, counts = bands(vals)
+    print(f"     {name}: below 10ms {below}, bands 10/20/50ms {counts}, "
+          f"p50 {pct(vals, .5)}us p90 {pct(vals, .9)}us max {vals[-1][0]}us")
+    if below or counts != [n // 3] * 3:
+        print(f"FAIL {name}: want 0 below 10ms and {n // 3} in each band")
+        ok = False
+# For the record (not a check: two runs on a shared machine differ by
+# more than one 3-digit bucket), each band's lowest and median values.
+for lo_b, hi_b in BANDS:
+    a = [x for x in single if lo_b <= x[0] + x[1] - 1 < hi_b]
+    b = [x for x in merged if lo_b <= x[0] + x[1] - 1 < hi_b]
+    print(f"     band {lo_b // 1000}ms: lowest {a[0][0]}us / {b[0][0]}us, "
+          f"median {pct(a, .5)}us / {pct(b, .5)}us (single / merged)")
+sys.exit(0 if ok else 1)
+PY
+echo "ok   the same count in every value band"
+
+echo "== judged on the whole: a breach is 99"
+"$SMTPSUITE" merge "$D"/r-*.json --threshold 'p50(eod) < 5ms' >"$D/breach.out" 2>&1
+expect "merge with a breached threshold" "$?" 99
+
+echo "== a missing, a duplicated, a failed shard: named, exit 3"
+"$SMTPSUITE" merge "$D/r-0.json" "$D/r-1.json" "$D/r-3.json" --json "$D/part.json" \
+  >"$D/missing.out" 2>"$D/missing.err"
+expect "merge without shard 2" "$?" 3
+grep -q "shard 2 of 4 missing" "$D/missing.err" || srv_fail "missing shard not named: $(cat "$D/missing.err")"
+expect "partial merge: marked incomplete, 3 shards' sessions" \
+  "$(json "$D/part.json" '(r["incomplete"], c["sessions.ended"])')" "(True, $((3 * N / NP)))"
+"$SMTPSUITE" merge "$D"/r-*.json "$D/r-1.json" >/dev/null 2>"$D/dup.err"
+expect "merge with shard 1 twice" "$?" 3
+grep -q "shard 1 given twice" "$D/dup.err" || srv_fail "duplicate not named: $(cat "$D/dup.err")"
+$SRV_PY - "$D/r-3.json" "$D/failed-3.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+r["properties"] += [{"name": "shard.status", "value": "failed"},
+                    {"name": "shard.error", "value": "connect: refused"}]
+json.dump(r, open(sys.argv[2], "w"))
+PY
+"$SMTPSUITE" merge "$D/r-0.json" "$D/r-1.json" "$D/r-2.json" "$D/failed-3.json" \
+  >/dev/null 2>"$D/failed.err"
+expect "merge with a failed shard" "$?" 3
+grep -q "shard 3 failed (.*failed-3.json): connect: refused" "$D/failed.err" ||
+  srv_fail "failed shard not named: $(cat "$D/failed.err")"
+
+echo "== a shard of another run or histogram: named, exit 3, nothing merged"
+"$SMTPSUITE" load "${target[@]}" --rate $((RATE * 2)) --sessions "$N" --shard 2/4 \
+  --json "$D/other-{shard}.json" >"$D/other.out" 2>&1
+expect "a lone shard exits" "$?" 0
+"$SMTPSUITE" merge "$D/r-0.json" "$D/r-1.json" "$D/other-2.json" "$D/r-3.json" \
+  --json "$D/mixed.json" >"$D/mixed.out" 2>"$D/mixed.err"
+expect "merge with a shard of another schedule" "$?" 3
+grep -q "other-2.json is not a shard of the run in .*r-0.json: its schedule" "$D/mixed.err" ||
+  srv_fail "mismatched shard not named: $(cat "$D/mixed.err")"
+[ ! -e "$D/mixed.json" ] || srv_fail "a refused merge wrote a result"
+$SRV_PY - "$D/r-2.json" "$D/sigfig-2.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+for h in r["histograms"]:
+    h["sigfig"] = 2
+json.dump(r, open(sys.argv[2], "w"))
+PY
+"$SMTPSUITE" merge "$D/r-0.json" "$D/r-1.json" "$D/sigfig-2.json" "$D/r-3.json" \
+  >/dev/null 2>"$D/sigfig.err"
+expect "merge with histograms of other parameters" "$?" 3
+grep -q "sigfig-2.json" "$D/sigfig.err" || srv_fail "other histogram not named: $(cat "$D/sigfig.err")"
+
+echo "== a merged file read and written again is byte-identical"
+"$REPORT_TOOL" render "$D/merged.json" "json=$D/again.json" || srv_fail "report_tool render failed"
+cmp "$D/merged.json" "$D/again.json" || srv_fail "the round trip changed the merged file"
+echo "ok   round trip: $(wc -c <"$D/merged.json") bytes identical"
+srv_stop_sink
+echo "PASS"
