@@ -5,9 +5,10 @@
 # The sink's delay for session k is a fixed function of k (its fault
 # 'EOD -> delay 10ms,20ms,50ms'), so any 3m sessions see exactly m of
 # each delay whatever order they arrive in: the single run and the
-# sharded one must put every eod value in the same value band: the
-# count in each band is exactly N/3 in both (an oracle that decodes the
-# JSON buckets here, not the code that merged them), and the merged session and message counts
+# sharded one must put the eod values in the same value bands: N/3 in
+# each band in both, give or take 2 values the machine's noise moved (an
+# oracle that decodes the JSON buckets here, not the code that merged
+# them), and the merged session and message counts
 # must be exact. Then: thresholds are judged on the whole (a count no
 # shard reaches alone passes, a breach is 99); a missing, a duplicated,
 # a failed shard and a shard of another run are named (exit 3); a
@@ -97,7 +98,7 @@ grep -qi '<html' "$D/merged.html" || srv_fail "merged HTML report is not HTML"
 echo "== merged histogram against the single run, band by band"
 # Decodes the buckets (HdrHistogram's counts-array layout) and counts
 # the eod values (from the actual send) in the band of each delay.
-$SRV_PY - "$D/single.json" "$D/merged.json" "$N" <<'PY' || srv_fail "the histograms disagree"
+cat >"$D/bands.py" <<'PY'
 import json, math, sys
 
 def values(path):
@@ -116,15 +117,17 @@ def values(path):
         out.append((s << (b + unit_mag), 1 << (b + unit_mag), count))
     return sorted(out)
 
-BANDS = [(10000, 20000), (20000, 50000), (50000, 10 ** 12)]
+# The delays' bands, split halfway between them: a session's eod value
+# is its delay plus what the machine adds, which on a loaded machine
+# can be milliseconds either way (the client's timestamps wait for a
+# core too). A bucket belongs to the band its highest value is in.
+BANDS = [(5000, 15000), (15000, 35000), (35000, 10 ** 12)]
+SLACK = 2  # values a band may gain or lose to the machine's noise
+
 def bands(vals):
-    # A bucket belongs to the band its highest value is in: a value of
-    # 50.005 ms shares a bucket with 49.99 ms (one bucket of slack at the
-    # band's lower edge; no value is below its session's delay).
-    counts, below = [], sum(c for lo, w, c in vals if lo + w - 1 < BANDS[0][0])
-    for lo_b, hi_b in BANDS:
-        counts.append(sum(c for lo, w, c in vals if lo_b <= lo + w - 1 < hi_b))
-    return below, counts
+    below = sum(c for lo, w, c in vals if lo + w - 1 < BANDS[0][0])
+    return below, [sum(c for lo, w, c in vals if a <= lo + w - 1 < b)
+                   for a, b in BANDS]
 
 def pct(vals, q):
     total, seen = sum(c for _, _, c in vals), 0
@@ -132,26 +135,37 @@ def pct(vals, q):
         seen += c
         if seen >= q * total:
             return lo
+
 n = int(sys.argv[3])
 single, merged = values(sys.argv[1]), values(sys.argv[2])
 ok = True
+got = {}
 for name, vals in (("single", single), ("merged", merged)):
     below, counts = bands(vals)
-    print(f"     {name}: below 10ms {below}, bands 10/20/50ms {counts}, "
+    got[name] = counts
+    print(f"     {name}: below 5ms {below}, bands 10/20/50ms {counts}, "
           f"p50 {pct(vals, .5)}us p90 {pct(vals, .9)}us max {vals[-1][0]}us")
-    if below or counts != [n // 3] * 3:
-        print(f"FAIL {name}: want 0 below 10ms and {n // 3} in each band")
+    if below or any(abs(c - n // 3) > SLACK for c in counts):
+        print(f"FAIL {name}: want 0 below 5ms and {n // 3} (+-{SLACK}) in each band")
         ok = False
-# For the record (not a check: two runs on a shared machine differ by
-# more than one 3-digit bucket), each band's lowest and median values.
+if any(abs(a - b) > SLACK for a, b in zip(got["single"], got["merged"])):
+    print(f"FAIL merged bands {got['merged']} differ from single {got['single']} by more than {SLACK}")
+    ok = False
+# For the record, each band's lowest and median values.
 for lo_b, hi_b in BANDS:
     a = [x for x in single if lo_b <= x[0] + x[1] - 1 < hi_b]
     b = [x for x in merged if lo_b <= x[0] + x[1] - 1 < hi_b]
-    print(f"     band {lo_b // 1000}ms: lowest {a[0][0]}us / {b[0][0]}us, "
+    top = f"{hi_b // 1000}ms" if hi_b < 10 ** 9 else ""
+    print(f"     band {lo_b // 1000}ms-{top}: lowest {a[0][0]}us / {b[0][0]}us, "
           f"median {pct(a, .5)}us / {pct(b, .5)}us (single / merged)")
 sys.exit(0 if ok else 1)
 PY
+$SRV_PY "$D/bands.py" "$D/single.json" "$D/merged.json" "$N" || srv_fail "the histograms disagree"
 echo "ok   the same count in every value band"
+# The checker can fail: one shard's histogram is not the run's.
+$SRV_PY "$D/bands.py" "$D/single.json" "$D/r-0.json" "$N" >"$D/bands-one.out" &&
+  srv_fail "the band check passed one shard's histogram as the whole run's"
+echo "ok   the band check refuses one shard's histogram as the whole"
 
 echo "== judged on the whole: a breach is 99"
 "$SMTPSUITE" merge "$D"/r-*.json --threshold 'p50(eod) < 5ms' >"$D/breach.out" 2>&1

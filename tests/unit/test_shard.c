@@ -68,7 +68,22 @@ START_TEST(test_launchers)
         {"auto/2",
          {{"SLURM_PROCID=1", "SLURM_NTASKS=2", "JOB_COMPLETION_INDEX=1"}},
          "1/2 Slurm"},
+        /* all three agree: Open MPI is believed first, then Slurm */
+        {"auto/2",
+         {{"JOB_COMPLETION_INDEX=1", "SLURM_PROCID=1", "SLURM_NTASKS=2",
+           "OMPI_COMM_WORLD_RANK=1", "OMPI_COMM_WORLD_SIZE=2"}},
+         "1/2 Open MPI"},
+        {NULL,
+         {{"JOB_COMPLETION_INDEX=0", "SMTPSUITE_SHARDS=2", "SLURM_PROCID=0",
+           "SLURM_NTASKS=2"}},
+         "0/2 Slurm"},
         /* two that disagree */
+        {"auto/3",
+         {{"OMPI_COMM_WORLD_RANK=2", "OMPI_COMM_WORLD_SIZE=3",
+           "JOB_COMPLETION_INDEX=0"}},
+         "Open MPI says shard 2 of 3 but Kubernetes says shard 0 of 3: run "
+         "under one launcher, or unset the other's variables (e.g. env -u "
+         "JOB_COMPLETION_INDEX)"},
         {NULL,
          {{"OMPI_COMM_WORLD_RANK=1", "OMPI_COMM_WORLD_SIZE=4", "SLURM_PROCID=0",
            "SLURM_NTASKS=4"}},
