@@ -6,10 +6,11 @@
 # 'EOD -> delay 10ms,20ms,50ms'), so any 3m sessions see exactly m of
 # each delay whatever order they arrive in: the single run and the
 # sharded one must put the eod values in the same value bands: N/3 in
-# each band in both, give or take 2 values the machine's noise moved (an
-# oracle that decodes the JSON buckets here, not the code that merged
-# them), and the merged session and message counts
-# must be exact. Then: thresholds are judged on the whole (a count no
+# each band in both, give or take 4 values the machine's noise moved
+# (an oracle that decodes the JSON buckets here, not the code that
+# merged them; measured twice at most). Exact: the merged session and
+# message counts, and every merged histogram is the bucket-by-bucket sum
+# of the shards'. Then: thresholds are judged on the whole (a count no
 # shard reaches alone passes, a breach is 99); a missing, a duplicated,
 # a failed shard and a shard of another run are named (exit 3); a
 # shard's lateness is recorded; a merged JSON file read and written
@@ -48,58 +49,35 @@ target=(--target "127.0.0.1:$SINK_PORT" --var sender=s@client.test
   --var rcpt=r@sink.test --threads 1 -q cases/load/helo-messages.smtp)
 common=("${target[@]}" --rate "$RATE" --sessions "$N")
 
-echo "== one process: $N sessions at $RATE/s"
-"$SMTPSUITE" load "${common[@]}" --json "$D/single.json" >"$D/single.out" 2>&1
-expect "single run exit" "$?" 0
-
-echo "== $NP shards under mpirun, one start time, then merge"
-start=$(date -u -d '+4 seconds' +%Y-%m-%dT%H:%M:%SZ)
-timeout 120 mpirun --allow-run-as-root --oversubscribe -np "$NP" \
-  "$SMTPSUITE" load "${common[@]}" --start-at "$start" \
-  --threshold "count(session) == $N" --threshold 'p99(eod) < 30s' \
-  --json "$D/r-{shard}.json" >"$D/mpi.out" 2>&1
-rc=$?
-[ "$rc" = 0 ] || { tail -n 30 "$D/mpi.out"; srv_fail "mpirun exit $rc, want 0"; }
-echo "ok   mpirun exit: 0 (shards record thresholds, merge judges)"
-for i in 0 1 2 3; do
-  [ -s "$D/r-$i.json" ] || srv_fail "shard $i wrote no r-$i.json"
-  expect "shard $i: launcher, shard, threshold status" \
-    "$(json "$D/r-$i.json" '(p["shard.launcher"], r["shard"], p["threshold.0.status"])')" \
-    "('Open MPI', '$i/$NP', 'unjudged')"
-  expect "shard $i: its share of the arrivals" \
-    "$(json "$D/r-$i.json" 'c["sessions.ended"]')" $((N / NP))
-  json "$D/r-$i.json" 'c.get("start.shift_us", -1) >= 0' | grep -q True ||
-    srv_fail "shard $i recorded no start.shift_us"
-done
-expect "one run id for all shards" \
-  "$(for i in 0 1 2 3; do json "$D/r-$i.json" 'r["run_id"]'; done | sort -u | wc -l)" 1
-
-"$SMTPSUITE" merge "$D"/r-*.json --json "$D/merged.json" --junit "$D/merged.xml" \
-  --html "$D/merged.html" >"$D/merge.out" 2>&1
-rc=$?
-[ "$rc" = 0 ] || { cat "$D/merge.out"; srv_fail "merge exit $rc, want 0"; }
-echo "ok   merge exit: 0 (count(session) == $N passes only on the whole)"
-grep -q "4 of 4 merged" "$D/merge.out" || srv_fail "merge summary lacks '4 of 4 merged'"
-
-echo "== exact counts"
-for f in single merged; do
-  expect "$f: sessions ended, ok; messages sent; eod and session samples" \
-    "$(json "$D/$f.json" '(c["sessions.ended"], c["sessions.ok"], c["messages.sent"], h[("eod","sent")]["total"], h[("session","intended")]["total"])')" \
-    "($N, $N, $N, $N, $N)"
-done
-expect "the sink's arrivals" "$(wc -l <"$SINK_DIR/arrivals.jsonl")" $((2 * N))
-expect "same histograms in both results" \
-  "$(json "$D/merged.json" 'sorted(h)' | md5sum)" "$(json "$D/single.json" 'sorted(h)' | md5sum)"
-expect "merged thresholds judged" \
-  "$(json "$D/merged.json" '(p["threshold.0.status"], p["threshold.1.status"])')" "('pass', 'pass')"
-grep -q '<testcase' "$D/merged.xml" || srv_fail "merged JUnit report has no testcase"
-grep -qi '<html' "$D/merged.html" || srv_fail "merged HTML report is not HTML"
-
-echo "== merged histogram against the single run, band by band"
-# Decodes the buckets (HdrHistogram's counts-array layout) and counts
-# the eod values (from the actual send) in the band of each delay.
+# The checkers, in Python: an oracle that decodes the JSON buckets
+# (HdrHistogram's counts-array layout) here, not the code that merged.
+#   bands.py SINGLE MERGED N   the eod values (from the actual send) in
+#                              the band of each delay: N/3 each
+#   bands.py sum MERGED SHARD...  the merge is the exact sum
 cat >"$D/bands.py" <<'PY'
 import json, math, sys
+from collections import Counter
+
+if sys.argv[1] == "sum":
+    # bands.py sum MERGED SHARD...: every histogram of MERGED is, bucket
+    # for bucket, the sum of the shards' (exact; total and max too).
+    def hists(path):
+        return {(x["name"], x["basis"]): x for x in json.load(open(path))["histograms"]}
+    merged, shards = hists(sys.argv[2]), [hists(f) for f in sys.argv[3:]]
+    bad = 0
+    for key, m in sorted(merged.items()):
+        want = Counter()
+        for sh in shards:
+            want.update(dict(map(tuple, sh[key]["buckets"])) if key in sh else {})
+        got = Counter(dict(map(tuple, m["buckets"])))
+        tot = sum(sh[key]["total"] for sh in shards if key in sh)
+        mx = max(sh[key]["max_us"] for sh in shards if key in sh)
+        if got != want or m["total"] != tot or m["max_us"] != mx:
+            print(f"FAIL {key}: merged buckets/total/max differ from the shards' sum")
+            bad += 1
+    print(f"     {len(merged)} histograms, each the exact sum of {len(shards)} shards'"
+          if not bad else f"     {bad} histograms wrong")
+    sys.exit(1 if bad else 0)
 
 def values(path):
     r = json.load(open(path))
@@ -122,7 +100,7 @@ def values(path):
 # can be milliseconds either way (the client's timestamps wait for a
 # core too). A bucket belongs to the band its highest value is in.
 BANDS = [(5000, 15000), (15000, 35000), (35000, 10 ** 12)]
-SLACK = 2  # values a band may gain or lose to the machine's noise
+SLACK = 4  # values a band may gain or lose to the machine's noise
 
 def bands(vals):
     below = sum(c for lo, w, c in vals if lo + w - 1 < BANDS[0][0])
@@ -160,35 +138,108 @@ for lo_b, hi_b in BANDS:
           f"median {pct(a, .5)}us / {pct(b, .5)}us (single / merged)")
 sys.exit(0 if ok else 1)
 PY
-$SRV_PY "$D/bands.py" "$D/single.json" "$D/merged.json" "$N" || srv_fail "the histograms disagree"
-echo "ok   the same count in every value band"
+
+# One measurement: the single run and the sharded one into $D/$1/, the
+# merge, the exact checks (a failure ends the test), then the band check
+# (its status is the function's: a loaded machine can move values).
+measure() {
+  local a=$D/$1 rc i start
+  mkdir -p "$a"
+  echo "== one process: $N sessions at $RATE/s"
+  "$SMTPSUITE" load "${common[@]}" --json "$a/single.json" >"$a/single.out" 2>&1
+  expect "single run exit" "$?" 0
+
+  echo "== $NP shards under mpirun, one start time, then merge"
+  start=$(date -u -d '+4 seconds' +%Y-%m-%dT%H:%M:%SZ)
+  timeout 120 mpirun --allow-run-as-root --oversubscribe -np "$NP" \
+    "$SMTPSUITE" load "${common[@]}" --start-at "$start" \
+    --threshold "count(session) == $N" --threshold 'p99(eod) < 30s' \
+    --json "$a/r-{shard}.json" >"$a/mpi.out" 2>&1
+  rc=$?
+  [ "$rc" = 0 ] || { tail -n 30 "$a/mpi.out"; srv_fail "mpirun exit $rc, want 0"; }
+  echo "ok   mpirun exit: 0 (shards record thresholds, merge judges)"
+  for i in 0 1 2 3; do
+    [ -s "$a/r-$i.json" ] || srv_fail "shard $i wrote no r-$i.json"
+    expect "shard $i: launcher, shard, threshold status" \
+      "$(json "$a/r-$i.json" '(p["shard.launcher"], r["shard"], p["threshold.0.status"])')" \
+      "('Open MPI', '$i/$NP', 'unjudged')"
+    expect "shard $i: its share of the arrivals" \
+      "$(json "$a/r-$i.json" 'c["sessions.ended"]')" $((N / NP))
+    json "$a/r-$i.json" 'c.get("start.shift_us", -1) >= 0' | grep -q True ||
+      srv_fail "shard $i recorded no start.shift_us"
+  done
+  expect "one run id for all shards" \
+    "$(for i in 0 1 2 3; do json "$a/r-$i.json" 'r["run_id"]'; done | sort -u | wc -l)" 1
+
+  "$SMTPSUITE" merge "$a"/r-*.json --json "$a/merged.json" --junit "$a/merged.xml" \
+    --html "$a/merged.html" >"$a/merge.out" 2>&1
+  rc=$?
+  [ "$rc" = 0 ] || { cat "$a/merge.out"; srv_fail "merge exit $rc, want 0"; }
+  echo "ok   merge exit: 0 (count(session) == $N passes only on the whole)"
+  grep -q "4 of 4 merged" "$a/merge.out" || srv_fail "merge summary lacks '4 of 4 merged'"
+
+  echo "== exact counts and sums"
+  for f in single merged; do
+    expect "$f: sessions ended, ok; messages sent; eod and session samples" \
+      "$(json "$a/$f.json" '(c["sessions.ended"], c["sessions.ok"], c["messages.sent"], h[("eod","sent")]["total"], h[("session","intended")]["total"])')" \
+      "($N, $N, $N, $N, $N)"
+  done
+  expect "same histograms in both results" \
+    "$(json "$a/merged.json" 'sorted(h)' | md5sum)" "$(json "$a/single.json" 'sorted(h)' | md5sum)"
+  $SRV_PY "$D/bands.py" sum "$a/merged.json" "$a"/r-*.json ||
+    srv_fail "the merged histograms are not the sum of the shards'"
+  expect "merged thresholds judged" \
+    "$(json "$a/merged.json" '(p["threshold.0.status"], p["threshold.1.status"])')" "('pass', 'pass')"
+  grep -q '<testcase' "$a/merged.xml" || srv_fail "merged JUnit report has no testcase"
+  grep -qi '<html' "$a/merged.html" || srv_fail "merged HTML report is not HTML"
+
+  echo "== merged histogram against the single run, band by band"
+  $SRV_PY "$D/bands.py" "$a/single.json" "$a/merged.json" "$N"
+}
+
+# The band check is measured twice at most: a machine busy enough to
+# move more than a few values across a band's edge in one attempt (a
+# sanitizer build, 4 shards and the sink on 2 cores shared with other
+# work) seldom does in two in a row. Every exact check runs each time.
+attempts=0
+for try in 1 2; do
+  attempts=$try
+  if measure "try$try"; then
+    echo "ok   the same count in every value band (attempt $try)"
+    break
+  fi
+  [ "$try" = 2 ] && srv_fail "the histograms disagree in two attempts"
+  echo "     the bands disagree; the machine may be busy: once more"
+done
+A=$D/try$attempts
+expect "the sink's arrivals" "$(wc -l <"$SINK_DIR/arrivals.jsonl")" $((2 * N * attempts))
 # The checker can fail: one shard's histogram is not the run's.
-$SRV_PY "$D/bands.py" "$D/single.json" "$D/r-0.json" "$N" >"$D/bands-one.out" &&
+$SRV_PY "$D/bands.py" "$A/single.json" "$A/r-0.json" "$N" >"$D/bands-one.out" &&
   srv_fail "the band check passed one shard's histogram as the whole run's"
 echo "ok   the band check refuses one shard's histogram as the whole"
 
 echo "== judged on the whole: a breach is 99"
-"$SMTPSUITE" merge "$D"/r-*.json --threshold 'p50(eod) < 5ms' >"$D/breach.out" 2>&1
+"$SMTPSUITE" merge "$A"/r-*.json --threshold 'p50(eod) < 5ms' >"$D/breach.out" 2>&1
 expect "merge with a breached threshold" "$?" 99
 
 echo "== a missing, a duplicated, a failed shard: named, exit 3"
-"$SMTPSUITE" merge "$D/r-0.json" "$D/r-1.json" "$D/r-3.json" --json "$D/part.json" \
+"$SMTPSUITE" merge "$A/r-0.json" "$A/r-1.json" "$A/r-3.json" --json "$D/part.json" \
   >"$D/missing.out" 2>"$D/missing.err"
 expect "merge without shard 2" "$?" 3
 grep -q "shard 2 of 4 missing" "$D/missing.err" || srv_fail "missing shard not named: $(cat "$D/missing.err")"
 expect "partial merge: marked incomplete, 3 shards' sessions" \
   "$(json "$D/part.json" '(r["incomplete"], c["sessions.ended"])')" "(True, $((3 * N / NP)))"
-"$SMTPSUITE" merge "$D"/r-*.json "$D/r-1.json" >/dev/null 2>"$D/dup.err"
+"$SMTPSUITE" merge "$A"/r-*.json "$A/r-1.json" >/dev/null 2>"$D/dup.err"
 expect "merge with shard 1 twice" "$?" 3
 grep -q "shard 1 given twice" "$D/dup.err" || srv_fail "duplicate not named: $(cat "$D/dup.err")"
-$SRV_PY - "$D/r-3.json" "$D/failed-3.json" <<'PY'
+$SRV_PY - "$A/r-3.json" "$D/failed-3.json" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
 r["properties"] += [{"name": "shard.status", "value": "failed"},
                     {"name": "shard.error", "value": "connect: refused"}]
 json.dump(r, open(sys.argv[2], "w"))
 PY
-"$SMTPSUITE" merge "$D/r-0.json" "$D/r-1.json" "$D/r-2.json" "$D/failed-3.json" \
+"$SMTPSUITE" merge "$A/r-0.json" "$A/r-1.json" "$A/r-2.json" "$D/failed-3.json" \
   >/dev/null 2>"$D/failed.err"
 expect "merge with a failed shard" "$?" 3
 grep -q "shard 3 failed (.*failed-3.json): connect: refused" "$D/failed.err" ||
@@ -198,27 +249,27 @@ echo "== a shard of another run or histogram: named, exit 3, nothing merged"
 "$SMTPSUITE" load "${target[@]}" --rate $((RATE * 2)) --sessions "$N" --shard 2/4 \
   --json "$D/other-{shard}.json" >"$D/other.out" 2>&1
 expect "a lone shard exits" "$?" 0
-"$SMTPSUITE" merge "$D/r-0.json" "$D/r-1.json" "$D/other-2.json" "$D/r-3.json" \
+"$SMTPSUITE" merge "$A/r-0.json" "$A/r-1.json" "$D/other-2.json" "$A/r-3.json" \
   --json "$D/mixed.json" >"$D/mixed.out" 2>"$D/mixed.err"
 expect "merge with a shard of another schedule" "$?" 3
 grep -q "other-2.json is not a shard of the run in .*r-0.json: its schedule" "$D/mixed.err" ||
   srv_fail "mismatched shard not named: $(cat "$D/mixed.err")"
 [ ! -e "$D/mixed.json" ] || srv_fail "a refused merge wrote a result"
-$SRV_PY - "$D/r-2.json" "$D/sigfig-2.json" <<'PY'
+$SRV_PY - "$A/r-2.json" "$D/sigfig-2.json" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
 for h in r["histograms"]:
     h["sigfig"] = 2
 json.dump(r, open(sys.argv[2], "w"))
 PY
-"$SMTPSUITE" merge "$D/r-0.json" "$D/r-1.json" "$D/sigfig-2.json" "$D/r-3.json" \
+"$SMTPSUITE" merge "$A/r-0.json" "$A/r-1.json" "$D/sigfig-2.json" "$A/r-3.json" \
   >/dev/null 2>"$D/sigfig.err"
 expect "merge with histograms of other parameters" "$?" 3
 grep -q "sigfig-2.json" "$D/sigfig.err" || srv_fail "other histogram not named: $(cat "$D/sigfig.err")"
 
 echo "== a merged file read and written again is byte-identical"
-"$REPORT_TOOL" render "$D/merged.json" "json=$D/again.json" || srv_fail "report_tool render failed"
-cmp "$D/merged.json" "$D/again.json" || srv_fail "the round trip changed the merged file"
-echo "ok   round trip: $(wc -c <"$D/merged.json") bytes identical"
+"$REPORT_TOOL" render "$A/merged.json" "json=$D/again.json" || srv_fail "report_tool render failed"
+cmp "$A/merged.json" "$D/again.json" || srv_fail "the round trip changed the merged file"
+echo "ok   round trip: $(wc -c <"$A/merged.json") bytes identical"
 srv_stop_sink
 echo "PASS"
