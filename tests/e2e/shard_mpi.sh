@@ -13,8 +13,8 @@
 # of the shards'. Then: thresholds are judged on the whole (a count no
 # shard reaches alone passes, a breach is 99); a missing, a duplicated,
 # a failed shard and a shard of another run are named (exit 3); a
-# shard's lateness is recorded; a merged JSON file read and written
-# again is byte-identical.
+# shard started 3 s late records the shift and none of it as latency;
+# a merged JSON file read and written again is byte-identical.
 # Usage: tests/e2e/shard_mpi.sh PATH/TO/smtpsuite PATH/TO/report_tool
 set -u
 . "$(dirname "$0")/../servers/lib.sh"
@@ -217,6 +217,16 @@ expect "the sink's arrivals" "$(wc -l <"$SINK_DIR/arrivals.jsonl")" $((2 * N * a
 $SRV_PY "$D/bands.py" "$A/single.json" "$A/r-0.json" "$N" >"$D/bands-one.out" &&
   srv_fail "the band check passed one shard's histogram as the whole run's"
 echo "ok   the band check refuses one shard's histogram as the whole"
+
+echo "== a shard that starts late shifts its schedule and records the shift"
+late=$(date -u -d '-3 seconds' +%Y-%m-%dT%H:%M:%SZ)
+"$SMTPSUITE" load "${target[@]}" --rate 160 --sessions 120 --shard 0/2 \
+  --start-at "$late" --json "$D/late-{shard}.json" >"$D/late.out" 2>&1
+expect "a late shard exits" "$?" 0
+grep -q "started late by [0-9.]*s" "$D/late.out" || srv_fail "the late shard's summary lacks 'started late by'"
+expect "late by 3 s or more, none of it in the intended session latency (< 1 s)" \
+  "$(json "$D/late-0.json" '(c["start.shift_us"] >= 3000000, h[("session","intended")]["max_us"] < 1000000)')" \
+  "(True, True)"
 
 echo "== judged on the whole: a breach is 99"
 "$SMTPSUITE" merge "$A"/r-*.json --threshold 'p50(eod) < 5ms' >"$D/breach.out" 2>&1
