@@ -133,31 +133,36 @@ static void sep(struct buf *pb)
         buf_adds(pb, "; ");
 }
 
-/* Names the shard indexes no file had ("shards 2, 5 and 9 missing"). */
+#define SLOT_MISSING -1 /* no file is this shard */
+#define SLOT_FAILED  -2 /* its file says it failed: named, not merged */
+
+/* Names the shard indexes no file had ("shards 2, 5 and 9 missing"); a
+ * shard that failed is named as such, not again as missing. */
 static void missing(struct buf *pb, const int *slot, unsigned n)
 {
     unsigned count = 0;
     for (unsigned i = 0; i < n; i++)
-        count += slot[i] < 0;
+        count += slot[i] == SLOT_MISSING;
     if (!count)
         return;
     sep(pb);
     buf_adds(pb, count == 1 ? "shard " : "shards ");
     unsigned named = 0;
     for (unsigned i = 0; i < n && named < MERGE_NAMED_MAX; i++)
-        if (slot[i] < 0)
+        if (slot[i] == SLOT_MISSING)
             buf_addf(pb, "%s%u", named++ ? ", " : "", i);
     if (count > named)
         buf_addf(pb, " and %u more", count - named);
     buf_addf(pb, " of %u missing", n);
 }
 
-/* slot[I]: the input that is shard I, or -1; problems named in pb. */
+/* slot[I]: the input that is shard I, SLOT_MISSING or SLOT_FAILED;
+ * problems named in pb. */
 static void assign(const struct input *in, size_t n, int *slot, unsigned count,
                    struct buf *pb)
 {
     for (unsigned i = 0; i < count; i++)
-        slot[i] = -1;
+        slot[i] = SLOT_MISSING;
     for (size_t k = 0; k < n; k++) {
         const struct result_run *r = in[k].run;
         unsigned i = in[k].index;
@@ -171,7 +176,7 @@ static void assign(const struct input *in, size_t n, int *slot, unsigned count,
             sep(pb);
             buf_addf(pb, "shard %u failed (%s): %s", i, in[k].name,
                      why ? why : "no reason recorded");
-            slot[i] = -2; /* known, not merged */
+            slot[i] = SLOT_FAILED;
         } else {
             if (r->incomplete) {
                 sep(pb);

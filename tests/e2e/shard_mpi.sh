@@ -254,6 +254,7 @@ PY
 expect "merge with a failed shard" "$?" 3
 grep -q "shard 3 failed (.*failed-3.json): connect: refused" "$D/failed.err" ||
   srv_fail "failed shard not named: $(cat "$D/failed.err")"
+grep -q "missing" "$D/failed.err" && srv_fail "a failed shard named as missing too: $(cat "$D/failed.err")"
 
 echo "== a shard of another run or histogram: named, exit 3, nothing merged"
 "$SMTPSUITE" load "${target[@]}" --rate $((RATE * 2)) --sessions "$N" --shard 2/4 \
