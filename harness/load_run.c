@@ -95,10 +95,28 @@ struct runner {
     int64_t t0; /* monotonic time 0 of the schedule */
     struct worker *w;
     unsigned n;
-    pthread_mutex_t mu; /* guards nfinished; cv: a worker finished */
+    unsigned shard, nshards; /* this process's share of the run */
+    pthread_mutex_t mu;      /* guards nfinished; cv: a worker finished */
     pthread_cond_t cv;
     unsigned nfinished;
 };
+
+/* The index in the whole run of worker w's j-th item (arrival, slot,
+ * session or message): dealt among the threads, then among the shards. */
+static uint64_t global_index(const struct worker *w, uint64_t j)
+{
+    const struct runner *r = w->r;
+    return load_sched_dealt(load_sched_dealt(j, r->n, w->idx), r->nshards,
+                            r->shard);
+}
+
+/* This process's share of a count of the whole run (cap, queue, C,
+ * sessions), then worker i's share of that. */
+static uint64_t thread_share(const struct runner *r, uint64_t total, unsigned i)
+{
+    return load_sched_share(load_sched_share(total, r->nshards, r->shard), r->n,
+                            i);
+}
 
 #define ADD(w, field, v)                                                       \
     atomic_fetch_add_explicit(&(w)->field, (v), memory_order_relaxed)
@@ -160,7 +178,7 @@ static uint64_t msg_number(struct lsess *ls)
 {
     struct worker *w = ls->w;
     if (!ls->msg_open) {
-        ls->msgno = w->nmsg++ * w->r->n + w->idx;
+        ls->msgno = global_index(w, w->nmsg++);
         ls->msg_open = true;
     }
     return ls->msgno;
@@ -361,7 +379,7 @@ static void start_session(struct worker *w, int64_t intended)
     ls->intended = intended;
     ls->started = clock_mono_us();
     ls->expected = p->model == LOAD_CLOSED ? (int64_t)w->ewma : 0;
-    ls->number = w->nsess++ * r->n + w->idx;
+    ls->number = global_index(w, w->nsess++);
     ls->rc.id = xstrdup(sc->pc->id);
     ls->rc.decisive = -1;
     struct session_params sp = {
@@ -420,7 +438,7 @@ static bool may_begin(struct worker *w, int64_t now)
 static bool next_due(struct worker *w, int64_t *t)
 {
     struct runner *r = w->r;
-    uint64_t g = w->next_k * r->n + w->idx;
+    uint64_t g = global_index(w, w->next_k);
     if (r->p->model == LOAD_OPEN) {
         int64_t rel;
         if (!load_sched_arrival(r->p->sched, g, &rel))
@@ -645,12 +663,12 @@ static void worker_init(struct runner *r, struct worker *w, unsigned i)
     snprintf(w->messages, sizeof w->messages, "%llu",
              (unsigned long long)(p->messages ? p->messages : 1));
     if (p->model == LOAD_OPEN) {
-        uint64_t cap = load_sched_share(p->max_inflight, r->n, i);
-        uint64_t q = load_sched_share(p->queue, r->n, i);
+        uint64_t cap = thread_share(r, p->max_inflight, i);
+        uint64_t q = thread_share(r, p->queue, i);
         load_admit_init(&w->admit, cap ? cap : 1, (size_t)q);
     } else {
-        w->nslots = load_sched_share(p->concurrency, r->n, i);
-        w->quota = p->sessions ? load_sched_share(p->sessions, r->n, i) : 0;
+        w->nslots = thread_share(r, p->concurrency, i);
+        w->quota = p->sessions ? thread_share(r, p->sessions, i) : 0;
         if (p->sessions && w->quota == 0)
             w->nslots = 0;
         load_admit_init(&w->admit, 1, 0);
@@ -833,9 +851,16 @@ static int setup(struct runner *r, const struct load_run_params *p, char *err,
     if (p->target->bind &&
         resolve_bind(p->target->bind, &r->bind, &r->bindlen, err, errlen) != 0)
         return -1;
+    if (p->nshards > 1 && p->shard >= p->nshards) {
+        snprintf(err, errlen, "shard %u of %u does not exist", p->shard,
+                 p->nshards);
+        return -1;
+    }
     for (size_t i = 0; i < p->nscenarios; i++)
         r->total_weight += p->scenarios[i].weight ? p->scenarios[i].weight : 1;
     r->n = p->threads;
+    r->nshards = p->nshards > 1 ? p->nshards : 1;
+    r->shard = p->nshards > 1 ? p->shard : 0;
     return 0;
 }
 
@@ -881,9 +906,28 @@ static void schedule_figures(const struct load_run_params *p,
     }
     int64_t end = p->sched->end_us;
     out->schedule_us = end;
+    unsigned n = p->nshards > 1 ? p->nshards : 1;
+    uint64_t mine =
+        load_sched_share(load_sched_total(p->sched), n, n > 1 ? p->shard : 0);
     if (end > 0 && end != INT64_MAX)
-        out->requested_rate =
-            (double)load_sched_total(p->sched) * 1e6 / (double)end;
+        out->requested_rate = (double)mine * 1e6 / (double)end;
+}
+
+/* Time 0 of the schedule: START_DELAY_US from now (the threads start it
+ * together), or the start time asked for when that is later. A start
+ * time already past shifts the schedule to now, and the shift is kept:
+ * the lateness is this process's, not the server's. */
+static void start_times(const struct load_run_params *p, struct runner *r,
+                        struct load_outcome *out)
+{
+    int64_t mono = clock_mono_us(), wall = clock_wall_us();
+    int64_t start = wall + START_DELAY_US;
+    if (p->start_wall_us > start)
+        start = p->start_wall_us;
+    r->t0 = mono + (start - wall);
+    out->started_wall_us = start;
+    out->start_at = p->start_wall_us != 0;
+    out->start_shift_us = out->start_at ? start - p->start_wall_us : 0;
 }
 
 int load_run(const struct load_run_params *p, struct load_outcome *out,
@@ -894,8 +938,7 @@ int load_run(const struct load_run_params *p, struct load_outcome *out,
     if (setup(&r, p, err, errlen) != 0)
         return -1;
     runner_init(&r, p);
-    r.t0 = clock_mono_us() + START_DELAY_US;
-    out->started_wall_us = clock_wall_us() + START_DELAY_US;
+    start_times(p, &r, out);
     schedule_figures(p, out);
     for (unsigned i = 0; i < r.n; i++)
         if (pthread_create(&r.w[i].th, NULL, worker_main, &r.w[i]) != 0)
@@ -961,6 +1004,8 @@ void load_outcome_to_result(const struct load_outcome *o,
             secs > 0 ? (uint64_t)((double)c->ended * 1000 / secs + 0.5) : 0);
     counter(run, "rate.messages_milli",
             secs > 0 ? (uint64_t)((double)c->messages * 1000 / secs + 0.5) : 0);
+    if (o->start_at)
+        counter(run, "start.shift_us", (uint64_t)o->start_shift_us);
     series_u(run, "timeline.started", o->tl_started, o->nseconds);
     series_u(run, "timeline.ended", o->tl_ended, o->nseconds);
     series_u(run, "timeline.errors", o->tl_errors, o->nseconds);

@@ -79,6 +79,12 @@ struct load_run_params {
     uint64_t messages;                /* fixture messages (>= 1) */
     bool rset;                        /* fixture rset = 1 */
     bool tls_resume;
+    /* Shards (docs/distributed.md): this process runs share `shard` of
+     * `nshards` (0 or 1: the whole run). Arrivals, closed slots, the
+     * session and message numbers are dealt k -> shard k mod nshards;
+     * counts (cap, queue, C, sessions) split like load_sched_share. */
+    unsigned shard, nshards;
+    int64_t start_wall_us;       /* the schedule's start (wall clock); 0: now */
     volatile sig_atomic_t *stop; /* nonzero: stop arriving, drain */
     load_tick_fn *on_tick;       /* or NULL */
     void *arg;
@@ -93,7 +99,11 @@ struct load_outcome {
     bool interrupted;
     int64_t cpu_user_us, cpu_sys_us;
     int64_t maxrss_kb;
-    double requested_rate; /* sessions/s asked (open model), else 0 */
+    double requested_rate; /* sessions/s asked of this shard (open), or 0 */
+    /* with start_wall_us: how much later than it the schedule started
+     * (a late start shifts the schedule, so it is never server latency) */
+    bool start_at;
+    int64_t start_shift_us;
     /* per second, sampled by the calling thread; the last entry is the
      * partial second at the end, so each series adds up to its total */
     size_t nseconds;
@@ -110,8 +120,9 @@ int load_run(const struct load_run_params *p, struct load_outcome *out,
 void load_outcome_free(struct load_outcome *o);
 
 /* Appends the outcome to run: the stats (load_stats_to_result), the
- * counters cpu.*, memory.*, rate.* and elapsed_us, and the timelines as
- * properties timeline.NAME (comma-separated, one value a second). */
+ * counters cpu.*, memory.*, rate.*, elapsed_us (and start.shift_us for
+ * a run with a start time), and the timelines as properties
+ * timeline.NAME (comma-separated, one value a second). */
 void load_outcome_to_result(const struct load_outcome *o,
                             struct result_run *run);
 

@@ -138,6 +138,11 @@ uint64_t load_sched_share(uint64_t total, unsigned n, unsigned w)
     return total / n + (w < total % n ? 1 : 0);
 }
 
+uint64_t load_sched_dealt(uint64_t j, unsigned n, unsigned w)
+{
+    return j * n + w;
+}
+
 /* ---- admission ------------------------------------------------------------
  */
 

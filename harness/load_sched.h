@@ -2,9 +2,9 @@
  * clock and no I/O (docs/load.md "Models"):
  * - when the k-th session of an open model arrives: a constant rate, or
  *   rates interpolated linearly between time:rate points;
- * - how arrivals (open) and sessions (closed) are shared among worker
- *   threads: arrival k goes to thread k mod T, and a total splits into
- *   shares that differ by at most one;
+ * - how arrivals (open) and sessions (closed) are shared among shards
+ *   and worker threads: arrival k goes to share k mod T, and a total
+ *   splits into shares that differ by at most one;
  * - admission (DESIGN.md "Load model"): an arrival that finds the
  *   in-flight cap full waits in a bounded queue; past the bound it is
  *   dropped and counted. */
@@ -55,6 +55,12 @@ double load_sched_rate_at(const struct load_sched *s, int64_t t_us);
 /* Thread w's share of total among n threads: total/n, plus one for the
  * first total%n threads. */
 uint64_t load_sched_share(uint64_t total, unsigned n, unsigned w);
+/* The index, in the whole, of the j-th item (from 0) of share w among n:
+ * items are dealt round-robin, item k to share k mod n, so this is
+ * j * n + w. Shards deal the run's arrivals (and closed slots and
+ * session numbers) among themselves this way, then each shard among its
+ * threads. */
+uint64_t load_sched_dealt(uint64_t j, unsigned n, unsigned w);
 
 /* ---- admission ---------------------------------------------------------- */
 

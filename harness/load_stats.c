@@ -4,6 +4,7 @@
 #include "harness/load_stats.h"
 #include "harness/xalloc.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -187,8 +188,12 @@ static int merge_step(struct load_stats *dst, const struct step_stats *s,
             continue;
         if (!d->h[b])
             d->h[b] = hist_make();
-        if (hist_merge(d->h[b], s->h[b], err, errlen) != HIST_OK)
+        char why[256];
+        if (hist_merge(d->h[b], s->h[b], why, sizeof why) != HIST_OK) {
+            snprintf(err, errlen, "histogram %s/%s: %s", s->name,
+                     BASIS_NAMES[b], why);
             return -1;
+        }
     }
     return 0;
 }
@@ -212,8 +217,11 @@ int load_stats_merge(struct load_stats *dst, const struct load_stats *src,
     }
     dst->errs_lost += src->errs_lost;
     add_counts(&dst->counts, &src->counts);
-    if (hist_merge(dst->lag, src->lag, err, errlen) != HIST_OK)
+    char why[256];
+    if (hist_merge(dst->lag, src->lag, why, sizeof why) != HIST_OK) {
+        snprintf(err, errlen, "histogram loop_lag/actual: %s", why);
         return -1;
+    }
     return 0;
 }
 
@@ -309,29 +317,40 @@ size_t load_stats_report_order(const struct load_stats *st, size_t *idx)
     return n;
 }
 
+/* The session counts as result counters, in the order they are written
+ * (load_stats_to_result) and read back (load_stats_add_result). */
+static const struct {
+    const char *name;
+    size_t off;
+} COUNT_ROWS[] = {
+    {"sessions.scheduled", offsetof(struct load_counts, scheduled)},
+    {"sessions.started", offsetof(struct load_counts, started)},
+    {"sessions.ended", offsetof(struct load_counts, ended)},
+    {"sessions.ok", offsetof(struct load_counts, ok)},
+    {"sessions.errors", offsetof(struct load_counts, errors)},
+    {"sessions.queued", offsetof(struct load_counts, queued)},
+    {"sessions.dropped", offsetof(struct load_counts, dropped)},
+    {"sessions.cutoff", offsetof(struct load_counts, cutoff)},
+    {"sessions.cutoff_queued", offsetof(struct load_counts, cutoff_queued)},
+    {"messages.sent", offsetof(struct load_counts, messages)},
+    {"messages.accepted", offsetof(struct load_counts, accepted)},
+    {"tls.full", offsetof(struct load_counts, tls_full)},
+    {"tls.resumed", offsetof(struct load_counts, tls_resumed)},
+    {"histograms.corrected_values", offsetof(struct load_counts, synthetic)},
+};
+
+#define NCOUNT_ROWS (sizeof COUNT_ROWS / sizeof COUNT_ROWS[0])
+
+static uint64_t *count_field(struct load_counts *c, size_t row)
+{
+    return (uint64_t *)((char *)c + COUNT_ROWS[row].off);
+}
+
 static void put_counts(const struct load_counts *c, struct result_run *run)
 {
-    const struct {
-        const char *name;
-        uint64_t v;
-    } ROWS[] = {
-        {"sessions.scheduled", c->scheduled},
-        {"sessions.started", c->started},
-        {"sessions.ended", c->ended},
-        {"sessions.ok", c->ok},
-        {"sessions.errors", c->errors},
-        {"sessions.queued", c->queued},
-        {"sessions.dropped", c->dropped},
-        {"sessions.cutoff", c->cutoff},
-        {"sessions.cutoff_queued", c->cutoff_queued},
-        {"messages.sent", c->messages},
-        {"messages.accepted", c->accepted},
-        {"tls.full", c->tls_full},
-        {"tls.resumed", c->tls_resumed},
-        {"histograms.corrected_values", c->synthetic},
-    };
-    for (size_t i = 0; i < sizeof ROWS / sizeof ROWS[0]; i++)
-        counter(run, ROWS[i].name, ROWS[i].v);
+    for (size_t i = 0; i < NCOUNT_ROWS; i++)
+        counter(run, COUNT_ROWS[i].name,
+                *count_field((struct load_counts *)c, i));
 }
 
 void load_stats_to_result(const struct load_stats *st, struct result_run *run)
@@ -354,4 +373,135 @@ void load_stats_to_result(const struct load_stats *st, struct result_run *run)
     }
     if (st->errs_lost)
         counter(run, "errors.other", st->errs_lost);
+}
+
+/* ---- reading a result back
+ * ------------------------------------------------------ */
+
+/* A stored histogram into st (src of a merge): a step's, or the loop
+ * lag. */
+static int get_hist(struct load_stats *st, const struct result_hist *rh,
+                    char *err, size_t errlen)
+{
+    const char *name = rh->name ? rh->name : "",
+               *basis = rh->basis ? rh->basis : "";
+    struct hist **slot = NULL;
+    if (strcmp(name, "loop_lag") == 0 && strcmp(basis, "actual") == 0) {
+        slot = &st->lag;
+    } else {
+        int b = strcmp(basis, BASIS_NAMES[LOAD_INTENDED]) == 0 ? LOAD_INTENDED
+                : strcmp(basis, BASIS_NAMES[LOAD_SENT]) == 0   ? LOAD_SENT
+                                                               : -1;
+        int i = b < 0 || !*name ? -1 : load_stats_step(st, name);
+        if (i < 0) {
+            snprintf(err, errlen, "histogram %s/%s: %s", name, basis,
+                     b < 0 || !*name ? "not a step's intended or sent figure"
+                                     : "too many step names");
+            return -1;
+        }
+        slot = &st->steps[i].h[b];
+    }
+    struct hist *h = hist_from_result(rh, err, errlen);
+    if (!h)
+        return -1;
+    if (*slot && slot != &st->lag) {
+        hist_free(h);
+        snprintf(err, errlen, "histogram %s/%s comes twice", name, basis);
+        return -1;
+    }
+    hist_free(*slot);
+    *slot = h;
+    return 0;
+}
+
+/* "PREFIX.STEP.REST" -> step and rest; false when it does not match. */
+static bool split_name(const char *name, const char *prefix, char *step,
+                       const char **rest)
+{
+    size_t np = strlen(prefix);
+    if (strncmp(name, prefix, np) != 0)
+        return false;
+    const char *s = name + np, *dot = strchr(s, '.');
+    if (!dot || dot == s || (size_t)(dot - s) >= LOAD_STATS_NAME || !dot[1] ||
+        strlen(dot + 1) >= LOAD_STATS_NAME)
+        return false;
+    memcpy(step, s, (size_t)(dot - s));
+    step[dot - s] = '\0';
+    *rest = dot + 1;
+    return true;
+}
+
+/* One stored counter into st; unknown names are left to the caller. */
+static void get_counter(struct load_stats *st, const struct result_counter *c)
+{
+    char step[LOAD_STATS_NAME];
+    const char *rest;
+    for (size_t i = 0; i < NCOUNT_ROWS; i++)
+        if (strcmp(c->name, COUNT_ROWS[i].name) == 0) {
+            *count_field(&st->counts, i) += c->value;
+            return;
+        }
+    if (strcmp(c->name, "errors.other") == 0) {
+        st->errs_lost += c->value;
+    } else if (split_name(c->name, "step.", step, &rest)) {
+        int i = load_stats_step(st, step);
+        if (i >= 0 && strcmp(rest, "attempts") == 0)
+            st->steps[i].attempts += c->value;
+        else if (i >= 0 && strcmp(rest, "errors") == 0)
+            st->steps[i].errors += c->value;
+    } else if (split_name(c->name, "errors.", step, &rest)) {
+        struct load_error_line *e = error_line(st, step, rest);
+        if (e)
+            e->count += c->value;
+        else
+            st->errs_lost += c->value;
+    }
+}
+
+/* The first reason of each error line (properties error.STEP.WHAT). */
+static void get_reasons(struct load_stats *st, const struct result_run *run)
+{
+    char step[LOAD_STATS_NAME];
+    const char *what;
+    for (size_t i = 0; i < run->nproperties; i++) {
+        const struct result_kv *kv = &run->properties[i];
+        if (!kv->name || !kv->value ||
+            !split_name(kv->name, "error.", step, &what))
+            continue;
+        for (size_t k = 0; k < st->nerrs; k++)
+            if (strcmp(st->errs[k].step, step) == 0 &&
+                strcmp(st->errs[k].what, what) == 0)
+                snprintf(st->errs[k].reason, sizeof st->errs[k].reason, "%s",
+                         kv->value);
+    }
+}
+
+int load_stats_add_result(struct load_stats *st, const struct result_run *run,
+                          char *err, size_t errlen)
+{
+    struct load_stats *src = load_stats_new();
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < run->nhists; i++)
+        rc = get_hist(src, &run->hists[i], err, errlen);
+    for (size_t i = 0; rc == 0 && i < run->ncounters; i++)
+        if (run->counters[i].name)
+            get_counter(src, &run->counters[i]);
+    if (rc == 0) {
+        get_reasons(src, run);
+        rc = load_stats_merge(st, src, err, errlen);
+    }
+    load_stats_free(src);
+    return rc;
+}
+
+bool load_stats_counter_known(const char *name)
+{
+    char step[LOAD_STATS_NAME];
+    const char *rest;
+    for (size_t i = 0; i < NCOUNT_ROWS; i++)
+        if (strcmp(name, COUNT_ROWS[i].name) == 0)
+            return true;
+    return strcmp(name, "errors.other") == 0 ||
+           split_name(name, "step.", step, &rest) ||
+           split_name(name, "errors.", step, &rest);
 }

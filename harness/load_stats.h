@@ -114,4 +114,16 @@ const struct load_error_line *load_stats_error_line(const struct load_stats *st,
  * come in DESIGN.md's order, then the others as they came. */
 void load_stats_to_result(const struct load_stats *st, struct result_run *run);
 
+/* Adds what a result recorded with load_stats_to_result (histograms,
+ * counters, the error lines' first reasons) into st, as a merge of one
+ * more worker: so the result files of shards add up exactly. 0, or -1
+ * with err when a stored histogram does not read back (hist_from_result)
+ * or its parameters differ from st's (HIST_PARAMS_DEFAULT), or a step
+ * table is full. Counters of other names are left out. */
+int load_stats_add_result(struct load_stats *st, const struct result_run *run,
+                          char *err, size_t errlen);
+/* Whether load_stats_to_result writes (and load_stats_add_result reads)
+ * a counter of this name. */
+bool load_stats_counter_known(const char *name);
+
 #endif

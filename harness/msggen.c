@@ -20,7 +20,12 @@ const char *msggen_date(char *out, size_t outlen)
 const char *msggen_msgid(char *out, size_t outlen, const char *run_id)
 {
     unsigned long n = atomic_fetch_add(&COUNTER, 1);
-    snprintf(out, outlen, "%.16s.%lu@smtpsuite.test", run_id ? run_id : "x", n);
+    const char *id = run_id ? run_id : "x", *dot = strchr(id, '.');
+    /* 16 characters of the run id, and a shard's ".sI" whole: the
+     * counter is per process, so shards of one run differ only there */
+    int len = dot && dot - id < 16 ? (int)(dot - id) : 16;
+    snprintf(out, outlen, "%.*s%s.%lu@smtpsuite.test", len, id, dot ? dot : "",
+             n);
     return out;
 }
 

@@ -27,7 +27,9 @@ void msggen_message(const struct msggen_params *p, struct buf *out);
 void msggen_fill(struct buf *out, size_t n);
 /* Writes the current time as an RFC 5322 date-time; returns out. */
 const char *msggen_date(char *out, size_t outlen);
-/* Writes a fresh unique Message-ID (no angle brackets); returns out. */
+/* Writes a fresh unique Message-ID (no angle brackets): 16 characters
+ * of the run id, what follows a '.' in it (a shard's ".sI"), a counter;
+ * returns out. */
 const char *msggen_msgid(char *out, size_t outlen, const char *run_id);
 /* Writes a fresh message token "RUNID.CASE.N"; returns out. */
 const char *msggen_token(char *out, size_t outlen, const char *run_id,

@@ -541,6 +541,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
     if (!c->bev || !c->timer)
         fatal("sink: out of memory for a connection");
     c->proto = sink_proto_new(&s->cfg, c->id, c->client);
+    sink_proto_set_number(c->proto, s->sessions);
     c->next = s->conns;
     if (s->conns)
         s->conns->prev = c;

@@ -422,6 +422,33 @@ static int parse_raw(struct sink_fault_action *a, const char *s, char *err,
     return 0;
 }
 
+/* "delay D" or "delay D1,D2,...": one duration, or a cycle of them
+ * (session k waits the ((k - 1) mod n)-th). */
+static int parse_delay(struct sink_fault_action *a, const char *rest,
+                       char *err, size_t errlen)
+{
+    char one[64];
+    const char *p = rest;
+    a->ncycle = 0;
+    for (;;) {
+        size_t n = strcspn(p, ",");
+        if (a->ncycle == SINK_FAULT_CYCLE_MAX || n >= sizeof one) {
+            snprintf(err, errlen,
+                     "delay: at most %d durations of up to %zu characters",
+                     SINK_FAULT_CYCLE_MAX, sizeof one - 1);
+            return -1;
+        }
+        snprintf(one, sizeof one, "%.*s", (int)n, p);
+        if (duration_parse(trim(one), &a->cycle[a->ncycle++], err, errlen))
+            return -1;
+        if (!p[n])
+            break;
+        p += n + 1;
+    }
+    a->delay_us = a->cycle[0];
+    return 0;
+}
+
 static int parse_action(struct sink_fault_action *a, char *s, char *err,
                         size_t errlen)
 {
@@ -448,7 +475,7 @@ static int parse_action(struct sink_fault_action *a, char *s, char *err,
     case SINK_FAULT_RAW:
         return parse_raw(a, rest, err, errlen);
     case SINK_FAULT_DELAY:
-        return duration_parse(rest, &a->delay_us, err, errlen);
+        return parse_delay(a, rest, err, errlen);
     case SINK_FAULT_DROP:
     case SINK_FAULT_ADD:
         if (!*rest || (strchr(rest, ' ') && a->kind == SINK_FAULT_DROP)) {
@@ -606,6 +633,7 @@ static void effect_add(struct sink_fault_effect *e,
         break;
     case SINK_FAULT_DELAY:
         e->delay_us = a->delay_us;
+        e->delay = a;
         break;
     case SINK_FAULT_CLOSE_BEFORE:
         e->close_before = true;
@@ -659,6 +687,15 @@ void sink_fault_match(const struct sink_fault_table *t, enum sink_state state,
         for (size_t k = 0; k < r->nacts; k++)
             effect_add(out, &r->acts[k]);
     }
+}
+
+int64_t sink_fault_delay_us(const struct sink_fault_effect *e,
+                            uint64_t session)
+{
+    const struct sink_fault_action *a = e->delay;
+    if (!a || a->ncycle < 2 || session == 0)
+        return e->delay_us;
+    return a->cycle[(session - 1) % a->ncycle];
 }
 
 void sink_fault_match_line(const struct sink_fault_table *t,

@@ -17,6 +17,7 @@
 #define SINK_FAULT_RULE_MAX   4096 /* octets in one rule */
 #define SINK_FAULT_TEXT_MAX   1024 /* octets of reply text */
 #define SINK_FAULT_EFFECT_MAX 16   /* extras / keyword edits per reply */
+#define SINK_FAULT_CYCLE_MAX  16   /* durations in one "delay A,B,..." */
 
 #define SINK_FAULT_KIND_LIST(X)                                                \
     X(REPLY, "reply")               /* replace the reply */                    \
@@ -47,7 +48,10 @@ struct sink_fault_action {
     char esc[16];     /* REPLY, EXTRA: "x.y.z" or "" */
     char *text;       /* REPLY, EXTRA ('\n' separates lines), DROP, ADD, RAW */
     size_t len;       /* RAW: octets in text (it may hold NUL) */
-    int64_t delay_us; /* DELAY */
+    int64_t delay_us; /* DELAY: the first duration */
+    /* DELAY A,B,...: session k (from 1) waits cycle[(k - 1) % ncycle] */
+    int64_t cycle[SINK_FAULT_CYCLE_MAX];
+    size_t ncycle;
 };
 
 /* Session-wide settings; -1 means "not set by any rule". */
@@ -78,6 +82,7 @@ struct sink_fault_effect {
     const struct sink_fault_action *raw;   /* the last RAW, or NULL */
     bool reset, flush;
     int64_t delay_us; /* the last DELAY, or 0 */
+    const struct sink_fault_action *delay; /* the last DELAY, or NULL */
     bool close_before, close_after, accept, keep_state;
     bool tls_fail; /* abort the TLS handshake after this reply */
     const struct sink_fault_action *extra[SINK_FAULT_EFFECT_MAX];
@@ -115,6 +120,11 @@ sink_fault_settings(const struct sink_fault_table *t);
 void sink_fault_match(const struct sink_fault_table *t, enum sink_state state,
                       const char *cmd, const char *arg,
                       struct sink_fault_effect *out);
+
+/* The delay e asks for in session number session (from 1, as the
+ * sink numbers them): a "delay A,B,C" cycles by session. */
+int64_t sink_fault_delay_us(const struct sink_fault_effect *e,
+                            uint64_t session);
 
 /* Adds to out the effect of every LINE row whose pattern matches the
  * command line line[0..len) as received (without its CRLF). LINE rows

@@ -169,6 +169,7 @@ struct sink_proto {
     bool holding;
     bool line_secret; /* the line being read is (part of) an AUTH secret */
     int64_t delay_us;
+    uint64_t number; /* the session's number in the sink (from 1), or 0 */
     unsigned events, held_events;
     char *helo;
     bool esmtp;
@@ -967,9 +968,10 @@ static bool select_reply(struct sink_proto *p, struct cmd *c,
                          struct decision *d)
 {
     const struct sink_fault_effect *fx = &c->fx;
-    if (fx->delay_us > 0 && !p->holding) {
+    int64_t delay_us = sink_fault_delay_us(fx, p->number);
+    if (delay_us > 0 && !p->holding) {
         p->holding = true;
-        p->delay_us = fx->delay_us;
+        p->delay_us = delay_us;
         p->events |= SINK_PROTO_EV_DELAY;
     }
     if (fx->close_before) { /* after the delay, if there is one */
@@ -2355,6 +2357,11 @@ struct buf *sink_proto_tail(struct sink_proto *p)
 struct buf *sink_proto_inlog(struct sink_proto *p)
 {
     return &p->inlog;
+}
+
+void sink_proto_set_number(struct sink_proto *p, uint64_t number)
+{
+    p->number = number;
 }
 
 int64_t sink_proto_delay_us(const struct sink_proto *p)

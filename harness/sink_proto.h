@@ -203,6 +203,9 @@ struct buf *sink_proto_inlog(struct sink_proto *p);
 /* Reply bytes ready to send; the caller sends them and buf_reset()s. */
 struct buf *sink_proto_out(struct sink_proto *p);
 int64_t sink_proto_delay_us(const struct sink_proto *p);
+/* Tells the engine its session's number in the sink (from 1), which a
+ * fault "delay A,B,..." cycles by. */
+void sink_proto_set_number(struct sink_proto *p, uint64_t number);
 /* The message of the last SINK_PROTO_EV_MESSAGE. */
 const struct sink_message *sink_proto_message(const struct sink_proto *p);
 enum sink_state sink_proto_state(const struct sink_proto *p);

@@ -368,7 +368,11 @@ static void write_thresholds(struct page *pg, const struct result_run *run)
         snprintf(key, sizeof key, "threshold.%u.status", n);
         const char *status = property(run, key);
         bool pass = status && strcmp(status, "pass") == 0;
-        rawf(pg, "<tr class=\"th-%s\"><td><code>", pass ? "pass" : "breach");
+        bool unjudged = status && strcmp(status, "unjudged") == 0;
+        rawf(pg, "<tr class=\"th-%s\"><td><code>",
+             pass       ? "pass"
+             : unjudged ? "unjudged"
+                        : "breach");
         esc(pg, expr);
         raw(pg, "</code></td><td>");
         snprintf(key, sizeof key, "threshold.%u.observed", n);

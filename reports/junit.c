@@ -155,6 +155,8 @@ static enum junit_elem threshold_elem(const struct threshold *t)
         return JE_NONE;
     if (t->status && strcmp(t->status, "breach") == 0)
         return JE_FAILURE;
+    if (t->status && strcmp(t->status, "unjudged") == 0)
+        return JE_SKIPPED; /* a shard's: smtpsuite merge judges the whole */
     return JE_ERROR;
 }
 
@@ -563,13 +565,18 @@ static void write_threshold(struct jw *j, const struct plan *p, size_t n)
         buf_init(&b, (size_t)-1 / 2);
         if (e == JE_FAILURE)
             buf_addf(&b, "threshold breached: %s (observed ", name);
+        else if (e == JE_SKIPPED)
+            buf_addf(&b, "unjudged: a shard's threshold, judged by smtpsuite "
+                         "merge on the whole run (this shard observed ");
         else
             buf_addf(&b, "threshold #%zu has no known status (", n);
-        text_clean(&b, e == JE_FAILURE ? t->observed : t->status, TEXT_ID_MAX);
+        text_clean(&b, e == JE_ERROR ? t->status : t->observed, TEXT_ID_MAX);
         buf_addc(&b, ')');
         jw_start(j, ELEM_NAMES[e]);
         jw_attr_clean(j, "message", buf_str(&b));
-        jw_attr_clean(j, "type", e == JE_FAILURE ? "threshold" : "internal");
+        if (e != JE_SKIPPED)
+            jw_attr_clean(j, "type",
+                          e == JE_FAILURE ? "threshold" : "internal");
         jw_end(j);
         buf_free(&b);
     }

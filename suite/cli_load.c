@@ -7,14 +7,24 @@
  *
  * Reports go through reports/report.h: the JSON result, JUnit (one
  * testcase per threshold, from the threshold.N.* run properties) and
- * HTML (percentile tables and charts of every histogram). */
+ * HTML (percentile tables and charts of every histogram).
+ *
+ * A shard (--shard, or a launcher's environment: suite/shard.h) runs its
+ * share of the schedule, records its thresholds unjudged and exits 0
+ * unless the harness failed; `smtpsuite merge` judges the whole
+ * (docs/distributed.md). Every load result records what identifies its
+ * run (load.schedule, load.scenario_hash), so merge can refuse shards of
+ * different runs. */
 #include "suite/verbs.h"
 #include "suite/cli_target.h"
 #include "suite/load.h"
+#include "suite/load_judge.h"
 #include "suite/load_opts.h"
 #include "suite/load_print.h"
+#include "suite/shard.h"
 #include "suite/threshold.h"
 #include "harness/clock.h"
+#include "harness/digest.h"
 #include "harness/duration.h"
 #include "harness/load_run.h"
 #include "harness/tls.h"
@@ -29,10 +39,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#define MAX_SCENARIOS  256
-#define MAX_THRESHOLDS 64
-#define MAX_STEPS      LOAD_STATS_MAX_STEPS
-#define DEFAULT_CAP    10000
+#define MAX_SCENARIOS   256
+#define MAX_THRESHOLDS  64
+#define MAX_STEPS       LOAD_STATS_MAX_STEPS
+#define DEFAULT_CAP     10000
+#define START_AT_MAX_US (24LL * 3600 * 1000000) /* --start-at ahead at most */
+#define WAIT_NOTE_US    1000000 /* a wait for --start-at worth a line */
 
 struct load_opts {
     struct cli_target_opts tgt;
@@ -65,6 +77,9 @@ struct load_opts {
     const char *html;
     const char *live;
     bool quiet;
+    const char *shard;
+    const char *start_at;
+    const char *run_id;
 };
 
 static int set_timeouts(void *opts, const char *arg, char *err, size_t errlen)
@@ -119,6 +134,10 @@ static const struct cli_opt OPTS[] = {
     {"html", 0, CLI_STR, O(html), "FILE", "write a self-contained HTML report with charts", 0, 0, NULL},
     {"live", 0, CLI_STR, O(live), "FILE", "write a JSON line a second (for dashboards)", 0, 0, NULL},
     {"quiet", 'q', CLI_FLAG, O(quiet), NULL, "no live line", 0, 0, NULL},
+    CLI_SECTION("beyond one machine (docs/distributed.md)"),
+    {"shard", 0, CLI_STR, O(shard), "I/N", "run shard I (from 0) of N of the schedule; auto/N or\nauto: I and N from Open MPI, Slurm or an Indexed Job", 0, 0, NULL},
+    {"start-at", 0, CLI_STR, O(start_at), "TIME", "start the schedule at an RFC 3339 time, e.g.\n2026-05-01T12:00:00Z (a late start shifts it)", 0, 0, NULL},
+    {"run-id", 0, CLI_STR, O(run_id), "ID", "the run's id (shards of one run share it; default:\nderived from the command and the launcher's job)", 0, 0, NULL},
 };
 /* clang-format on */
 
@@ -133,9 +152,12 @@ const struct cli_verb cli_verb_load = {
         "(--rate, --ramp) or a closed one (--concurrency), for --duration or\n"
         "--sessions. Without PATH the scenario is\n"
         "CASES_DIR/load/prologue-messages.smtp. Every step is measured from\n"
-        "the intended start and from the actual send (docs/load.md).\n",
+        "the intended start and from the actual send (docs/load.md).\n"
+        "A shard (--shard, or under mpirun, srun or an Indexed Job) runs\n"
+        "its share of the schedule and leaves judging to 'smtpsuite merge';\n"
+        "result paths then need {shard}: --json out/r-{shard}.json.\n",
     .epilog =
-        "exit codes:\n"
+        "exit codes (a shard exits 0 unless the harness failed, or 130):\n"
         "  0    no threshold breached (and some session succeeded)\n"
         "  2    usage error, a bad scenario, a threshold naming an unknown\n"
         "       metric or step\n"
@@ -189,10 +211,23 @@ struct plan {
     FILE *live;
     bool tty;
     struct load_live prev; /* the last second's figures */
+    /* shards and what identifies the run (docs/distributed.md) */
+    struct shard shard;
+    char *json, *junit, *html, *live_path; /* {shard} expanded */
+    int64_t start_wall_us;                 /* --start-at, or 0 */
+    char run_id[SHARD_RUN_ID_MAX + 1];     /* "" : a random one */
+    char sess_id[SHARD_RUN_ID_MAX + 16];   /* tokens: RUNID[.sI] */
+    char schedule[1024];
+    char scenario_hash[DIGEST_SHA256_HEX];
+    char share[160];
 };
 
 static void plan_free(struct plan *pl)
 {
+    free(pl->json);
+    free(pl->junit);
+    free(pl->html);
+    free(pl->live_path);
     for (size_t i = 0; i < pl->nlr; i++)
         load_result_free(&pl->lr[i]);
     target_free(pl->t);
@@ -332,6 +367,34 @@ static int content_opts(const struct load_opts *o, struct plan *pl)
     return 0;
 }
 
+/* The run's schedule in one canonical line (load.schedule): the same
+ * schedule however it was spelled, compared by merge. */
+static void schedule_text(struct plan *pl, const struct load_opts *o,
+                          const struct load_sched_point *pts, size_t n)
+{
+    struct buf b;
+    buf_init(&b, sizeof pl->schedule - 1);
+    char d[32];
+    if (pts) {
+        buf_adds(&b, "open points=");
+        for (size_t i = 0; i < n; i++) {
+            duration_format(pts[i].t_us, d, sizeof d);
+            buf_addf(&b, "%s%s:%.9g", i ? "," : "", d, pts[i].rate);
+        }
+    } else {
+        buf_addf(&b, "closed concurrency=%ld", o->concurrency);
+    }
+    duration_format(o->duration, d, sizeof d);
+    buf_addf(&b, " duration=%s sessions=%ld", d, o->sessions);
+    duration_format(o->spread, d, sizeof d);
+    if (pts)
+        buf_addf(&b, " cap=%ld queue=%ld", o->max_inflight, o->queue);
+    else
+        buf_addf(&b, " spread=%s", d);
+    snprintf(pl->schedule, sizeof pl->schedule, "%s", buf_str(&b));
+    buf_free(&b);
+}
+
 static int open_model(const struct load_opts *o, struct plan *pl)
 {
     char err[512], d[32];
@@ -350,6 +413,7 @@ static int open_model(const struct load_opts *o, struct plan *pl)
     if (load_sched_init(&pl->sched, pts, n, o->duration, (uint64_t)o->sessions,
                         err, sizeof err) != 0)
         return cli_error(&cli_verb_load, "%s", err);
+    schedule_text(pl, o, pts, n);
     duration_format(pl->sched.end_us == INT64_MAX ? 0 : pl->sched.end_us, d,
                     sizeof d);
     snprintf(pl->model, sizeof pl->model,
@@ -381,6 +445,7 @@ static int model_opts(const struct load_opts *o, struct plan *pl)
     snprintf(pl->model, sizeof pl->model,
              "closed model, %ld sessions at once, %s%s", o->concurrency,
              o->duration ? "for " : "", d);
+    schedule_text(pl, o, NULL, 0);
     if (o->sessions)
         snprintf(pl->model + strlen(pl->model),
                  sizeof pl->model - strlen(pl->model), ", %ld sessions",
@@ -406,11 +471,12 @@ static void fill_params(const struct load_opts *o, struct plan *pl)
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     uint64_t at_once = rp->model == LOAD_CLOSED ? (uint64_t)o->concurrency
                                                 : (uint64_t)o->max_inflight;
+    at_once = load_sched_share(at_once, pl->shard.count, pl->shard.index);
     unsigned t = o->threads  ? (unsigned)o->threads
                  : cores > 0 ? (unsigned)cores
                              : 1;
     if (t > at_once)
-        t = (unsigned)at_once;
+        t = at_once ? (unsigned)at_once : 1;
     rp->scenarios = pl->sc;
     rp->nscenarios = pl->nsc;
     rp->target = pl->t;
@@ -431,9 +497,133 @@ static void fill_params(const struct load_opts *o, struct plan *pl)
     rp->messages = (uint64_t)o->messages;
     rp->rset = o->rset;
     rp->tls_resume = o->tls_resume;
+    rp->shard = pl->shard.index;
+    rp->nshards = pl->shard.count;
+    rp->start_wall_us = pl->start_wall_us;
     rp->stop = &STOP;
     rp->on_tick = live_tick;
     rp->arg = pl;
+}
+
+/* load.scenario_hash: the scenarios (id, file hash, weight) and the
+ * options that shape their messages, hashed; shards of a run share it. */
+static void scenario_hash(const struct load_opts *o, struct plan *pl)
+{
+    struct buf b;
+    buf_init(&b, (size_t)1 << 24);
+    for (size_t i = 0; i < pl->nsc; i++)
+        buf_addf(&b, "%s %s %u\n", pl->sc[i].pc->id,
+                 pl->sc[i].pc->hash ? pl->sc[i].pc->hash : "",
+                 pl->sc[i].weight);
+    buf_addf(&b,
+             "messages=%ld rset=%d size=%s corpus=%s sender=%s rcpt=%s "
+             "timeouts=%s tls-resume=%d\n",
+             o->messages, o->rset, o->size ? o->size : "",
+             o->corpus ? o->corpus : "", o->sender ? o->sender : "",
+             o->rcpt ? o->rcpt : "", o->tmo == &TIMEOUTS_RFC ? "rfc" : "ci",
+             o->tls_resume);
+    digest_sha256_hex(buf_str(&b), b.len, pl->scenario_hash);
+    buf_free(&b);
+}
+
+/* One result path: {shard} expanded; with shards it must have one. */
+static int shard_out(const struct plan *pl, const char *opt, const char *path,
+                     char **out)
+{
+    if (!path)
+        return 0;
+    if (pl->shard.count > 1 && !shard_path_has(path))
+        return cli_error(&cli_verb_load,
+                         "--%s %s: shard %u of %u needs {shard} in the path "
+                         "(e.g. out/r-{shard}.json), or the shards overwrite "
+                         "each other's files",
+                         opt, path, pl->shard.index, pl->shard.count);
+    *out = shard_path(path, pl->shard.index);
+    return 0;
+}
+
+/* --start-at: an RFC 3339 time, at most a day ahead. */
+static int start_at(const struct load_opts *o, struct plan *pl)
+{
+    if (!o->start_at)
+        return 0;
+    if (clock_parse_rfc3339(o->start_at, &pl->start_wall_us) != 0)
+        return cli_error(&cli_verb_load,
+                         "--start-at: '%s' is not an RFC 3339 time (e.g. "
+                         "2026-05-01T12:00:00Z or 2026-05-01T14:00:00+02:00)",
+                         o->start_at);
+    if (pl->start_wall_us - clock_wall_us() > START_AT_MAX_US)
+        return cli_error(&cli_verb_load,
+                         "--start-at %s is more than 24 h away: is the time "
+                         "zone right?",
+                         o->start_at);
+    if (pl->start_wall_us == 0)
+        pl->start_wall_us = 1; /* 0 means "now" to the driver */
+    return 0;
+}
+
+/* This shard's share, in words, for the summary and shard.share. */
+static void share_text(const struct load_opts *o, struct plan *pl)
+{
+    unsigned n = pl->shard.count, i = pl->shard.index;
+    if (pl->rp.model == LOAD_OPEN)
+        snprintf(pl->share, sizeof pl->share, "%llu of the %llu arrivals",
+                 (unsigned long long)load_sched_share(
+                     load_sched_total(&pl->sched), n, i),
+                 (unsigned long long)load_sched_total(&pl->sched));
+    else
+        snprintf(pl->share, sizeof pl->share,
+                 "%llu of the %ld sessions at once",
+                 (unsigned long long)load_sched_share((uint64_t)o->concurrency,
+                                                      n, i),
+                 o->concurrency);
+}
+
+/* The run id: --run-id; for shards, else derived from what they share
+ * (docs/distributed.md "Run ids"); else "" (a random one). */
+static void run_id(const struct load_opts *o, struct plan *pl)
+{
+    if (o->run_id) {
+        snprintf(pl->run_id, sizeof pl->run_id, "%s", o->run_id);
+    } else if (pl->shard.count > 1) {
+        char *identity = xasprintf(
+            "%s\n%s\nshards %u\nstart %lld", pl->schedule, pl->scenario_hash,
+            pl->shard.count, (long long)pl->start_wall_us);
+        shard_run_id_derive(identity, pl->shard.job, pl->run_id);
+        free(identity);
+    }
+}
+
+/* --shard, --start-at, --run-id and the result paths. */
+static int distributed_opts(const struct load_opts *o, struct plan *pl)
+{
+    char err[512];
+    if (shard_resolve(o->shard, shard_getenv, NULL, &pl->shard, err,
+                      sizeof err) != 0)
+        return cli_error(&cli_verb_load, "%s", err);
+    if (o->run_id && shard_run_id_check(o->run_id, err, sizeof err) != 0)
+        return cli_error(&cli_verb_load, "%s", err);
+    if (pl->shard.count > 1 && !o->json)
+        return cli_error(&cli_verb_load,
+                         "shard %u of %u (%s) judges nothing itself: give "
+                         "--json PATH-{shard}.json for smtpsuite merge",
+                         pl->shard.index, pl->shard.count, pl->shard.source);
+    if (pl->shard.count > 1 && pl->rp.model == LOAD_CLOSED &&
+        (uint64_t)o->concurrency < pl->shard.count)
+        return cli_error(&cli_verb_load,
+                         "--concurrency %ld cannot be split among %u shards: "
+                         "each needs a session at once",
+                         o->concurrency, pl->shard.count);
+    if (shard_out(pl, "json", o->json, &pl->json) != 0 ||
+        shard_out(pl, "junit", o->junit, &pl->junit) != 0 ||
+        shard_out(pl, "html", o->html, &pl->html) != 0 ||
+        shard_out(pl, "live", o->live, &pl->live_path) != 0 ||
+        start_at(o, pl) != 0)
+        return EXIT_USAGE;
+    scenario_hash(o, pl);
+    share_text(o, pl);
+    run_id(o, pl);
+    return 0;
 }
 
 /* Everything checked and built; 0 or the exit code. */
@@ -448,7 +638,8 @@ static int make_plan(const struct load_opts *o, struct plan *pl,
         return EXIT_USAGE;
     if (!(pl->t = cli_target_make(&cli_verb_load, &o->tgt)))
         return EXIT_USAGE;
-    if (parse_thresholds(o, pl) != 0 || content_opts(o, pl) != 0)
+    if (parse_thresholds(o, pl) != 0 || content_opts(o, pl) != 0 ||
+        distributed_opts(o, pl) != 0)
         return EXIT_USAGE;
     pl->tls = tls_client_new(&pl->t->tls_opts, pl->t->host, o->tgt.tls_keylog,
                              err, sizeof err);
@@ -463,96 +654,11 @@ static int make_plan(const struct load_opts *o, struct plan *pl,
         pl->rp.model == LOAD_CLOSED ? pl->rp.concurrency : pl->rp.max_inflight;
     if (load_run_fds(at_once, conns, err, sizeof err) != 0)
         return cli_error(&cli_verb_load, "%s", err);
-    if (o->live && !(pl->live = fopen(o->live, "w")))
-        return cli_error(&cli_verb_load, "--live: cannot write %s", o->live);
+    if (pl->live_path && !(pl->live = fopen(pl->live_path, "w")))
+        return cli_error(&cli_verb_load, "--live: cannot write %s",
+                         pl->live_path);
     pl->tty = !o->quiet && isatty(STDOUT_FILENO);
     return 0;
-}
-
-/* ---- judging
- * ------------------------------------------------------------------ */
-
-static bool lookup(void *arg, const struct threshold *t,
-                   struct threshold_obs *obs)
-{
-    const struct load_stats *st = arg;
-    const struct load_counts *c = load_stats_counts_const(st);
-    const char *m = t->metric->name;
-    obs->total = 0;
-    if (strcmp(m, "rate") == 0) {
-        obs->value = c->ended;
-        obs->total = c->scheduled;
-        return true;
-    }
-    if (strcmp(m, "lost") == 0) {
-        obs->value = c->dropped;
-        return true;
-    }
-    if (strcmp(m, "errors") == 0) {
-        if (!t->step[0]) {
-            obs->value = c->errors;
-            obs->total = c->ended;
-            return true;
-        }
-        uint64_t att = 0, errs = 0;
-        load_stats_step_counts(st, t->step, &att, &errs);
-        obs->value = errs;
-        obs->total = att;
-        return true;
-    }
-    if (strcmp(m, "count") == 0) {
-        const struct hist *h = load_stats_hist(st, t->step, LOAD_SENT);
-        obs->value = h ? hist_count(h) : 0;
-        return true;
-    }
-    const struct hist *h = load_stats_hist(st, t->step, LOAD_INTENDED);
-    if (!h || hist_count(h) == 0)
-        return false;
-    int64_t v = strcmp(m, "max") == 0   ? hist_max(h)
-                : strcmp(m, "min") == 0 ? hist_min(h)
-                                        : hist_value_at(h, t->percentile);
-    obs->value = (uint64_t)v;
-    return true;
-}
-
-static const char *status_word(enum threshold_outcome oc)
-{
-    return oc == THRESHOLD_PASS     ? "pass"
-           : oc == THRESHOLD_BREACH ? "breach"
-                                    : "unmeasured";
-}
-
-static void property(struct result_run *run, const char *name,
-                     const char *value)
-{
-    struct result_kv *kv = result_property_add(run);
-    kv->name = xstrdup(name);
-    kv->value = xstrdup(value);
-}
-
-/* Judges every threshold into run's properties and pt; counts outcomes. */
-static void judge(struct plan *pl, const struct load_outcome *out,
-                  struct result_run *run, struct load_print_threshold *pt,
-                  char (*obs)[THRESHOLD_MAX_OBSERVED], size_t *breaches,
-                  size_t *unmeasured)
-{
-    for (size_t i = 0; i < pl->nth; i++) {
-        enum threshold_outcome oc = threshold_eval(
-            &pl->th[i], lookup, out->stats, obs[i], THRESHOLD_MAX_OBSERVED);
-        if (oc == THRESHOLD_UNMEASURED)
-            snprintf(obs[i], THRESHOLD_MAX_OBSERVED, "not measured");
-        *breaches += oc == THRESHOLD_BREACH;
-        *unmeasured += oc == THRESHOLD_UNMEASURED;
-        pt[i] = (struct load_print_threshold){pl->th[i].text, status_word(oc),
-                                              obs[i]};
-        char name[64]; /* N from 0 (docs/result-format.md) */
-        snprintf(name, sizeof name, "threshold.%zu.expr", i);
-        property(run, name, pl->th[i].text);
-        snprintf(name, sizeof name, "threshold.%zu.observed", i);
-        property(run, name, obs[i]);
-        snprintf(name, sizeof name, "threshold.%zu.status", i);
-        property(run, name, status_word(oc));
-    }
 }
 
 /* ---- the run
@@ -580,11 +686,33 @@ static char *scenario_list(const struct plan *pl)
     return buf_detach(&b);
 }
 
-static struct result_run *new_result(const struct plan *pl, int argc,
-                                     char **argv)
+#define property load_judge_property
+
+/* The shard's facts: which it is, where it ran, its share. */
+static void shard_facts(struct plan *pl, struct result_run *run)
+{
+    char host[256] = "";
+    run->shard = xasprintf("%u/%u", pl->shard.index, pl->shard.count);
+    property(run, "shard.launcher", pl->shard.source);
+    if (gethostname(host, sizeof host - 1) == 0 && host[0])
+        property(run, "shard.host", host);
+    property(run, "shard.share", pl->share);
+}
+
+static struct result_run *new_result(struct plan *pl, int argc, char **argv)
 {
     struct result_run *run = result_run_new("load");
     run->command = command_line(argc, argv);
+    if (pl->run_id[0]) {
+        free(run->run_id);
+        run->run_id = xstrdup(pl->run_id);
+    }
+    snprintf(pl->sess_id, sizeof pl->sess_id, "%s", run->run_id);
+    if (pl->shard.count > 1) {
+        size_t len = strlen(pl->sess_id);
+        snprintf(pl->sess_id + len, sizeof pl->sess_id - len, ".s%u",
+                 pl->shard.index);
+    }
     struct result_target *rt = result_target_add(run);
     rt->name = xstrdup(pl->t->name);
     rt->address = target_address(pl->t);
@@ -595,42 +723,107 @@ static struct result_run *new_result(const struct plan *pl, int argc,
     char n[32];
     snprintf(n, sizeof n, "%u", pl->rp.threads);
     property(run, "load.threads", n);
+    property(run, "load.schedule", pl->schedule);
+    property(run, "load.scenario_hash", pl->scenario_hash);
+    struct buf b;
+    buf_init(&b, (size_t)1 << 20);
+    for (size_t i = 0; i < pl->nsteps; i++)
+        buf_addf(&b, "%s%s", i ? "," : "", pl->steps[i]);
+    property(run, "load.steps", buf_str(&b));
+    buf_free(&b);
+    if (pl->start_wall_us) {
+        char ts[CLOCK_RFC3339_LEN];
+        clock_rfc3339(pl->start_wall_us, ts);
+        property(run, "load.start_at", ts);
+    }
+    if (pl->shard.count > 1)
+        shard_facts(pl, run);
     return run;
 }
 
 /* Exit code: 130 interrupted, 99 a breach, 3 nothing succeeded or a
- * threshold not measured, else 0. */
-static int exit_code(const struct load_outcome *out, size_t breaches,
-                     size_t unmeasured)
+ * threshold not measured, else 0; a shard judges nothing: 0. */
+static int exit_code(const struct plan *pl, const struct load_outcome *out,
+                     const struct load_judge_tally *t)
 {
     if (out->interrupted)
         return EXIT_INTERRUPTED;
-    if (breaches)
+    if (pl->shard.count > 1)
+        return EXIT_OK;
+    if (t->breaches)
         return EXIT_THRESHOLD;
-    if (load_stats_counts_const(out->stats)->ok == 0 || unmeasured)
+    if (load_stats_counts_const(out->stats)->ok == 0 || t->unmeasured)
         return EXIT_INCONCLUSIVE;
     return EXIT_OK;
 }
 
 /* Writes every report asked for; 0, or EXIT_INCONCLUSIVE after saying
  * why one could not be written. */
-static int write_reports(const struct load_opts *o,
-                         const struct result_run *run)
+static int write_reports(const struct plan *pl, const struct result_run *run)
 {
     struct report_output outs[3];
     size_t n = 0;
-    if (o->json)
-        outs[n++] = (struct report_output){"json", o->json};
-    if (o->junit)
-        outs[n++] = (struct report_output){"junit", o->junit};
-    if (o->html)
-        outs[n++] = (struct report_output){"html", o->html};
+    if (pl->json)
+        outs[n++] = (struct report_output){"json", pl->json};
+    if (pl->junit)
+        outs[n++] = (struct report_output){"junit", pl->junit};
+    if (pl->html)
+        outs[n++] = (struct report_output){"html", pl->html};
     struct report_options ro = {false, NULL};
     char err[2048];
     if (n == 0 || report_write_all(run, outs, n, &ro, err, sizeof err) == 0)
         return EXIT_OK;
     fprintf(stderr, "smtpsuite load: %s\n", err);
     return EXIT_INCONCLUSIVE;
+}
+
+/* A shard whose harness failed still leaves a result, so merge names
+ * it as failed (with why) rather than missing. */
+static void write_failed(struct plan *pl, struct result_run *run,
+                         const char *why)
+{
+    if (pl->shard.count <= 1 || !pl->json)
+        return;
+    run->started_us = run->ended_us = clock_wall_us();
+    run->incomplete = true;
+    property(run, "shard.status", "failed");
+    property(run, "shard.error", why);
+    write_reports(pl, run);
+}
+
+/* Waiting for --start-at is worth a line on stderr. */
+static void say_wait(const struct plan *pl, const struct load_opts *o)
+{
+    int64_t wait = pl->start_wall_us - clock_wall_us();
+    if (o->quiet || wait < WAIT_NOTE_US)
+        return;
+    if (pl->shard.count > 1)
+        fprintf(stderr,
+                "smtpsuite load: shard %u of %u waits %.1fs for --start-at "
+                "%s\n",
+                pl->shard.index, pl->shard.count, (double)wait / 1e6,
+                o->start_at);
+    else
+        fprintf(stderr, "smtpsuite load: waiting %.1fs for --start-at %s\n",
+                (double)wait / 1e6, o->start_at);
+}
+
+/* The summary's shard line, or NULL for a whole run. */
+static char *shard_line(const struct plan *pl, const char *run_id,
+                        const struct load_outcome *out)
+{
+    if (pl->shard.count <= 1 && !pl->start_wall_us)
+        return NULL;
+    char shift[32] = "";
+    if (pl->start_wall_us)
+        load_print_us(out->start_shift_us, shift, sizeof shift);
+    if (pl->shard.count <= 1)
+        return xasprintf("started %s after --start-at", shift);
+    return xasprintf("%u of %u (%s), run %s: %s%s%s; smtpsuite merge judges "
+                     "the thresholds",
+                     pl->shard.index, pl->shard.count, pl->shard.source, run_id,
+                     pl->share, pl->start_wall_us ? ", started late by " : "",
+                     shift);
 }
 
 static int execute(struct plan *pl, int argc, char **argv,
@@ -640,8 +833,10 @@ static int execute(struct plan *pl, int argc, char **argv,
     struct load_outcome out;
     catch_signals();
     struct result_run *run = new_result(pl, argc, argv);
-    pl->rp.run_id = run->run_id;
+    pl->rp.run_id = pl->sess_id;
+    say_wait(pl, o);
     if (load_run(&pl->rp, &out, err, sizeof err) != 0) {
+        write_failed(pl, run, err);
         result_run_free(run);
         return cli_error(&cli_verb_load, "%s", err);
     }
@@ -653,16 +848,19 @@ static int execute(struct plan *pl, int argc, char **argv,
     load_outcome_to_result(&out, run);
     struct load_print_threshold pt[MAX_THRESHOLDS];
     char obs[MAX_THRESHOLDS][THRESHOLD_MAX_OBSERVED];
-    size_t breaches = 0, unmeasured = 0;
-    judge(pl, &out, run, pt, obs, &breaches, &unmeasured);
+    struct load_judge_tally tally = {0, 0};
+    load_judge(pl->th, pl->nth, out.stats, pl->shard.count > 1, run, pt, obs,
+               &tally);
     char *target = target_address(pl->t), *sc = scenario_list(pl);
-    struct load_print_summary ps = {pl->model, target, sc,     pl->rp.threads,
-                                    &out,      pt,     pl->nth};
+    char *shard = shard_line(pl, run->run_id, &out);
+    struct load_print_summary ps = {
+        pl->model, target, sc, pl->rp.threads, &out, pt, pl->nth, NULL, shard};
     load_print_summary(stdout, &ps);
     free(target);
     free(sc);
-    int code = exit_code(&out, breaches, unmeasured);
-    if (write_reports(o, run) != EXIT_OK && code == EXIT_OK)
+    free(shard);
+    int code = exit_code(pl, &out, &tally);
+    if (write_reports(pl, run) != EXIT_OK && code == EXIT_OK)
         code = EXIT_INCONCLUSIVE;
     load_outcome_free(&out);
     result_run_free(run);

@@ -162,10 +162,13 @@ static void errors_block(FILE *fp, const struct load_stats *st)
 
 void load_print_summary(FILE *fp, const struct load_print_summary *s)
 {
-    fprintf(fp, "\nsmtpsuite load: %s, %u thread%s%s\n", s->model, s->threads,
+    fprintf(fp, "\n%s: %s, %u thread%s%s\n",
+            s->title ? s->title : "smtpsuite load", s->model, s->threads,
             s->threads == 1 ? "" : "s",
             s->o->interrupted ? " (interrupted)" : "");
     fprintf(fp, "  target    %s\n  scenario  %s\n", s->target, s->scenarios);
+    if (s->shard)
+        fprintf(fp, "  shard     %s\n", s->shard);
     counts_block(fp, s);
     step_table(fp, s->o->stats, LOAD_INTENDED, "from the intended start");
     step_table(fp, s->o->stats, LOAD_SENT, "from the actual send");

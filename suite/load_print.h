@@ -14,7 +14,7 @@
 /* A threshold as judged, for the summary. */
 struct load_print_threshold {
     const char *text;
-    const char *status; /* pass | breach | unmeasured */
+    const char *status; /* pass | breach | unmeasured | unjudged */
     const char *observed;
 };
 
@@ -26,6 +26,8 @@ struct load_print_summary {
     const struct load_outcome *o;
     const struct load_print_threshold *thresholds;
     size_t nthresholds;
+    const char *title; /* "smtpsuite load" when NULL */
+    const char *shard; /* a line about the shards, or NULL */
 };
 
 /* The live line of one second: l now, prev a second ago. On a terminal

@@ -15,10 +15,13 @@ target_sources(smtpsuite_core PRIVATE
   suite/cli_target.c
   suite/diag.c
   suite/load.c
+  suite/load_judge.c
   suite/load_opts.c
   suite/load_print.c
   suite/manifest.c
+  suite/merge.c
   suite/select.c
+  suite/shard.c
   suite/target_file.c
   suite/threshold.c
   suite/verbs.c

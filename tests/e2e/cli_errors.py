@@ -15,8 +15,12 @@ SMOKE = os.path.join(SRC, "cases/suites/smoke.suite")
 TARGET = os.path.join(SRC, "cases/targets/sink.target")
 tmp = tempfile.mkdtemp()
 unreadable = os.path.join(tmp, "secret.txt")  # does not exist (root reads mode 0)
+LOAD = os.path.join(SRC, "cases/load/helo-messages.smtp")
+NOT_RESULT = os.path.join(tmp, "not-a-result.json")
+with open(NOT_RESULT, "w") as f:
+    f.write("{}\n")
 
-# (arguments, text the single error line must contain)
+# (arguments, text the single error line must contain[, environment added])
 ROWS = [
     (["frobnicate"], "unknown verb 'frobnicate'"),
     (["run", "--bogus", SMOKE], "unknown option '--bogus'"),
@@ -55,12 +59,36 @@ ROWS = [
     (["sink", "--profile", "nonesuch"], "nonesuch"),
     (["sink", "--fault", "NOOP -> explode"], "explode"),
     (["sink", "--size-limit", "lots"], "--size-limit"),
+    # shards (docs/distributed.md)
+    (["load", "-t", "127.0.0.1:25", "--rate", "10", "-n", "10", "--shard", "4/4", LOAD], "--shard: '4/4': shard 4 does not exist"),
+    (["load", "-t", "127.0.0.1:25", "--rate", "10", "-n", "10", "--shard", "x", LOAD], "--shard: 'x' is not I/N"),
+    (["load", "-t", "127.0.0.1:25", "--rate", "10", "-n", "10", "--shard", "1/0", LOAD], "--shard: '1/0'"),
+    (["load", "-t", "127.0.0.1:25", "--rate", "10", "-n", "10", "--shard", "auto/4", LOAD], "--shard auto/4: no launcher"),
+    (["load", "-t", "127.0.0.1:25", "--rate", "10", "-n", "10", "--shard", "1/4", LOAD], "give --json"),
+    (["load", "-t", "127.0.0.1:25", "--rate", "10", "-n", "10", "--shard", "1/4", "--json", "r.json", LOAD], "--json r.json: shard 1 of 4 needs {shard}"),
+    (["load", "-t", "127.0.0.1:25", "--rate", "10", "-n", "10", "--start-at", "tomorrow", LOAD], "--start-at: 'tomorrow'"),
+    (["load", "-t", "127.0.0.1:25", "--rate", "10", "-n", "10", "--start-at", "2099-01-01T00:00:00Z", LOAD], "--start-at 2099-01-01T00:00:00Z is more than 24 h away"),
+    (["load", "-t", "127.0.0.1:25", "--rate", "10", "-n", "10", "--run-id", "a b", LOAD], "--run-id: 'a b'"),
+    (["load", "-t", "127.0.0.1:25", "--rate", "10", "-n", "10", "--json", "r-{shard}.json", LOAD], "Open MPI says shard 1 of 4 but Slurm says shard 2 of 4",
+     {"OMPI_COMM_WORLD_RANK": "1", "OMPI_COMM_WORLD_SIZE": "4", "SLURM_PROCID": "2", "SLURM_NTASKS": "4"}),
+    (["load", "-t", "127.0.0.1:25", "--rate", "10", "-n", "10", "--shard", "auto/3", "--json", "r-{shard}.json", LOAD], "--shard auto/3 but Slurm says 4 shards",
+     {"SLURM_PROCID": "2", "SLURM_NTASKS": "4"}),
+    (["load", "-t", "127.0.0.1:25", "--rate", "10", "-n", "10", "--json", "r-{shard}.json", LOAD], "JOB_COMPLETION_INDEX=1 is set but not the number of shards",
+     {"JOB_COMPLETION_INDEX": "1"}),
+    (["merge"], "give the shards' result files"),
+    (["merge", os.path.join(tmp, "missing.json")], "missing.json: cannot read"),
+    (["merge", NOT_RESULT], "not a smtpsuite result file"),
 ]
 
 failed = 0
-for args, want in ROWS:
+LAUNCHER_VARS = ("OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE", "SLURM_PROCID",
+                 "SLURM_NTASKS", "JOB_COMPLETION_INDEX", "SMTPSUITE_SHARDS")
+for args, want, *extra in ROWS:
     env = dict(os.environ, NO_COLOR="1")
     env.pop("SMTPSUITE_NO_SUCH_VAR", None)
+    for name in LAUNCHER_VARS:  # a shard only when a row says so
+        env.pop(name, None)
+    env.update(extra[0] if extra else {})
     p = subprocess.run([BIN] + args, capture_output=True, text=True, env=env,
                        timeout=30, cwd=tmp)
     lines = [l for l in p.stderr.splitlines() if l.strip()]

@@ -324,6 +324,31 @@ START_TEST(test_thresholds)
 }
 END_TEST
 
+/* A shard records its thresholds unjudged: skipped, not an error. */
+START_TEST(test_thresholds_unjudged)
+{
+    struct result_run *run = fixture_load();
+    for (size_t i = 0; i < run->nproperties; i++)
+        if (strcmp(run->properties[i].name, "threshold.0.status") == 0) {
+            free(run->properties[i].value);
+            run->properties[i].value = xstrdup("unjudged");
+        }
+    struct out o = must_render(run, false);
+    want_num(&o, "count(//testcase[@classname='thresholds']/skipped)", 1);
+    want_str(&o,
+             "//testcase[@classname='thresholds'][skipped]/skipped/@message",
+             "unjudged: a shard's threshold, judged by smtpsuite merge on the "
+             "whole run (this shard observed 212ms)");
+    want_num(&o,
+             "count(//testcase[@classname='thresholds'][skipped]/*[self::"
+             "failure or self::error])",
+             0);
+    want_str(&o, "/testsuites/@skipped", "1");
+    out_free(&o);
+    result_run_free(run);
+}
+END_TEST
+
 START_TEST(test_incomplete)
 {
     struct result_run *run = fixture_mixed();
@@ -390,6 +415,7 @@ static void add_tests(TCase *tc)
     tcase_add_test(tc, test_unique);
     tcase_add_test(tc, test_several_targets);
     tcase_add_test(tc, test_thresholds);
+    tcase_add_test(tc, test_thresholds_unjudged);
     tcase_add_test(tc, test_incomplete);
     tcase_add_test(tc, test_time_comma_locale);
     tcase_add_test(tc, test_golden);

@@ -220,6 +220,51 @@ START_TEST(test_shares)
 }
 END_TEST
 
+/* Shards, then threads: dealing arrival indexes twice covers the whole
+ * schedule exactly once, at the single run's times, with each shard's
+ * count its share (the oracle: a plain array of flags). */
+START_TEST(test_shard_deal)
+{
+    ck_assert_uint_eq(load_sched_dealt(0, 4, 3), 3);
+    ck_assert_uint_eq(load_sched_dealt(5, 4, 1), 21);
+    struct load_sched_point p = {0, 333};
+    init_ok(&p, 1, 1000000, 0); /* 333 arrivals */
+    static const unsigned SHAPES[][2] = {{1, 1}, {4, 1}, {4, 2},
+                                         {3, 5}, {7, 3}, {400, 2}};
+    for (size_t s = 0; s < sizeof SHAPES / sizeof SHAPES[0]; s++) {
+        unsigned n = SHAPES[s][0], t = SHAPES[s][1];
+        bool seen[333] = {false};
+        for (unsigned i = 0; i < n; i++) {
+            uint64_t count = 0;
+            for (unsigned w = 0; w < t; w++) {
+                int64_t at, want;
+                for (uint64_t j = 0;; j++) {
+                    uint64_t k =
+                        load_sched_dealt(load_sched_dealt(j, t, w), n, i);
+                    if (!load_sched_arrival(&S, k, &at))
+                        break;
+                    ck_assert_msg(!seen[k], "shape %zu: arrival %llu twice", s,
+                                  (unsigned long long)k);
+                    seen[k] = true;
+                    want = (int64_t)(k * 1000000 + 166) / 333;
+                    ck_assert_msg(at >= want - 1 && at <= want + 1,
+                                  "arrival %llu at %lld, want %lld",
+                                  (unsigned long long)k, (long long)at,
+                                  (long long)want);
+                    count++;
+                }
+            }
+            ck_assert_msg(count == load_sched_share(333, n, i),
+                          "shape %zu shard %u: got %llu want %llu", s, i,
+                          (unsigned long long)count,
+                          (unsigned long long)load_sched_share(333, n, i));
+        }
+        for (size_t k = 0; k < 333; k++)
+            ck_assert_msg(seen[k], "shape %zu: arrival %zu missing", s, k);
+    }
+}
+END_TEST
+
 START_TEST(test_admission)
 {
     struct load_admit a;
@@ -286,6 +331,7 @@ static void add_tests(TCase *tc)
     tcase_add_test(tc, test_ramp_late_start);
     tcase_add_test(tc, test_errors);
     tcase_add_test(tc, test_shares);
+    tcase_add_test(tc, test_shard_deal);
     tcase_add_test(tc, test_admission);
 }
 

@@ -47,6 +47,11 @@ static const struct bad BAD[] = {
     {"NOOP -> raw 250 \\q", "raw needs bytes"},
     {"NOOP -> reset now", "reset takes no argument"},
     {"serial=maybe", "serial wants on or off"},
+    {"EOD -> delay 10ms,,20ms", "delay"},
+    {"EOD -> delay 10ms,soon", "soon"},
+    {"EOD -> delay 1ms,2ms,3ms,4ms,5ms,6ms,7ms,8ms,9ms,10ms,11ms,12ms,13ms,"
+     "14ms,15ms,16ms,17ms",
+     "at most 16 durations"},
 };
 
 START_TEST(test_bad_rules)
@@ -205,6 +210,37 @@ START_TEST(test_match)
 }
 END_TEST
 
+/* "delay A,B,C" cycles by the session's number; a single delay, or a
+ * session of unknown number (0), gets the first. The oracle is the
+ * table written out by hand. */
+START_TEST(test_delay_cycle)
+{
+    struct sink_fault_table *t = sink_fault_new();
+    char err[512];
+    ck_assert_int_eq(sink_fault_add(t, "EOD -> delay 10ms, 20ms,50ms", "x",
+                                    err, sizeof err),
+                     0);
+    ck_assert_int_eq(
+        sink_fault_add(t, "RSET -> delay 7ms", "x", err, sizeof err), 0);
+    static const int64_t want[] = {10000, 10000, 20000, 50000, 10000,
+                                   20000, 50000, 10000};
+    struct sink_fault_effect e;
+    sink_fault_match(t, SINK_STATE_DATA, "EOD", "", &e);
+    for (uint64_t k = 0; k < sizeof want / sizeof want[0]; k++)
+        ck_assert_msg(sink_fault_delay_us(&e, k) == want[k],
+                      "session %llu: got %lld us, want %lld",
+                      (unsigned long long)k,
+                      (long long)sink_fault_delay_us(&e, k),
+                      (long long)want[k]);
+    ck_assert_int_eq(e.delay_us, 10000);
+    sink_fault_match(t, SINK_STATE_READY, "RSET", "", &e);
+    ck_assert_int_eq(sink_fault_delay_us(&e, 2), 7000);
+    sink_fault_match(t, SINK_STATE_READY, "NOOP", "", &e);
+    ck_assert_int_eq(sink_fault_delay_us(&e, 2), 0);
+    sink_fault_free(t);
+}
+END_TEST
+
 /* LINE rows: the whole line, case-sensitively, added to other effects;
  * raw, reset and flush. */
 START_TEST(test_match_line)
@@ -276,6 +312,7 @@ static void add_tests(TCase *tc)
     tcase_add_test(tc, test_tls_auth_settings);
     tcase_add_test(tc, test_match);
     tcase_add_test(tc, test_match_line);
+    tcase_add_test(tc, test_delay_cycle);
     tcase_add_test(tc, test_file);
 }
 
