@@ -1038,6 +1038,10 @@ static void prologue_steps(const struct target *t, bool auth,
             add_name(names, n, max,
                      strcmp(hello, "ehlo") == 0 ? "ehlo_tls" : hello);
     }
+    if (t->xclient)
+        add_name(names, n, max, "xclient");
+    if (t->xforward)
+        add_name(names, n, max, "xforward");
     if (t->auth_mech && auth)
         add_name(names, n, max, "auth");
 }

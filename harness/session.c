@@ -558,6 +558,30 @@ static void step_connect(struct session *s, const struct prog_step *st)
         session_connect_granted(s);
 }
 
+/* The PROXY protocol header (proxy.h), first on the wire: the target's
+ * unless the connect step names a version (or none). The claimed
+ * addresses default to the connection's own. */
+static void send_proxy(struct session *s, struct session_conn *sc,
+                       const struct prog_step *st)
+{
+    const struct target *t = s->p.target;
+    int v = st->proxy >= 0 ? st->proxy : (int)t->proxy;
+    if (v == PROXY_NONE)
+        return;
+    struct proxy_addr src, dst;
+    char err[128];
+    if (proxy_parse_addr(t->proxy_source ? t->proxy_source : conn_local(sc->c),
+                         &src, err, sizeof err) != 0)
+        src.family = 0;
+    if (proxy_parse_addr(t->proxy_dest ? t->proxy_dest : conn_remote(sc->c),
+                         &dst, err, sizeof err) != 0)
+        dst.family = 0;
+    uint8_t hdr[PROXY_MAX_HEADER];
+    size_t n = proxy_header((enum proxy_version)v, &src, &dst, hdr);
+    conn_write(sc->c, hdr, n);
+    log_client(s, sc, (const char *)hdr, n, false);
+}
+
 static void connected(struct session *s, struct session_conn *sc)
 {
     disarm(s);
@@ -581,6 +605,7 @@ static void connected(struct session *s, struct session_conn *sc)
     rs->latency_us = t - s->t_connect;
     if (s->p.on_step)
         s->p.on_step(s->p.step_arg, "connect", s->t0 + s->t_connect, s->t0 + t, 0);
+    send_proxy(s, sc, session_step(s));
     if (s->implicit_tls) {
         /* RFC 8314 3.3: the handshake starts at once; the greeting
          * comes over TLS. */
@@ -2034,6 +2059,21 @@ static void add_expect(struct prog_case *c, const char *code, const char *text)
     st->text = xstrdup(text);
 }
 
+/* Postfix's XCLIENT (XCLIENT_README): the server answers with a new
+ * greeting, 220, and the client says hello again. */
+static void add_xclient(struct prog_case *c, const struct target *t,
+                        const char *hello)
+{
+    char line[1024];
+    snprintf(line, sizeof line, "XCLIENT %s", t->xclient);
+    add_send(c, line, "prologue: xclient");
+    add_expect(c, "220", "prologue: 220 to xclient");
+    if (hello) {
+        add_send(c, hello, "prologue: hello after xclient");
+        add_expect(c, "250", "prologue: 250 to hello after xclient");
+    }
+}
+
 struct prog_case *session_prologue_new(const struct target *t, bool auth)
 {
     struct prog_case *c = prog_case_new();
@@ -2044,18 +2084,31 @@ struct prog_case *session_prologue_new(const struct target *t, bool auth)
     const char *hello = t->protocol == TARGET_LMTP ? "LHLO ${helo}" : "EHLO ${helo}";
     if (t->hello == TARGET_HELLO_HELO)
         hello = "HELO ${helo}";
-    if (t->hello != TARGET_HELLO_NONE) {
+    if (t->hello == TARGET_HELLO_NONE)
+        hello = NULL;
+    if (hello) {
         add_send(c, hello, "prologue: hello");
         add_expect(c, "250", "prologue: 250 to hello");
     }
-    if (t->tls == TARGET_TLS_STARTTLS) {
+    bool starttls = t->tls == TARGET_TLS_STARTTLS;
+    if (t->xclient && (t->xclient_before_tls || !starttls))
+        add_xclient(c, t, hello);
+    if (starttls) {
         st = prog_step_add(c, PROG_STEP_STARTTLS);
         struct prog_match *m = prog_match_add(&st->expect);
         snprintf(m->code, sizeof m->code, "220");
         m->text = xstrdup("220");
         st->text = xstrdup("prologue: starttls");
-        add_send(c, hello, "prologue: hello after TLS");
+        add_send(c, hello ? hello : "EHLO ${helo}", "prologue: hello after TLS");
         add_expect(c, "250", "prologue: 250 to hello after TLS");
+        if (t->xclient && !t->xclient_before_tls)
+            add_xclient(c, t, hello ? hello : "EHLO ${helo}");
+    }
+    if (t->xforward) {
+        char line[1024];
+        snprintf(line, sizeof line, "XFORWARD %s", t->xforward);
+        add_send(c, line, "prologue: xforward");
+        add_expect(c, "250", "prologue: 250 to xforward");
     }
     if (t->auth_mech && auth) {
         st = prog_step_add(c, PROG_STEP_AUTH);
