@@ -137,6 +137,13 @@ static void keep_ehlo(struct session *s, struct session_conn *sc,
     }
 }
 
+/* Postfix's XCLIENT is answered by a new greeting (XCLIENT_README): the
+ * session starts over, the client says hello again. */
+static bool regreeting(const char *pend, const struct reply *r)
+{
+    return r->code == 220 && strcmp(pend, "xclient") == 0;
+}
+
 /* The REPLY invariants of the catalogue (REPLY-02 to -04, CONN-02),
  * checked on every reply; findings worsen the step's grade. */
 static void invariants(struct session *s, struct session_conn *sc,
@@ -171,6 +178,7 @@ static void invariants(struct session *s, struct session_conn *sc,
      * class is the reply's first digit (RFC 3463 2). */
     int cls = r->code / 100;
     if (!sc->esc || hello_name(pend) || strcmp(pend, "banner") == 0 ||
+        regreeting(pend, r) ||
         (cls != 2 && cls != 4 && cls != 5))
         return;
     if (!r->esc[0])
@@ -245,6 +253,9 @@ int judge_requires(struct session *s, struct session_conn *sc)
         const struct prog_require *q = &s->p.pc->requires[i];
         if (reply_ehlo_has(&r, raw, q->kw, q->param))
             continue;
+        if (sc->tls && strcasecmp(q->kw, "STARTTLS") == 0)
+            continue; /* was checked before the handshake (RFC 3207 4.2:
+                         not listed again after it) */
         judge_skip(s, "the server does not advertise %s%s%s", q->kw,
                    q->param ? " " : "", q->param ? q->param : "");
         return -1;
@@ -382,6 +393,8 @@ enum prog_then judge_expect(struct session *s, struct session_conn *sc,
         view.text = buf_str(&sc->last);
         view.len = sc->last.len;
         invariants(s, sc, r, pend, idx);
+        if (regreeting(pend, r))
+            sc->esc = sc->smtputf8 = false; /* until the next EHLO */
         if (r->code == 250 && p && hello_name(p->name) && strcmp(p->name, "helo"))
             keep_ehlo(s, sc, r, buf);
         if (p && strcmp(p->name, "banner") == 0 && sc->result_idx >= 0 &&
