@@ -30,6 +30,7 @@ struct cli_target_opts {
     const char *tls_suites;
     const char *tls_keylog;
     const char *bind;
+    const char *protocol;
     const char *proxy;
     const char *proxy_source;
     const char *proxy_dest;
@@ -45,6 +46,7 @@ struct cli_target_opts {
 /* clang-format off */
 #define CLI_TARGET_COMMON_ROWS(T, m)                                           \
     {"bind", 0, CLI_STR, offsetof(T, m.bind), "ADDR", "source address of every connection (an address\nof this host, e.g. 127.0.0.2)", 0, 0, NULL}, \
+    {"protocol", 0, CLI_STR, offsetof(T, m.protocol), "PROTO", "smtp or lmtp (RFC 2033: LHLO, a reply per\nrecipient after the data)", 0, 0, NULL}, \
     {"var", 0, CLI_LIST, offsetof(T, m.vars), "NAME=VALUE", "set a fixture (repeatable)", 0, 0, NULL}, \
     {"secret", 0, CLI_LIST, offsetof(T, m.secrets), "NAME=SRC", "set a secret fixture from env:VAR or file:PATH\n(never a plain value; redacted everywhere)", 0, 0, NULL}, \
     CLI_SECTION("proxies and relays (override the target's settings)"),      \
