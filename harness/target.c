@@ -193,10 +193,13 @@ static int attr_word(const char *p, size_t n, char *err, size_t errlen)
         snprintf(err, errlen, "'%.*s' is not NAME=VALUE", (int)n, p);
         return -1;
     }
+    size_t name = i;
     for (i++; i < n; i++)
         if (p[i] < 0x21 || p[i] > 0x7e) {
-            snprintf(err, errlen, "'%.*s': a value holds a character other "
-                     "than visible ASCII", (int)n, p);
+            snprintf(err, errlen,
+                     "the value of %.*s holds the octet 0x%02x (want "
+                     "visible ASCII)",
+                     (int)name, p, (unsigned char)p[i]);
             return -1;
         }
     return 0;
