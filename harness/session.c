@@ -2099,7 +2099,8 @@ struct prog_case *session_prologue_new(const struct target *t, bool auth)
         snprintf(m->code, sizeof m->code, "220");
         m->text = xstrdup("220");
         st->text = xstrdup("prologue: starttls");
-        add_send(c, hello ? hello : "EHLO ${helo}", "prologue: hello after TLS");
+        add_send(c, hello ? hello : "EHLO ${helo}",
+                 "prologue: hello after TLS");
         add_expect(c, "250", "prologue: 250 to hello after TLS");
         if (t->xclient && !t->xclient_before_tls)
             add_xclient(c, t, hello ? hello : "EHLO ${helo}");

@@ -178,8 +178,7 @@ static void invariants(struct session *s, struct session_conn *sc,
      * class is the reply's first digit (RFC 3463 2). */
     int cls = r->code / 100;
     if (!sc->esc || hello_name(pend) || strcmp(pend, "banner") == 0 ||
-        regreeting(pend, r) ||
-        (cls != 2 && cls != 4 && cls != 5))
+        regreeting(pend, r) || (cls != 2 && cls != 4 && cls != 5))
         return;
     if (!r->esc[0])
         judge_grade(s, VERDICT_FAIL, idx,

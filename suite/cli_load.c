@@ -445,8 +445,8 @@ static int check_sources(const char *spec)
     char err[256];
     struct sockaddr_storage *ss = xcalloc(LOAD_RUN_MAX_SOURCES, sizeof *ss);
     socklen_t *lens = xcalloc(LOAD_RUN_MAX_SOURCES, sizeof *lens);
-    int n = load_run_sources(spec, ss, lens, LOAD_RUN_MAX_SOURCES, err,
-                             sizeof err);
+    int n =
+        load_run_sources(spec, ss, lens, LOAD_RUN_MAX_SOURCES, err, sizeof err);
     free(ss);
     free(lens);
     if (n < 0)

@@ -87,18 +87,21 @@ static int apply_fixtures(const struct cli_verb *verb,
     return 0;
 }
 
-/* --protocol, --proxy*, --xclient*, --xforward; 0 or -1 after printing the error. */
+/* --protocol, --proxy*, --xclient*, --xforward; 0 or -1 after printing the
+ * error. */
 static int apply_proxy(const struct cli_verb *verb,
                        const struct cli_target_opts *o, struct target *t)
 {
     char err[200];
     struct proxy_addr a;
     if (o->protocol) {
-        if (strcmp(o->protocol, "smtp") != 0 && strcmp(o->protocol, "lmtp") != 0)
+        if (strcmp(o->protocol, "smtp") != 0 &&
+            strcmp(o->protocol, "lmtp") != 0)
             return cli_error(verb, "--protocol: '%s' is not smtp or lmtp",
                              o->protocol),
                    -1;
-        t->protocol = strcmp(o->protocol, "lmtp") == 0 ? TARGET_LMTP : TARGET_SMTP;
+        t->protocol =
+            strcmp(o->protocol, "lmtp") == 0 ? TARGET_LMTP : TARGET_SMTP;
     }
     if (o->proxy) {
         int v = proxy_version_parse(o->proxy);

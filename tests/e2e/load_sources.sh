@@ -60,4 +60,8 @@ if [ "$rc" != 2 ] || ! grep -q -- "--source-addrs" "$SRV_DIR/bad.out"; then
   srv_fail "a bad pool: exit $rc, $(cat "$SRV_DIR/bad.out")"
 fi
 [ "$(wc -l < "$REC")" = 18 ] || srv_fail "a bad pool connected"
+if grep -q -E "(Address|Leak|UndefinedBehavior)Sanitizer|runtime error:" "$SRV_DIR"/*.out; then
+  cat "$SRV_DIR"/*.out
+  srv_fail "a sanitizer report"
+fi
 echo "load_sources: every session took the next address of the pool"

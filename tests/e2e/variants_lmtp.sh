@@ -17,6 +17,14 @@ ROOT=$(cd "$HERE/../.." && pwd)
 . "$HERE/../servers/lib.sh"
 srv_init "$1"
 
+# clean OUTPUT: no sanitizer report in a run's output.
+clean() {
+  if grep -q -E "(Address|Leak|UndefinedBehavior)Sanitizer|runtime error:" <<< "$1"; then
+    echo "$1" | tail -n 30
+    srv_fail "a sanitizer report"
+  fi
+}
+
 echo "== Dovecot LMTP"
 # shellcheck disable=SC2119 # no relay port: only LMTP is used
 srv_dovecot
@@ -24,6 +32,7 @@ out=$("$SMTPSUITE" run --target "127.0.0.1:$DOVECOT_LMTP_PORT" --protocol lmtp \
   --var sender=a@client.test --var "rcpt=$DOVECOT_USER" --var rcpt_invalid=nouser \
   --var localdomain=dovecot.rig.test "$ROOT/cases/lmtp" 2>&1) || true
 echo "$out" | tail -n 6
+clean "$out"
 grep -q "^4 passed, 0 failed" <<< "$out" || srv_fail "cases/lmtp on Dovecot: want 4 passed"
 n=0
 for _ in $(seq 50); do
@@ -76,6 +85,7 @@ close
 EOF2
 out=$("$SMTPSUITE" run --target "127.0.0.1:$port" --protocol lmtp \
   --var sender=a@client.test "$C" 2>&1) || true
+clean "$out"
 grep -q "^1 passed, 0 failed" <<< "$out" || { echo "$out"; srv_fail "three LMTP replies"; }
 echo "ok smtp-sink -L: three replies after the data, then silence"
 J=$SD/load.json
@@ -83,6 +93,7 @@ J=$SD/load.json
   --var sender=a@client.test --var rcpt=r@lmtp.test --json "$J" \
   "$ROOT/cases/load/prologue-messages.smtp" > "$SD/load.out" 2>&1 ||
   { cat "$SD/load.out"; srv_fail "load --protocol lmtp failed"; }
+clean "$(cat "$SD/load.out")"
 got=$($SRV_PY -c 'import json, sys
 r = json.load(open(sys.argv[1]))
 c = {x["name"]: x["value"] for x in r.get("counters", [])}
@@ -91,6 +102,7 @@ print(c["sessions.ok"], c["messages.sent"])' "$J")
 echo "ok load over LMTP: 10 sessions, 20 messages"
 out=$("$SMTPSUITE" run --target "127.0.0.1:$port" --protocol lmtp --var sender=a@client.test \
   --var rcpt=x@lmtp.test --var rcpt_invalid=nouser@lmtp.test "$ROOT/cases/lmtp" 2>&1) || true
+clean "$out"
 n=$(grep -c "REPLY-04: .* 221 reply to quit" <<< "$out" || true)
 [ "$n" -ge 1 ] || { echo "$out"; srv_fail "smtp-sink's bare 221 is no longer a REPLY-04 finding"; }
 echo "ok smtp-sink's bare '221 Bye' after ENHANCEDSTATUSCODES is found ($n cases)"

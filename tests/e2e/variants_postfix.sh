@@ -50,7 +50,10 @@ run_want() {
   local want=$1 label=$2 out
   shift 2
   out=$("$SMTPSUITE" run "$@" 2>&1) || true
-  if grep -q -F -- "$want" <<< "$out"; then
+  if grep -q -E "(Address|Leak|UndefinedBehavior)Sanitizer|runtime error:" <<< "$out"; then
+    bad "$label: a sanitizer report"
+    echo "$out" | tail -n 30
+  elif grep -q -F -- "$want" <<< "$out"; then
     echo "ok $label: $want"
   else
     bad "$label: want '$want', got:"
