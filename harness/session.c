@@ -378,6 +378,28 @@ static void lmtp_replies(struct session_conn *sc, int64_t t, int line)
     sc->rcpt_ok = 0;
 }
 
+/* PRDR: after the 353 (the "eod" reply), a reply per accepted recipient
+ * and the message's own, each a pending "prdr" (judge_expect drops them
+ * when the end of data is answered otherwise). */
+static void prdr_replies(struct session_conn *sc, int64_t t, int line)
+{
+    for (unsigned i = 0; sc->prdr && !sc->lmtp && i <= sc->rcpt_ok; i++)
+        pend_push(sc, "prdr", NULL, t, line);
+    sc->prdr = false;
+}
+
+/* Whether a MAIL command line carries the PRDR parameter (after the
+ * path: " PRDR" as a whole word, any case). */
+static bool mail_prdr(const char *p, size_t n)
+{
+    const char *gt = memchr(p, '>', n);
+    for (size_t i = gt ? (size_t)(gt - p) : n; i + 5 <= n; i++)
+        if (p[i] == ' ' && strncasecmp(p + i + 1, "PRDR", 4) == 0 &&
+            (i + 5 == n || p[i + 5] == ' ' || p[i + 5] == '\r'))
+            return true;
+    return false;
+}
+
 /* Sends bytes (or collects them inside a pipeline) and leaves a pending
  * entry named `name` (NULL: a raw send, whose reply count is unknown). */
 static void emit(struct session *s, struct session_conn *sc, const char *p,
@@ -397,12 +419,16 @@ static void emit(struct session *s, struct session_conn *sc, const char *p,
     } else if (!name) {
         sc->raw_sent = true;
     }
+    if (name && strcmp(name, "mail") == 0)
+        sc->prdr = mail_prdr(p, n);
     if (s->pipe_phase == 1) {
         buf_add(&s->pipebuf, p, n);
         if (name)
             pend_push(sc, name, sent, 0, line);
-        if (name && strcmp(name, "eod") == 0)
+        if (name && strcmp(name, "eod") == 0) {
+            prdr_replies(sc, 0, line);
             lmtp_replies(sc, 0, line);
+        }
         log_client(s, sc, p, n, secret);
         return;
     }
@@ -415,10 +441,12 @@ static void emit(struct session *s, struct session_conn *sc, const char *p,
         sc->lmtp = true;
     if (name)
         pend_push(sc, name, sent, t, line);
-    if (name && strcmp(name, "eod") == 0)
+    if (name && strcmp(name, "eod") == 0) {
+        prdr_replies(sc, t, line);
         lmtp_replies(sc, t, line);
-    else
+    } else {
         sc->raw_t = t;
+    }
 }
 
 void session_step_name(const char *line, size_t len, bool tls, char *out,
@@ -1024,7 +1052,10 @@ static void body_pump(struct session *s, struct session_conn *sc)
         session_event_escaped(s, session_now(s), '*',
                               s->p.pc->conns[sc->index], note);
     }
-    pend_push(sc, "eod", s->body_sent, session_now(s), st->line);
+    int64_t t = session_now(s);
+    pend_push(sc, "eod", s->body_sent, t, st->line);
+    prdr_replies(sc, t, st->line); /* as emit() does after an "eod" */
+    lmtp_replies(sc, t, st->line);
     s->body_sent = NULL;
     body_stop(s);
     disarm(s);

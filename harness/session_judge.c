@@ -360,6 +360,14 @@ static void unlisted(struct session *s, enum prog_match_kind what,
                 rs->line, r->code);
 }
 
+/* Drops the pending per-recipient replies of PRDR (session.c). */
+static void drop_prdr(struct session_conn *sc)
+{
+    struct session_pending *h;
+    while ((h = session_pend_head(sc)) && strcmp(h->name, "prdr") == 0)
+        session_pend_pop(sc);
+}
+
 /* Counts accepted recipients of the transaction (LMTP's replies after
  * the end of data depend on it). */
 static void count_rcpt(struct session_conn *sc, const char *pend,
@@ -402,6 +410,8 @@ enum prog_then judge_expect(struct session *s, struct session_conn *sc,
                 buf_str(&sc->last), sc->last.len > 512 ? 512 : sc->last.len);
     }
     session_pend_pop(sc);
+    if (r && strcmp(pend, "eod") == 0 && r->code != 353)
+        drop_prdr(sc); /* no PRDR: the message's one reply came */
     count_rcpt(sc, pend, r);
     int alt = prog_expect_match(e, what, &view);
     enum prog_then then = PROG_THEN_CONTINUE;
