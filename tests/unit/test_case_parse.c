@@ -517,7 +517,7 @@ static const struct {
     {H "open a\nopen b\nopen c\nopen d\nopen e\nopen f\nopen g\nopen h\n",
      "t.smtp:13:6: more than 8 connections"},
     {H "connect a b\n", "t.smtp:6:11: want a connection name, plain, tls, "
-                         "noproxy or proxy v1|v2"},
+                        "noproxy or proxy v1|v2"},
     {H "connect proxy v3\n", "t.smtp:6:15: want v1 or v2 after proxy"},
     {H "connect proxy\n", "t.smtp:6:14: want v1 or v2 after proxy"},
     {H "open\nauth PL@IN\n", "t.smtp:7:6: want a SASL mechanism such as PLAIN "
