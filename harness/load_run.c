@@ -90,6 +90,9 @@ struct runner {
     const struct load_run_params *p;
     struct sockaddr_storage addr, bind;
     socklen_t addrlen, bindlen;
+    struct sockaddr_storage *src; /* the source pool (p->sources), or NULL */
+    socklen_t *srclen;
+    size_t nsrc;
     struct prog_case *prologue, *prologue_noauth;
     uint64_t total_weight;
     int64_t t0; /* monotonic time 0 of the schedule */
@@ -406,6 +409,11 @@ static void start_session(struct worker *w, int64_t intended)
         .fixture_arg = ls,
         .tls_resume = p->tls_resume ? &w->tls_slot : NULL,
     };
+    if (r->nsrc) { /* the pool in turn, by the session's run-wide number */
+        size_t i = (size_t)(ls->number % r->nsrc);
+        sp.bind = (struct sockaddr *)&r->src[i];
+        sp.bindlen = r->srclen[i];
+    }
     ls->next = w->live;
     if (w->live)
         w->live->prev = ls;
@@ -642,6 +650,70 @@ static int resolve_bind(const char *host, struct sockaddr_storage *ss,
     return 0;
 }
 
+/* "A.B.C.D-E": the last octet's range; 0 with *lo..*hi, or -1. */
+static int octet_range(const char *item, char *base, size_t baselen,
+                       unsigned *lo, unsigned *hi)
+{
+    const char *dash = strchr(item, '-');
+    const char *dot = strrchr(item, '.');
+    if (!dash || !dot || dot > dash || (size_t)(dash - item) >= baselen)
+        return -1;
+    char *end;
+    unsigned long a = strtoul(dot + 1, &end, 10);
+    unsigned long b = end == dash ? strtoul(dash + 1, &end, 10) : 256;
+    if (*end || end == dash + 1 || a > b || b > 255)
+        return -1;
+    memcpy(base, item, (size_t)(dot - item));
+    base[dot - item] = 0;
+    *lo = (unsigned)a;
+    *hi = (unsigned)b;
+    return 0;
+}
+
+static int add_source(const char *addr, struct sockaddr_storage *out,
+                      socklen_t *lens, size_t max, size_t *n, char *err,
+                      size_t errlen)
+{
+    if (*n == max) {
+        snprintf(err, errlen, "more than %zu source addresses", max);
+        return -1;
+    }
+    if (resolve_bind(addr, &out[*n], &lens[*n], err, errlen) != 0)
+        return -1;
+    (*n)++;
+    return 0;
+}
+
+int load_run_sources(const char *spec, struct sockaddr_storage *out,
+                     socklen_t *lens, size_t max, char *err, size_t errlen)
+{
+    char *copy = xstrdup(spec), *save = NULL, base[64], one[80];
+    size_t n = 0;
+    int rc = 0;
+    for (char *item = strtok_r(copy, ",", &save); item && rc == 0;
+         item = strtok_r(NULL, ",", &save)) {
+        unsigned lo, hi;
+        if (!strchr(item, '-')) {
+            rc = add_source(item, out, lens, max, &n, err, errlen);
+            continue;
+        }
+        if (octet_range(item, base, sizeof base, &lo, &hi) != 0) {
+            snprintf(err, errlen, "'%s' is not a range A.B.C.D-E", item);
+            rc = -1;
+        }
+        for (unsigned i = lo; rc == 0 && i <= hi; i++) {
+            snprintf(one, sizeof one, "%s.%u", base, i);
+            rc = add_source(one, out, lens, max, &n, err, errlen);
+        }
+    }
+    free(copy);
+    if (rc == 0 && n == 0) {
+        snprintf(err, errlen, "no source address in '%s'", spec);
+        rc = -1;
+    }
+    return rc == 0 ? (int)n : -1;
+}
+
 static struct hist *hist_make(void)
 {
     char err[128];
@@ -856,6 +928,15 @@ static int setup(struct runner *r, const struct load_run_params *p, char *err,
                  p->nshards);
         return -1;
     }
+    if (p->sources) {
+        r->src = xcalloc(LOAD_RUN_MAX_SOURCES, sizeof *r->src);
+        r->srclen = xcalloc(LOAD_RUN_MAX_SOURCES, sizeof *r->srclen);
+        int n = load_run_sources(p->sources, r->src, r->srclen,
+                                 LOAD_RUN_MAX_SOURCES, err, errlen);
+        if (n < 0)
+            return -1;
+        r->nsrc = (size_t)n;
+    }
     for (size_t i = 0; i < p->nscenarios; i++)
         r->total_weight += p->scenarios[i].weight ? p->scenarios[i].weight : 1;
     r->n = p->threads;
@@ -894,6 +975,8 @@ static void runner_fini(struct runner *r)
     pthread_mutex_destroy(&r->mu);
     prog_case_free(r->prologue);
     prog_case_free(r->prologue_noauth);
+    free(r->src);
+    free(r->srclen);
 }
 
 /* The schedule's length and the rate it asks for. */
@@ -935,8 +1018,11 @@ int load_run(const struct load_run_params *p, struct load_outcome *out,
 {
     memset(out, 0, sizeof *out);
     struct runner r = {0};
-    if (setup(&r, p, err, errlen) != 0)
+    if (setup(&r, p, err, errlen) != 0) {
+        free(r.src);
+        free(r.srclen);
         return -1;
+    }
     runner_init(&r, p);
     start_times(p, &r, out);
     schedule_figures(p, out);
@@ -1083,6 +1169,10 @@ static void prologue_steps(const struct target *t, bool auth,
             add_name(names, n, max,
                      strcmp(hello, "ehlo") == 0 ? "ehlo_tls" : hello);
     }
+    if (t->xclient)
+        add_name(names, n, max, "xclient");
+    if (t->xforward)
+        add_name(names, n, max, "xforward");
     if (t->auth_mech && auth)
         add_name(names, n, max, "auth");
 }

@@ -85,6 +85,8 @@ struct load_run_params {
      * counts (cap, queue, C, sessions) split like load_sched_share. */
     unsigned shard, nshards;
     int64_t start_wall_us;       /* the schedule's start (wall clock); 0: now */
+    const char *sources; /* a source-address pool (load_run_sources), one
+                            address a session in turn; NULL: target->bind */
     volatile sig_atomic_t *stop; /* nonzero: stop arriving, drain */
     load_tick_fn *on_tick;       /* or NULL */
     void *arg;
@@ -111,6 +113,15 @@ struct load_outcome {
     int64_t *tl_p99_us;
     char warning[512]; /* "" or why the generator may have been the limit */
 };
+
+#define LOAD_RUN_MAX_SOURCES 256
+
+/* Parses a source-address pool: numeric addresses separated by commas;
+ * an IPv4 one may end in a range of its last octet, "127.0.0.2-9". Fills
+ * out and lens (max entries each) and returns the count, or -1 with err
+ * (a bad address, an empty range, more than max). */
+int load_run_sources(const char *spec, struct sockaddr_storage *out,
+                     socklen_t *lens, size_t max, char *err, size_t errlen);
 
 /* Runs the load; fills out (free with load_outcome_free). Returns 0, or
  * -1 with err when it could not start (the address does not resolve,

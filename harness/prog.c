@@ -162,6 +162,7 @@ struct prog_step *prog_step_add(struct prog_case *c, enum prog_step_kind k)
     s->conn = -1;
     s->jump = -1;
     s->tls_mode = -1;
+    s->proxy = -1;
     s->dot_stuff = true;
     s->grade_false = PROG_GRADE_FAIL;
     return s;

@@ -248,6 +248,8 @@ struct prog_step {
     bool dot_stuff;             /* DATA: true unless `data raw` */
     int tls_mode;               /* CONNECT: -1 target's, 0 plain,
                                    1 implicit TLS */
+    int proxy;                  /* CONNECT: -1 the target's PROXY header,
+                                   else an enum proxy_version */
     bool no_auth;               /* OPEN RECONNECT: run the prologue without
                                    its AUTH (cases that test AUTH) */
     enum prog_tls_expect tls_expect; /* HANDSHAKE; grade_false for else */

@@ -378,6 +378,28 @@ static void lmtp_replies(struct session_conn *sc, int64_t t, int line)
     sc->rcpt_ok = 0;
 }
 
+/* PRDR: after the 353 (the "eod" reply), a reply per accepted recipient
+ * and the message's own, each a pending "prdr" (judge_expect drops them
+ * when the end of data is answered otherwise). */
+static void prdr_replies(struct session_conn *sc, int64_t t, int line)
+{
+    for (unsigned i = 0; sc->prdr && !sc->lmtp && i <= sc->rcpt_ok; i++)
+        pend_push(sc, "prdr", NULL, t, line);
+    sc->prdr = false;
+}
+
+/* Whether a MAIL command line carries the PRDR parameter (after the
+ * path: " PRDR" as a whole word, any case). */
+static bool mail_prdr(const char *p, size_t n)
+{
+    const char *gt = memchr(p, '>', n);
+    for (size_t i = gt ? (size_t)(gt - p) : n; i + 5 <= n; i++)
+        if (p[i] == ' ' && strncasecmp(p + i + 1, "PRDR", 4) == 0 &&
+            (i + 5 == n || p[i + 5] == ' ' || p[i + 5] == '\r'))
+            return true;
+    return false;
+}
+
 /* Sends bytes (or collects them inside a pipeline) and leaves a pending
  * entry named `name` (NULL: a raw send, whose reply count is unknown). */
 static void emit(struct session *s, struct session_conn *sc, const char *p,
@@ -397,12 +419,16 @@ static void emit(struct session *s, struct session_conn *sc, const char *p,
     } else if (!name) {
         sc->raw_sent = true;
     }
+    if (name && strcmp(name, "mail") == 0)
+        sc->prdr = mail_prdr(p, n);
     if (s->pipe_phase == 1) {
         buf_add(&s->pipebuf, p, n);
         if (name)
             pend_push(sc, name, sent, 0, line);
-        if (name && strcmp(name, "eod") == 0)
+        if (name && strcmp(name, "eod") == 0) {
+            prdr_replies(sc, 0, line);
             lmtp_replies(sc, 0, line);
+        }
         log_client(s, sc, p, n, secret);
         return;
     }
@@ -415,10 +441,12 @@ static void emit(struct session *s, struct session_conn *sc, const char *p,
         sc->lmtp = true;
     if (name)
         pend_push(sc, name, sent, t, line);
-    if (name && strcmp(name, "eod") == 0)
+    if (name && strcmp(name, "eod") == 0) {
+        prdr_replies(sc, t, line);
         lmtp_replies(sc, t, line);
-    else
+    } else {
         sc->raw_t = t;
+    }
 }
 
 void session_step_name(const char *line, size_t len, bool tls, char *out,
@@ -558,6 +586,30 @@ static void step_connect(struct session *s, const struct prog_step *st)
         session_connect_granted(s);
 }
 
+/* The PROXY protocol header (proxy.h), first on the wire: the target's
+ * unless the connect step names a version (or none). The claimed
+ * addresses default to the connection's own. */
+static void send_proxy(struct session *s, struct session_conn *sc,
+                       const struct prog_step *st)
+{
+    const struct target *t = s->p.target;
+    int v = st->proxy >= 0 ? st->proxy : (int)t->proxy;
+    if (v == PROXY_NONE)
+        return;
+    struct proxy_addr src, dst;
+    char err[128];
+    if (proxy_parse_addr(t->proxy_source ? t->proxy_source : conn_local(sc->c),
+                         &src, err, sizeof err) != 0)
+        src.family = 0;
+    if (proxy_parse_addr(t->proxy_dest ? t->proxy_dest : conn_remote(sc->c),
+                         &dst, err, sizeof err) != 0)
+        dst.family = 0;
+    uint8_t hdr[PROXY_MAX_HEADER];
+    size_t n = proxy_header((enum proxy_version)v, &src, &dst, hdr);
+    conn_write(sc->c, hdr, n);
+    log_client(s, sc, (const char *)hdr, n, false);
+}
+
 static void connected(struct session *s, struct session_conn *sc)
 {
     disarm(s);
@@ -581,6 +633,7 @@ static void connected(struct session *s, struct session_conn *sc)
     rs->latency_us = t - s->t_connect;
     if (s->p.on_step)
         s->p.on_step(s->p.step_arg, "connect", s->t0 + s->t_connect, s->t0 + t, 0);
+    send_proxy(s, sc, session_step(s));
     if (s->implicit_tls) {
         /* RFC 8314 3.3: the handshake starts at once; the greeting
          * comes over TLS. */
@@ -999,7 +1052,10 @@ static void body_pump(struct session *s, struct session_conn *sc)
         session_event_escaped(s, session_now(s), '*',
                               s->p.pc->conns[sc->index], note);
     }
-    pend_push(sc, "eod", s->body_sent, session_now(s), st->line);
+    int64_t t = session_now(s);
+    pend_push(sc, "eod", s->body_sent, t, st->line);
+    prdr_replies(sc, t, st->line); /* as emit() does after an "eod" */
+    lmtp_replies(sc, t, st->line);
     s->body_sent = NULL;
     body_stop(s);
     disarm(s);
@@ -2041,6 +2097,21 @@ static void add_expect(struct prog_case *c, const char *code, const char *text)
     st->text = xstrdup(text);
 }
 
+/* Postfix's XCLIENT (XCLIENT_README): the server answers with a new
+ * greeting, 220, and the client says hello again. */
+static void add_xclient(struct prog_case *c, const struct target *t,
+                        const char *hello)
+{
+    char line[1024];
+    snprintf(line, sizeof line, "XCLIENT %s", t->xclient);
+    add_send(c, line, "prologue: xclient");
+    add_expect(c, "220", "prologue: 220 to xclient");
+    if (hello) {
+        add_send(c, hello, "prologue: hello after xclient");
+        add_expect(c, "250", "prologue: 250 to hello after xclient");
+    }
+}
+
 struct prog_case *session_prologue_new(const struct target *t, bool auth)
 {
     struct prog_case *c = prog_case_new();
@@ -2051,18 +2122,32 @@ struct prog_case *session_prologue_new(const struct target *t, bool auth)
     const char *hello = t->protocol == TARGET_LMTP ? "LHLO ${helo}" : "EHLO ${helo}";
     if (t->hello == TARGET_HELLO_HELO)
         hello = "HELO ${helo}";
-    if (t->hello != TARGET_HELLO_NONE) {
+    if (t->hello == TARGET_HELLO_NONE)
+        hello = NULL;
+    if (hello) {
         add_send(c, hello, "prologue: hello");
         add_expect(c, "250", "prologue: 250 to hello");
     }
-    if (t->tls == TARGET_TLS_STARTTLS) {
+    bool starttls = t->tls == TARGET_TLS_STARTTLS;
+    if (t->xclient && (t->xclient_before_tls || !starttls))
+        add_xclient(c, t, hello);
+    if (starttls) {
         st = prog_step_add(c, PROG_STEP_STARTTLS);
         struct prog_match *m = prog_match_add(&st->expect);
         snprintf(m->code, sizeof m->code, "220");
         m->text = xstrdup("220");
         st->text = xstrdup("prologue: starttls");
-        add_send(c, hello, "prologue: hello after TLS");
+        add_send(c, hello ? hello : "EHLO ${helo}",
+                 "prologue: hello after TLS");
         add_expect(c, "250", "prologue: 250 to hello after TLS");
+        if (t->xclient && !t->xclient_before_tls)
+            add_xclient(c, t, hello ? hello : "EHLO ${helo}");
+    }
+    if (t->xforward) {
+        char line[1024];
+        snprintf(line, sizeof line, "XFORWARD %s", t->xforward);
+        add_send(c, line, "prologue: xforward");
+        add_expect(c, "250", "prologue: 250 to xforward");
     }
     if (t->auth_mech && auth) {
         st = prog_step_add(c, PROG_STEP_AUTH);

@@ -67,6 +67,9 @@ struct session_conn {
     bool lmtp;          /* LHLO was sent: one reply per recipient after
                            the end of data (RFC 2033 4.2) */
     unsigned rcpt_ok;   /* recipients accepted in this transaction */
+    bool prdr;          /* its MAIL asked for PRDR: the end of data gets
+                           353, a reply per recipient, then the message's
+                           (draft-hall-prdr-00 4) */
     bool tls;
     bool esc;           /* ENHANCEDSTATUSCODES advertised */
     bool smtputf8;

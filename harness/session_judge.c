@@ -141,6 +141,13 @@ static void keep_ehlo(struct session *s, struct session_conn *sc,
     }
 }
 
+/* Postfix's XCLIENT is answered by a new greeting (XCLIENT_README): the
+ * session starts over, the client says hello again. */
+static bool regreeting(const char *pend, const struct reply *r)
+{
+    return r->code == 220 && strcmp(pend, "xclient") == 0;
+}
+
 /* The REPLY invariants of the catalogue (REPLY-02 to -04, CONN-02),
  * checked on every reply; findings worsen the step's grade. */
 static void invariants(struct session *s, struct session_conn *sc,
@@ -175,7 +182,7 @@ static void invariants(struct session *s, struct session_conn *sc,
      * class is the reply's first digit (RFC 3463 2). */
     int cls = r->code / 100;
     if (!sc->esc || hello_name(pend) || strcmp(pend, "banner") == 0 ||
-        (cls != 2 && cls != 4 && cls != 5))
+        regreeting(pend, r) || (cls != 2 && cls != 4 && cls != 5))
         return;
     if (!r->esc[0])
         judge_grade(s, VERDICT_FAIL, idx,
@@ -249,6 +256,9 @@ int judge_requires(struct session *s, struct session_conn *sc)
         const struct prog_require *q = &s->p.pc->requires[i];
         if (reply_ehlo_has(&r, raw, q->kw, q->param))
             continue;
+        if (sc->tls && strcasecmp(q->kw, "STARTTLS") == 0)
+            continue; /* was checked before the handshake (RFC 3207 4.2:
+                         not listed again after it) */
         judge_skip(s, "the server does not advertise %s%s%s", q->kw,
                    q->param ? " " : "", q->param ? q->param : "");
         return -1;
@@ -354,6 +364,14 @@ static void unlisted(struct session *s, enum prog_match_kind what,
                 rs->line, r->code);
 }
 
+/* Drops the pending per-recipient replies of PRDR (session.c). */
+static void drop_prdr(struct session_conn *sc)
+{
+    struct session_pending *h;
+    while ((h = session_pend_head(sc)) && strcmp(h->name, "prdr") == 0)
+        session_pend_pop(sc);
+}
+
 /* Counts accepted recipients of the transaction (LMTP's replies after
  * the end of data depend on it). */
 static void count_rcpt(struct session_conn *sc, const char *pend,
@@ -386,6 +404,8 @@ enum prog_then judge_expect(struct session *s, struct session_conn *sc,
         view.text = buf_str(&sc->last);
         view.len = sc->last.len;
         invariants(s, sc, r, pend, idx);
+        if (regreeting(pend, r))
+            sc->esc = sc->smtputf8 = false; /* until the next EHLO */
         if (r->code == 250 && p && hello_name(p->name) && strcmp(p->name, "helo"))
             keep_ehlo(s, sc, r, buf);
         if (p && strcmp(p->name, "banner") == 0 && sc->result_idx >= 0 &&
@@ -394,6 +414,8 @@ enum prog_then judge_expect(struct session *s, struct session_conn *sc,
                 buf_str(&sc->last), sc->last.len > 512 ? 512 : sc->last.len);
     }
     session_pend_pop(sc);
+    if (r && strcmp(pend, "eod") == 0 && r->code != 353)
+        drop_prdr(sc); /* no PRDR: the message's one reply came */
     count_rcpt(sc, pend, r);
     int alt = prog_expect_match(e, what, &view);
     enum prog_then then = PROG_THEN_CONTINUE;

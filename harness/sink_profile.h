@@ -23,7 +23,8 @@
     X(DSN, "DSN")                                                              \
     X(SMTPUTF8, "SMTPUTF8")                                                    \
     X(CHUNKING, "CHUNKING")                                                    \
-    X(BINARYMIME, "BINARYMIME") /* RFC 3030 3; no profile: `add BINARYMIME` */
+    X(BINARYMIME, "BINARYMIME") /* RFC 3030 3; no profile: `add BINARYMIME` */ \
+    X(PRDR, "PRDR") /* draft-hall-prdr-00; no profile: `EHLO -> add PRDR` */
 
 enum sink_ext {
 #define X(e, s) SINK_EXT_##e,

@@ -118,12 +118,13 @@ struct txn {
     bool bare_reject; /* a bare LF/CR came under "reject" */
     bool bdat;
     bool binarymime; /* BODY=BINARYMIME: only BDAT may carry it */
+    bool prdr;       /* MAIL ... PRDR: per-recipient replies after the data */
 };
 
 /* What an accepted command will change when committed. */
 struct pending {
     char *addr, *params, *helo;
-    bool smtputf8, esmtp, binarymime;
+    bool smtputf8, esmtp, binarymime, prdr;
     unsigned caps;
     struct sasl_server *sasl; /* AUTH: the exchange it starts */
     char *user;               /* AUTH: who authenticated */
@@ -135,6 +136,7 @@ struct decision {
     struct buf text;
     void (*commit)(struct sink_proto *p);
     bool each_rcpt; /* LMTP: one reply per recipient (RFC 2033 4.2) */
+    bool prdr;      /* PRDR: 353, a reply per recipient, then d itself */
 };
 
 struct cmd;
@@ -617,7 +619,8 @@ enum param_kw {
     P_ENVID,
     P_NOTIFY,
     P_ORCPT,
-    P_AUTH
+    P_AUTH,
+    P_PRDR
 };
 
 struct param_def {
@@ -635,6 +638,7 @@ static const struct param_def PARAMS[] = {
     [P_NOTIFY] = {"NOTIFY", SINK_EXT_DSN, false},
     [P_ORCPT] = {"ORCPT", SINK_EXT_DSN, false},
     [P_AUTH] = {"AUTH", SINK_EXT_AUTH, true},
+    [P_PRDR] = {"PRDR", SINK_EXT_PRDR, true},
 };
 
 /* Checks one parameter's value; returns NULL or the refusal text. */
@@ -677,6 +681,9 @@ static const char *param_value(struct sink_proto *p, enum param_kw k,
         return valid_notify(v) ? NULL : "Bad NOTIFY parameter syntax";
     case P_ORCPT:
         return valid_orcpt(v, utf8) ? NULL : "Bad ORCPT parameter syntax";
+    case P_PRDR: /* draft-hall-prdr-00 3: no value */
+        p->pend.prdr = true;
+        return NULL;
     case P_AUTH: /* RFC 4954 5: "<>" or an xtext mailbox */
         return strcmp(v, "<>") == 0 || valid_xtext(v, strlen(v), utf8)
                    ? NULL
@@ -733,9 +740,10 @@ static bool parse_param(struct sink_proto *p, const char *s, size_t n,
         return false;
     }
     *seen |= 1u << k;
-    if ((k == P_SMTPUTF8) != !eq) {
+    bool bare = k == P_SMTPUTF8 || k == P_PRDR;
+    if (bare != !eq) {
         dset(d, 501, "5.5.4", "%s %s", PARAMS[k].name,
-             k == P_SMTPUTF8 ? "takes no value" : "needs a value");
+             bare ? "takes no value" : "needs a value");
         return false;
     }
     const char *why = param_value(p, (enum param_kw)k, val, utf8, d);
@@ -792,6 +800,7 @@ static void commit_mail(struct sink_proto *p)
     p->txn.mail.params = p->pend.params;
     p->txn.smtputf8 = p->pend.smtputf8;
     p->txn.binarymime = p->pend.binarymime;
+    p->txn.prdr = p->pend.prdr;
     p->pend.addr = p->pend.params = NULL;
     set_state(p, SINK_STATE_MAIL);
 }
@@ -962,6 +971,21 @@ static void fault_reset(struct sink_proto *p)
     set_state(p, SINK_STATE_READY);
 }
 
+/* PRDR (draft-hall-prdr-00 4): 353, then 250 for each recipient in
+ * RCPT order, then the message's reply. */
+static void prdr_replies(struct sink_proto *p, const struct decision *d)
+{
+    bool esc = p->cfg->esc;
+    put_reply(p, 353, NULL, "content analysis has started");
+    for (size_t i = 0; i < p->txn.nrcpt; i++) {
+        char text[SINK_PROTO_TEXT_MAX];
+        snprintf(text, sizeof text, "<%.*s> Ok: recipient accepted",
+                 SINK_PROTO_TEXT_MAX - 40, p->txn.rcpts[i].addr);
+        put_reply(p, 250, esc ? "2.1.5" : NULL, text);
+    }
+    emit(p, d, NULL, NULL);
+}
+
 /* Writes the reply the fault table selects and runs the commit if
  * the client was told yes; returns whether it ran. */
 static bool select_reply(struct sink_proto *p, struct cmd *c,
@@ -989,6 +1013,8 @@ static bool select_reply(struct sink_proto *p, struct cmd *c,
     } else if (d->each_rcpt && p->txn.nrcpt) {
         for (size_t i = 0; i < p->txn.nrcpt; i++)
             emit(p, d, fx->reply, p->txn.rcpts[i].addr);
+    } else if (d->prdr && !fx->reply && p->txn.nrcpt) {
+        prdr_replies(p, d);
     } else {
         emit(p, d, fx->reply, NULL);
     }
@@ -1658,6 +1684,10 @@ static void final_decision(struct sink_proto *p, const struct cmd *c,
         accept_decision(p, d);
     /* RFC 2033 4.2: one reply per accepted recipient, in order. */
     d->each_rcpt = p->cfg->profile->protocol == SINK_PROTOCOL_LMTP;
+    /* draft-hall-prdr-00 4: an accepted message is answered 353, a reply
+     * per recipient, then the message's own reply; a refused one (too
+     * big, bare line ends) gets only that reply. */
+    d->prdr = p->txn.prdr && d->code == 250 && !d->each_rcpt;
 }
 
 static void end_txn(struct sink_proto *p)

@@ -16,6 +16,7 @@ target_sources(smtpsuite_core PRIVATE
   harness/load_stats.c
   harness/msggen.c
   harness/prog.c
+  harness/proxy.c
   harness/reply.c
   harness/result.c
   harness/sasl_client.c

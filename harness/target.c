@@ -3,6 +3,7 @@
 #include "harness/target.h"
 #include "harness/xalloc.h"
 
+#include <ctype.h>
 #include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +49,10 @@ void target_free(struct target *t)
     tls_opts_free(&t->tls_opts);
     free(t->helo_name);
     free(t->auth_mech);
+    free(t->proxy_source);
+    free(t->proxy_dest);
+    free(t->xclient);
+    free(t->xforward);
     for (size_t i = 0; i < t->nfixtures; i++) {
         free(t->fixtures[i].name);
         if (t->fixtures[i].secret && t->fixtures[i].value)
@@ -177,4 +182,45 @@ const struct target_xfail *target_xfail_for(const struct target *t,
         if (fnmatch(t->xfails[i].pattern, id, 0) == 0)
             return &t->xfails[i];
     return NULL;
+}
+
+static int attr_word(const char *p, size_t n, char *err, size_t errlen)
+{
+    size_t i = 0;
+    while (i < n && (isalpha((unsigned char)p[i]) || p[i] == '_'))
+        i++;
+    if (i == 0 || i == n || p[i] != '=') {
+        snprintf(err, errlen, "'%.*s' is not NAME=VALUE", (int)n, p);
+        return -1;
+    }
+    size_t name = i;
+    for (i++; i < n; i++)
+        if (p[i] < 0x21 || p[i] > 0x7e) {
+            snprintf(err, errlen,
+                     "the value of %.*s holds the octet 0x%02x (want "
+                     "visible ASCII)",
+                     (int)name, p, (unsigned char)p[i]);
+            return -1;
+        }
+    return 0;
+}
+
+int target_check_attrs(const char *s, char *err, size_t errlen)
+{
+    size_t len = strlen(s);
+    if (len == 0 || len > TARGET_MAX_ATTRS) {
+        snprintf(err, errlen, "want 1 to %u octets of NAME=VALUE words",
+                 TARGET_MAX_ATTRS);
+        return -1;
+    }
+    const char *p = s;
+    for (;;) {
+        const char *sp = strchr(p, ' ');
+        size_t n = sp ? (size_t)(sp - p) : strlen(p);
+        if (attr_word(p, n, err, errlen) != 0)
+            return -1;
+        if (!sp)
+            return 0;
+        p = sp + 1;
+    }
 }

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "harness/proxy.h"
+
 enum target_transport {
     TARGET_TCP,  /* host (name, IPv4 or IPv6) and port */
     TARGET_UNIX, /* a UNIX-domain socket path */
@@ -79,6 +81,18 @@ struct target {
     enum target_hello hello;
     char *helo_name; /* default "client.test" */
     char *auth_mech; /* prologue AUTH mechanism, or NULL */
+    /* PROXY protocol header sent on connect, before the greeting (and
+     * before implicit TLS), claiming proxy_source -> proxy_dest
+     * ("ADDR:PORT"; NULL: the connection's own addresses). */
+    enum proxy_version proxy;
+    char *proxy_source, *proxy_dest;
+    /* Postfix XCLIENT attributes ("ADDR=192.0.2.1 NAME=x.test") the
+     * prologue sends after the hello: after STARTTLS's hello unless
+     * xclient_before_tls; each XCLIENT is answered by a new 220 greeting
+     * and followed by the hello again. NULL: none. */
+    char *xclient;
+    bool xclient_before_tls;
+    char *xforward; /* XFORWARD attributes, after the last hello; or NULL */
 
     struct target_fixture *fixtures;
     size_t nfixtures, capfixtures;
@@ -100,6 +114,11 @@ char *target_address(const struct target *t);
  * or -1 with the reason in err. */
 int target_parse_address(struct target *t, const char *addr, char *err,
                          size_t errlen);
+/* Checks XCLIENT/XFORWARD attributes: NAME=VALUE words separated by
+ * single spaces, NAME letters or '_', VALUE visible ASCII (xtext, RFC
+ * 3461 4), at most TARGET_MAX_ATTRS octets. 0, or -1 with err. */
+#define TARGET_MAX_ATTRS 512
+int target_check_attrs(const char *s, char *err, size_t errlen);
 /* The xfail entry whose pattern matches id, or NULL. */
 const struct target_xfail *target_xfail_for(const struct target *t,
                                             const char *id);

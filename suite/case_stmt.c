@@ -7,6 +7,7 @@
 #include "suite/case_parse_int.h"
 #include "suite/case_regex.h"
 #include "harness/duration.h"
+#include "harness/proxy.h"
 #include "harness/xalloc.h"
 
 #include <stdio.h>
@@ -465,7 +466,24 @@ static int optional_expect(struct cp *ps, struct lex *x, struct prog_expect *e,
 
 /* ---- connections ---------------------------------------------------- */
 
-/* open [NAME] [noauth] / connect [NAME] [plain|tls]. */
+/* connect's "noproxy" or "proxy v1|v2"; 0 or -1 after the error. */
+static int proxy_word(struct cp *ps, struct lex *x, struct lex_tok *t,
+                      struct prog_step *s)
+{
+    if (lex_is(x, t, "noproxy")) {
+        s->proxy = PROXY_NONE;
+        return 0;
+    }
+    lex_next(x, t);
+    if (lex_is(x, t, "v1") || lex_is(x, t, "v2")) {
+        s->proxy = lex_is(x, t, "v1") ? PROXY_V1 : PROXY_V2;
+        return 0;
+    }
+    return want(ps, t, "v1 or v2 after proxy");
+}
+
+/* open [NAME] [noauth] /
+ * connect [NAME] [plain|tls] [noproxy|proxy v1|proxy v2]. */
 static int st_open_connect(struct cp *ps, struct lex *x, enum prog_step_kind k)
 {
     struct prog_step *s = cp_step(ps, k);
@@ -477,6 +495,10 @@ static int st_open_connect(struct cp *ps, struct lex *x, enum prog_step_kind k)
         } else if (k == PROG_STEP_CONNECT &&
                    (lex_is(x, &t, "plain") || lex_is(x, &t, "tls"))) {
             s->tls_mode = lex_is(x, &t, "tls");
+        } else if (k == PROG_STEP_CONNECT &&
+                   (lex_is(x, &t, "noproxy") || lex_is(x, &t, "proxy"))) {
+            if (proxy_word(ps, x, &t, s) != 0)
+                return -1;
         } else if (!named && t.kind == LEX_WORD) {
             int idx = conn_ref(ps, x, &t);
             if (idx < 0)
@@ -488,7 +510,8 @@ static int st_open_connect(struct cp *ps, struct lex *x, enum prog_step_kind k)
             return want(ps, &t,
                         k == PROG_STEP_OPEN
                             ? "a connection name or noauth"
-                            : "a connection name, plain or tls");
+                            : "a connection name, plain, tls, noproxy or "
+                              "proxy v1|v2");
         }
     }
     ps->opened[ps->cur_conn] = true;

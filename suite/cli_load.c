@@ -71,6 +71,7 @@ struct load_opts {
     const char *sender;
     const char *rcpt;
     bool tls_resume;
+    const char *sources;
     struct cli_list thresholds;
     const char *json;
     const char *junit;
@@ -108,6 +109,7 @@ static const struct cli_opt OPTS[] = {
     {"allow-intrusive", 0, CLI_FLAG, O(allow_intrusive), NULL, "also run cases tagged 'intrusive'", 0, 0, NULL},
     CLI_TARGET_ROWS(struct load_opts, tgt),
     {"tls-resume", 0, CLI_FLAG, O(tls_resume), NULL, "resume TLS sessions (each thread offers the last\nsession it got)", 0, 0, NULL},
+    {"source-addrs", 0, CLI_STR, O(sources), "LIST", "a pool of source addresses, one a session in turn:\ncommas, and A.B.C.D-E ranges (e.g. 127.0.0.2-9)", 0, 0, NULL},
     CLI_SECTION("model (docs/load.md)"),
     {"rate", 'r', CLI_STR, O(rate), "R", "open model: R sessions arrive a second", 0, 0, NULL},
     {"ramp", 0, CLI_STR, O(ramp), "POINTS", "open model: rates TIME:RATE,... interpolated linearly,\ne.g. 0s:10,30s:200,60s:200", 0, 0, NULL},
@@ -500,6 +502,7 @@ static void fill_params(const struct load_opts *o, struct plan *pl)
     rp->shard = pl->shard.index;
     rp->nshards = pl->shard.count;
     rp->start_wall_us = pl->start_wall_us;
+    rp->sources = o->sources;
     rp->stop = &STOP;
     rp->on_tick = live_tick;
     rp->arg = pl;
@@ -626,6 +629,21 @@ static int distributed_opts(const struct load_opts *o, struct plan *pl)
     return 0;
 }
 
+/* --source-addrs: 0, or -1 after the error. */
+static int check_sources(const char *spec)
+{
+    char err[256];
+    struct sockaddr_storage *ss = xcalloc(LOAD_RUN_MAX_SOURCES, sizeof *ss);
+    socklen_t *lens = xcalloc(LOAD_RUN_MAX_SOURCES, sizeof *lens);
+    int n =
+        load_run_sources(spec, ss, lens, LOAD_RUN_MAX_SOURCES, err, sizeof err);
+    free(ss);
+    free(lens);
+    if (n < 0)
+        return cli_error(&cli_verb_load, "--source-addrs: %s", err), -1;
+    return 0;
+}
+
 /* Everything checked and built; 0 or the exit code. */
 static int make_plan(const struct load_opts *o, struct plan *pl,
                      const struct cli_list *pos)
@@ -637,6 +655,8 @@ static int make_plan(const struct load_opts *o, struct plan *pl,
     if (model_opts(o, pl) != 0 || load_scenarios(o, pl, pos) != 0)
         return EXIT_USAGE;
     if (!(pl->t = cli_target_make(&cli_verb_load, &o->tgt)))
+        return EXIT_USAGE;
+    if (o->sources && check_sources(o->sources) != 0)
         return EXIT_USAGE;
     if (parse_thresholds(o, pl) != 0 || content_opts(o, pl) != 0 ||
         distributed_opts(o, pl) != 0)

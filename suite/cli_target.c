@@ -87,10 +87,62 @@ static int apply_fixtures(const struct cli_verb *verb,
     return 0;
 }
 
+/* --protocol, --proxy*, --xclient*, --xforward; 0 or -1 after printing the
+ * error. */
+static int apply_proxy(const struct cli_verb *verb,
+                       const struct cli_target_opts *o, struct target *t)
+{
+    char err[200];
+    struct proxy_addr a;
+    if (o->protocol) {
+        if (strcmp(o->protocol, "smtp") != 0 &&
+            strcmp(o->protocol, "lmtp") != 0)
+            return cli_error(verb, "--protocol: '%s' is not smtp or lmtp",
+                             o->protocol),
+                   -1;
+        t->protocol =
+            strcmp(o->protocol, "lmtp") == 0 ? TARGET_LMTP : TARGET_SMTP;
+    }
+    if (o->proxy) {
+        int v = proxy_version_parse(o->proxy);
+        if (v < 0)
+            return cli_error(verb, "--proxy: '%s' is not v1, v2 or none",
+                             o->proxy),
+                   -1;
+        t->proxy = (enum proxy_version)v;
+    }
+    const struct {
+        const char *opt, *v;
+        char **dst;
+        bool attrs;
+    } S[] = {{"--proxy-source", o->proxy_source, &t->proxy_source, false},
+             {"--proxy-dest", o->proxy_dest, &t->proxy_dest, false},
+             {"--xclient", o->xclient, &t->xclient, true},
+             {"--xforward", o->xforward, &t->xforward, true}};
+    for (size_t i = 0; i < sizeof S / sizeof S[0]; i++) {
+        if (!S[i].v)
+            continue;
+        int rc = S[i].attrs ? target_check_attrs(S[i].v, err, sizeof err)
+                            : proxy_parse_addr(S[i].v, &a, err, sizeof err);
+        if (rc != 0)
+            return cli_error(verb, "%s: %s", S[i].opt, err), -1;
+        set_str(S[i].dst, S[i].v);
+    }
+    if (o->xclient_tls) {
+        if (strcmp(o->xclient_tls, "before") != 0 &&
+            strcmp(o->xclient_tls, "after") != 0)
+            return cli_error(verb, "--xclient-tls: '%s' is not before or after",
+                             o->xclient_tls),
+                   -1;
+        t->xclient_before_tls = strcmp(o->xclient_tls, "before") == 0;
+    }
+    return 0;
+}
+
 int cli_target_apply(const struct cli_verb *verb,
                      const struct cli_target_opts *o, struct target *t)
 {
-    if (apply_tls(verb, o, t) != 0)
+    if (apply_tls(verb, o, t) != 0 || apply_proxy(verb, o, t) != 0)
         return -1;
     set_str(&t->bind, o->bind);
     return apply_fixtures(verb, o, t);

@@ -30,6 +30,13 @@ struct cli_target_opts {
     const char *tls_suites;
     const char *tls_keylog;
     const char *bind;
+    const char *protocol;
+    const char *proxy;
+    const char *proxy_source;
+    const char *proxy_dest;
+    const char *xclient;
+    const char *xclient_tls;
+    const char *xforward;
 };
 
 /* Option rows for a struct T holding a struct cli_target_opts in m:
@@ -39,8 +46,16 @@ struct cli_target_opts {
 /* clang-format off */
 #define CLI_TARGET_COMMON_ROWS(T, m)                                           \
     {"bind", 0, CLI_STR, offsetof(T, m.bind), "ADDR", "source address of every connection (an address\nof this host, e.g. 127.0.0.2)", 0, 0, NULL}, \
+    {"protocol", 0, CLI_STR, offsetof(T, m.protocol), "PROTO", "smtp or lmtp (RFC 2033: LHLO, a reply per\nrecipient after the data)", 0, 0, NULL}, \
     {"var", 0, CLI_LIST, offsetof(T, m.vars), "NAME=VALUE", "set a fixture (repeatable)", 0, 0, NULL}, \
     {"secret", 0, CLI_LIST, offsetof(T, m.secrets), "NAME=SRC", "set a secret fixture from env:VAR or file:PATH\n(never a plain value; redacted everywhere)", 0, 0, NULL}, \
+    CLI_SECTION("proxies and relays (override the target's settings)"),      \
+    {"proxy", 0, CLI_STR, offsetof(T, m.proxy), "VERSION", "send a PROXY protocol header before the greeting:\nv1 (text), v2 (binary) or none", 0, 0, NULL}, \
+    {"proxy-source", 0, CLI_STR, offsetof(T, m.proxy_source), "ADDR:PORT", "the client the PROXY header claims (default: the\nconnection's own address)", 0, 0, NULL}, \
+    {"proxy-dest", 0, CLI_STR, offsetof(T, m.proxy_dest), "ADDR:PORT", "the server the PROXY header claims (default: the\nconnection's peer)", 0, 0, NULL}, \
+    {"xclient", 0, CLI_STR, offsetof(T, m.xclient), "ATTRS", "XCLIENT NAME=VALUE ... in the prologue (Postfix;\nthe server greets again, the prologue says hello\nagain)", 0, 0, NULL}, \
+    {"xclient-tls", 0, CLI_STR, offsetof(T, m.xclient_tls), "WHEN", "with STARTTLS, XCLIENT goes before or after\n(default) the handshake", 0, 0, NULL}, \
+    {"xforward", 0, CLI_STR, offsetof(T, m.xforward), "ATTRS", "XFORWARD NAME=VALUE ... after the last hello\n(Postfix)", 0, 0, NULL}, \
     CLI_SECTION("TLS (override the target's settings)"),                     \
     {"tls", 0, CLI_STR, offsetof(T, m.tls_mode), "MODE", "none, starttls (the prologue does STARTTLS) or\nimplicit (RFC 8314, TLS from the first byte)", 0, 0, NULL}, \
     {"tls-verify", 0, CLI_STR, offsetof(T, m.tls_verify), "HOW", "certificate check: none (default), system, ca-file", 0, 0, NULL}, \

@@ -222,6 +222,75 @@ static int k_bind(struct tp *tp, const struct kv *v)
     return set_str(&tp->t->bind, v);
 }
 
+static int k_proxy(struct tp *tp, const struct kv *v)
+{
+    static const char *const W[] = {"none", "v1", "v2", NULL};
+    int i = choice(tp, v, "proxy version", W);
+    if (i >= 0)
+        tp->t->proxy = (enum proxy_version)i;
+    return i < 0 ? -1 : 0;
+}
+
+/* A claimed PROXY address: ADDR:PORT, checked now. */
+static int proxy_addr(struct tp *tp, const struct kv *v, char **dst)
+{
+    char err[160];
+    struct proxy_addr a;
+    char *s = kvdup(v);
+    if (proxy_parse_addr(s, &a, err, sizeof err) != 0) {
+        free(s);
+        tp_err(tp, v->off, "%s", err);
+        return -1;
+    }
+    free(*dst);
+    *dst = s;
+    return 0;
+}
+
+static int k_proxy_source(struct tp *tp, const struct kv *v)
+{
+    return proxy_addr(tp, v, &tp->t->proxy_source);
+}
+
+static int k_proxy_dest(struct tp *tp, const struct kv *v)
+{
+    return proxy_addr(tp, v, &tp->t->proxy_dest);
+}
+
+/* XCLIENT / XFORWARD attributes, checked now. */
+static int attrs(struct tp *tp, const struct kv *v, char **dst)
+{
+    char err[200];
+    char *s = kvdup(v);
+    if (target_check_attrs(s, err, sizeof err) != 0) {
+        free(s);
+        tp_err(tp, v->off, "%s", err);
+        return -1;
+    }
+    free(*dst);
+    *dst = s;
+    return 0;
+}
+
+static int k_xclient(struct tp *tp, const struct kv *v)
+{
+    return attrs(tp, v, &tp->t->xclient);
+}
+
+static int k_xclient_tls(struct tp *tp, const struct kv *v)
+{
+    static const char *const W[] = {"after", "before", NULL};
+    int i = choice(tp, v, "xclient-tls", W);
+    if (i >= 0)
+        tp->t->xclient_before_tls = i == 1;
+    return i < 0 ? -1 : 0;
+}
+
+static int k_xforward(struct tp *tp, const struct kv *v)
+{
+    return attrs(tp, v, &tp->t->xforward);
+}
+
 static int k_verify(struct tp *tp, const struct kv *v)
 {
     static const char *const W[] = {"none", "system", "ca-file", NULL};
@@ -409,6 +478,12 @@ static const struct key {
     {"helo", k_helo, false},
     {"auth", k_auth, false},
     {"bind", k_bind, false},
+    {"proxy", k_proxy, false},
+    {"proxy-source", k_proxy_source, false},
+    {"proxy-dest", k_proxy_dest, false},
+    {"xclient", k_xclient, false},
+    {"xclient-tls", k_xclient_tls, false},
+    {"xforward", k_xforward, false},
     {"tls-verify", k_verify, false},
     {"tls-ca-file", k_ca_file, false},
     {"tls-servername", k_servername, false},

@@ -86,6 +86,9 @@ expect "--tags --target --target-file" smtpsuite run --ta
 expect "--target-file" smtpsuite check --target-f
 expect "--help --matrix --no-color --strict -h -m" smtpsuite compare -
 expect "implicit none starttls" smtpsuite run --tls ''
+expect "none v1 v2" smtpsuite load --proxy ''
+expect "lmtp" smtpsuite run --protocol l
+expect "after before" smtpsuite run --xclient-tls ''
 expect "ci rfc" smtpsuite run --timeouts ''
 expect "TLSv1 TLSv1.1 TLSv1.2 TLSv1.3" smtpsuite run --tls-min ''
 expect "TLSv1.1 TLSv1.2 TLSv1.3" smtpsuite run --tls-max = TLSv1.

@@ -119,7 +119,7 @@ def fault_rows(root, cases):
 
 AREAS = {"core", "conn", "helo", "syn", "txn", "addr", "data", "reply", "sess",
          "pipe", "tls", "auth", "size", "mime", "utf8", "dsn", "chunk", "lmtp",
-         "smug", "relay", "dos", "cve", "rtls", "load"}
+         "smug", "relay", "dos", "cve", "rtls", "load", "proxy", "xclient"}
 HEADER = re.compile(r"^(id|title|rfc|severity|tags|requires|fixtures|timeout):")
 
 

@@ -170,6 +170,8 @@ static void put_step(struct buf *b, size_t i, const struct prog_step *s)
         buf_adds(b, " noauth");
     if (s->kind == PROG_STEP_CONNECT && s->tls_mode >= 0)
         buf_addf(b, " tls=%d", s->tls_mode);
+    if (s->kind == PROG_STEP_CONNECT && s->proxy >= 0)
+        buf_addf(b, " proxy=%d", s->proxy);
     if (s->kind == PROG_STEP_HANDSHAKE && s->tls_expect != PROG_TLS_DEFAULT)
         buf_adds(b, s->tls_expect == PROG_TLS_OK ? " expect=ok" : " expect=fail");
     if (s->kind == PROG_STEP_DATA && s->gen == PROG_DATA_MESSAGE)
@@ -294,6 +296,10 @@ static const struct {
      "0 open\n1 connect conn=1 tls=0\n2 expect [220]\n3 connect conn=2 tls=1\n"
      "4 connect\n5 expect [220]\n6 use conn=0\n7 close\n"
      "8 open conn=3 noauth\n9 reconnect noauth\n10 use conn=1\n11 close\n"},
+    /* PROXY protocol words of connect */
+    {H "connect noproxy\nconnect b proxy v2 tls\nconnect c plain proxy v1\n",
+     "0 connect proxy=0\n1 connect conn=1 tls=1 proxy=2\n"
+     "2 connect conn=2 tls=0 proxy=1\n"},
     /* TLS and AUTH, default and explicit expectations */
     {H "connect plain\nS: 220\nstarttls\nhandshake\n! auth cram-md5\n"
        "auth PLAIN expect 235 | warn 535\nstarttls expect 220 | 503 -> end\n",
@@ -510,7 +516,10 @@ static const struct {
                       "digits and _, starting with a letter"},
     {H "open a\nopen b\nopen c\nopen d\nopen e\nopen f\nopen g\nopen h\n",
      "t.smtp:13:6: more than 8 connections"},
-    {H "connect a b\n", "t.smtp:6:11: want a connection name, plain or tls"},
+    {H "connect a b\n", "t.smtp:6:11: want a connection name, plain, tls, "
+                        "noproxy or proxy v1|v2"},
+    {H "connect proxy v3\n", "t.smtp:6:15: want v1 or v2 after proxy"},
+    {H "connect proxy\n", "t.smtp:6:14: want v1 or v2 after proxy"},
     {H "open\nauth PL@IN\n", "t.smtp:7:6: want a SASL mechanism such as PLAIN "
                              "or CRAM-MD5"},
     {H "open\nhandshake now\n", "t.smtp:7:11: want expect ok, expect fail or "

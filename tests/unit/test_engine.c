@@ -841,6 +841,80 @@ START_TEST(test_auth)
 }
 END_TEST
 
+/* One case through the target's prologue, then NOOP (250): its verdict. */
+static struct result_case *noop_through(struct target *t)
+{
+    struct prog_case *c = new_case("v.noop", PROG_SEV_MUST);
+    add_open(c);
+    add_send(c, "NOOP", 2);
+    add_expect(c, 3, 1, "250");
+    struct prog_case *cases[] = {c};
+    struct result_case *out = run_cases(cases, 1, t, 1);
+    prog_case_free(c);
+    return out;
+}
+
+static void result_free(struct result_case *out)
+{
+    result_case_clear(out);
+    free(out);
+}
+
+START_TEST(test_variants)
+{
+    /* The fake reads the PROXY line as a command: the header it expects
+     * is swallowed, any other closes. XCLIENT's answer is a greeting
+     * without an enhanced code (no REPLY-04 finding); XCLIENT=550 from a
+     * server that refuses it ends the prologue as ERROR, which shows the
+     * prologue sent it. */
+    struct rule rules[] = {
+        {"PROXY TCP4 192.0.2.1 198.51.100.2 4000 25", NULL},
+        {"PROXY", "CLOSE"},
+        {"EHLO", "250-fake.test\r\n250-XCLIENT ADDR NAME\r\n"
+                 "250-XFORWARD ADDR\r\n250 ENHANCEDSTATUSCODES\r\n"},
+        {"XCLIENT ADDR=192.0.2.7 NAME=x.test", "220 fake.test ESMTP\r\n"},
+        {"XCLIENT", "550 5.7.0 not authorized\r\n"},
+        {"XFORWARD ADDR=192.0.2.8", "250 2.0.0 Ok\r\n"},
+        {"NOOP", "250 2.0.0 Ok\r\n"},
+        {"QUIT", "221 2.0.0 bye\r\n"},
+        {NULL, NULL}};
+    struct fake f = {.greeting = "220 fake.test\r\n", .rules = rules};
+    fake_start(&f);
+    struct target *t = new_target(f.port);
+    struct result_case *out = noop_through(t);
+    ck_assert_msg(out->verdict == VERDICT_PASS, "plain: %s", out->reason);
+    result_free(out);
+
+    t->xclient = xstrdup("ADDR=192.0.2.7 NAME=x.test");
+    t->xforward = xstrdup("ADDR=192.0.2.8");
+    out = noop_through(t);
+    ck_assert_msg(out->verdict == VERDICT_PASS, "xclient: %s", out->reason);
+    result_free(out);
+    free(t->xclient);
+    t->xclient = xstrdup("ADDR=192.0.2.9");
+    out = noop_through(t);
+    ck_assert_int_eq(out->verdict, VERDICT_ERROR);
+    ck_assert_msg(strstr(out->reason, "550 to xclient"), "got %s", out->reason);
+    result_free(out);
+    free(t->xclient);
+    t->xclient = NULL;
+
+    t->proxy = PROXY_V1;
+    t->proxy_source = xstrdup("192.0.2.1:4000");
+    t->proxy_dest = xstrdup("198.51.100.2:25");
+    out = noop_through(t);
+    ck_assert_msg(out->verdict == VERDICT_PASS, "proxy: %s", out->reason);
+    result_free(out);
+    free(t->proxy_source);
+    t->proxy_source = xstrdup("192.0.2.2:4000"); /* another claim: closed */
+    out = noop_through(t);
+    ck_assert_int_ne(out->verdict, VERDICT_PASS);
+    result_free(out);
+    target_free(t);
+    fake_stop(&f);
+}
+END_TEST
+
 static void add_tests(TCase *tc)
 {
     tcase_set_timeout(tc, 60);
@@ -852,6 +926,7 @@ static void add_tests(TCase *tc)
     tcase_add_test(tc, test_many_in_order);
     tcase_add_test(tc, test_tls);
     tcase_add_test(tc, test_auth);
+    tcase_add_test(tc, test_variants);
 }
 
 #include "check_main.h"

@@ -1006,6 +1006,27 @@ static const struct vec VECS[] = {
      "a@x.test>b@y.test:abc\n",
      NULL,
      {"EHLO -> add BINARYMIME"}},
+    /* PRDR (draft-hall-prdr-00 4), offered through the fault table: 353,
+     * a reply per recipient in order, the message's; no value allowed */
+    {"prdr",
+     EHLO "MAIL FROM:<a@x.test> PRDR\r\nRCPT TO:<b@y.test>\r\n"
+          "RCPT TO:<nouser@y.test>\r\nRCPT TO:<c@y.test>\r\nDATA\r\n" MSG
+          ".\r\nMAIL FROM:<a@x.test> PRDR=yes\r\n",
+     0,
+     G "250-localhost\r\n250-PIPELINING\r\n250-SIZE 10485760\r\n250-VRFY\r\n"
+       "250-ENHANCEDSTATUSCODES\r\n250-8BITMIME\r\n250-DSN\r\n"
+       "250-SMTPUTF8\r\n250-CHUNKING\r\n250 PRDR\r\n" TXN_OK
+       "550 5.1.1 <nouser@y.test>: Recipient address rejected: "
+       "User unknown\r\n250 2.1.5 Ok\r\n" DATA_OK
+       "353 content analysis has started\r\n"
+       "250 2.1.5 <b@y.test> Ok: recipient accepted\r\n"
+       "250 2.1.5 <c@y.test> Ok: recipient accepted\r\n" Q1
+       "501 5.5.4 PRDR takes no value\r\n",
+     "a@x.test>b@y.test,c@y.test:Subject: x\\r\\n\\r\\nhello\\r\\n\n",
+     NULL,
+     {"EHLO -> add PRDR"}},
+    {"prdr-not-offered", EHLO "MAIL FROM:<a@x.test> PRDR\r\n", 0,
+     G EHLO_OK "555 5.5.4 Unsupported option: PRDR\r\n", ""},
 };
 
 /* The TLS and AUTH settings of the fault table, as sink.c applies them. */

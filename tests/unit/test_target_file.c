@@ -64,6 +64,9 @@ START_TEST(test_full)
         "tls-servername: mx.test\ntls-check-name: yes\ntls-sni: no\n"
         "tls-cert: c.pem\ntls-key: k.pem\ntls-min: TLSv1.2\ntls-max: TLSv1.3\n"
         "tls-ciphers: HIGH:!aNULL\ntls-suites: TLS_AES_128_GCM_SHA256\n"
+        "proxy: v2\nproxy-source: [2001:db8::1]:4000\n"
+        "proxy-dest: 192.0.2.1:25\nxclient: ADDR=192.0.2.9 NAME=c.test\n"
+        "xclient-tls: before\nxforward: PROTO=ESMTP\n"
         "fixture sender = a@b.test\nfixture note = \"x # y\\t\"\n"
         "secret user = env:T_USER\nsecret pass = file:pass.txt\n"
         "fixture motd = file:motd\nfixture gone = env:T_NONE\n"
@@ -82,6 +85,12 @@ START_TEST(test_full)
     ck_assert_str_eq(t->helo_name, "me.test");
     ck_assert_str_eq(t->auth_mech, "PLAIN");
     ck_assert_str_eq(t->bind, "127.0.0.2");
+    ck_assert_int_eq(t->proxy, PROXY_V2);
+    ck_assert_str_eq(t->proxy_source, "[2001:db8::1]:4000");
+    ck_assert_str_eq(t->proxy_dest, "192.0.2.1:25");
+    ck_assert_str_eq(t->xclient, "ADDR=192.0.2.9 NAME=c.test");
+    ck_assert(t->xclient_before_tls);
+    ck_assert_str_eq(t->xforward, "PROTO=ESMTP");
     const struct target_tls_opts *o = &t->tls_opts;
     ck_assert_int_eq(o->verify, TARGET_VERIFY_SYSTEM);
     ck_assert_str_eq(o->ca_file, "dir/ca.pem");
@@ -135,6 +144,9 @@ START_TEST(test_defaults)
     ck_assert_int_eq(t->tls, TARGET_TLS_NONE);
     ck_assert_str_eq(t->helo_name, "client.test");
     ck_assert_int_eq(t->tls_opts.verify, TARGET_VERIFY_CAFILE);
+    ck_assert_int_eq(t->proxy, PROXY_NONE);
+    ck_assert_ptr_null(t->xclient);
+    ck_assert(!t->xclient_before_tls);
     target_free(t);
     free(msgs);
 }
@@ -190,6 +202,16 @@ static const struct {
     {"hello there\n", "dir/x.target:1:1: want 'key: value', 'fixture NAME = "
                       "VALUE' or 'secret NAME = env:VAR'"},
     {"name: a\x01\n", "dir/x.target:1:8: a control character"},
+    {"proxy: v3\n", "dir/x.target:1:8: unknown proxy version 'v3' (want "
+                    "none, v1, v2)"},
+    {"proxy-source: 192.0.2.1\n", "dir/x.target:1:15: '192.0.2.1' is not "
+                                  "ADDR:PORT"},
+    {"proxy-dest: mx.test:25\n", "dir/x.target:1:13: 'mx.test' is not a "
+                                 "numeric IPv4 (or [IPv6]) address"},
+    {"xclient: ADDR\n", "dir/x.target:1:10: 'ADDR' is not NAME=VALUE"},
+    {"xforward: A=1  B=2\n", "dir/x.target:1:11: '' is not NAME=VALUE"},
+    {"xclient-tls: during\n", "dir/x.target:1:14: unknown xclient-tls "
+                              "'during' (want after, before)"},
 };
 
 START_TEST(test_invalid)
