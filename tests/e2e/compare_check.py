@@ -9,9 +9,10 @@ there must get one verdict on both targets.
   diff PRED OUT.txt A.json forward|reverse
                                      compare's report of A B (or B A)
   gate PRED RUN.log BASE.json 0|1    run --baseline's report and its gate
-  matrix PRED OUT.txt NAME-A NAME-B  the console matrix
+  matrix PRED OUT.txt A.json NAME-A NAME-B
+                                     the console matrix, a row per id of A
   json-matrix PRED RUN.json NAME-A NAME-B
-  html-matrix PRED RUN.html NAME-A NAME-B
+  html-matrix PRED RUN.html A.json NAME-A NAME-B
 """
 import html.parser
 import json
@@ -178,15 +179,17 @@ def parse_matrix(lines, na, nb):
     return rows
 
 
-def check_matrix(what, rows, pred, ncases):
-    if len(rows) != ncases:
-        fail(f"{what}: {len(rows)} rows, want {ncases}")
+def check_matrix(what, rows, pred, ids):
+    if set(rows) != ids:
+        fail(f"{what}: rows for {len(rows)} ids, want the {len(ids)} of the "
+             f"run; not in both: {sorted(set(rows) ^ ids)[:5]}")
     same_changes(what, {i: c for i, c in rows.items() if c[0] != c[1]}, pred)
 
 
-def cmd_matrix(pred, txt, na, nb):
+def cmd_matrix(pred, txt, ref, na, nb):
     rows = parse_matrix(open(txt).read().splitlines(), na, nb)
-    check_matrix(f"the matrix in {txt.rsplit('/', 1)[-1]}", rows, pred, len(rows))
+    check_matrix(f"the matrix in {txt.rsplit('/', 1)[-1]}", rows, pred,
+                 set(verdicts(ref)))
 
 
 def cmd_json_matrix(pred, path, na, nb):
@@ -223,7 +226,7 @@ class MatrixTable(html.parser.HTMLParser):
             self.cell += data
 
 
-def cmd_html_matrix(pred, path, na, nb):
+def cmd_html_matrix(pred, path, ref, na, nb):
     p = MatrixTable()
     p.feed(open(path, encoding="utf-8").read())
     if not p.rows:
@@ -233,7 +236,7 @@ def cmd_html_matrix(pred, path, na, nb):
         fail(f"{path}: matrix header {head}, want {na} and {nb}")
     ia, ib = head.index(na), head.index(nb)
     rows = {r[0]: (r[ia], r[ib]) for r in p.rows[1:]}
-    check_matrix("the HTML's matrix", rows, pred, len(verdicts(path.replace(".html", ".json"), na)))
+    check_matrix("the HTML's matrix", rows, pred, set(verdicts(ref)))
 
 
 def main(argv):

@@ -99,13 +99,13 @@ $CHECK diff "$PREDICTED" "$OUT/ba.txt" "$OUT/a.json" reverse
 # the two single runs, and in the JSON.
 run ab 1 --target-file "$OUT/postfix-a.target" --target-file "$OUT/postfix-b.target" \
   --json "$OUT/ab.json" --html "$OUT/ab.html"
-$CHECK matrix "$PREDICTED" "$OUT/ab.log" postfix-a postfix-b
+$CHECK matrix "$PREDICTED" "$OUT/ab.log" "$OUT/a.json" postfix-a postfix-b
 compare 0 matrix1 "$OUT/ab.json"
-$CHECK matrix "$PREDICTED" "$OUT/matrix1.txt" postfix-a postfix-b
+$CHECK matrix "$PREDICTED" "$OUT/matrix1.txt" "$OUT/a.json" postfix-a postfix-b
 compare 0 matrix2 --matrix "$OUT/a.json" "$OUT/b.json"
-$CHECK matrix "$PREDICTED" "$OUT/matrix2.txt" postfix-a postfix-b
+$CHECK matrix "$PREDICTED" "$OUT/matrix2.txt" "$OUT/a.json" postfix-a postfix-b
 $CHECK json-matrix "$PREDICTED" "$OUT/ab.json" postfix-a postfix-b
-#$CHECK html-matrix "$PREDICTED" "$OUT/ab.html" postfix-a postfix-b
+$CHECK html-matrix "$PREDICTED" "$OUT/ab.html" "$OUT/a.json" postfix-a postfix-b
 
 # The regression gate: B against A fails on the new failure alone; A
 # against itself passes though A fails a case; B against B's own result
