@@ -24,7 +24,8 @@
 # differing rows are exactly these, as compare does from its result file,
 # and the JSON says the same; run --baseline A gates B on exactly the new
 # failure (exit 1), A on nothing (exit 0, though A has a FAIL of its own),
-# B against B's own result on nothing.
+# B against B's own result on nothing, also under --strict (where B's
+# WARNs fail a run without a baseline).
 # Usage: compare_postfix.sh SMTPSUITE_BINARY
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -115,4 +116,10 @@ $CHECK gate "$PREDICTED" "$OUT/gate-b.log" "$OUT/a.json" 1
 run gate-a 0 --target-file "$OUT/postfix-a.target" --baseline "$OUT/a.json"
 $CHECK gate "$PREDICTED" "$OUT/gate-a.log" "$OUT/a.json" 0
 run gate-bb 0 --target-file "$OUT/postfix-b.target" --baseline "$OUT/b.json"
+# Under --strict a WARN fails the run, and so a WARN the baseline had
+# too is no regression: B (WARNs of its own) against B passes, B against
+# A fails (the new FAIL, and txn.vrfy.implemented's new WARN).
+run strict-b 1 --strict --target-file "$OUT/postfix-b.target"
+run gate-strict-bb 0 --strict --target-file "$OUT/postfix-b.target" --baseline "$OUT/b.json"
+run gate-strict-b 1 --strict --target-file "$OUT/postfix-b.target" --baseline "$OUT/a.json"
 echo "PASS: compare_postfix"
