@@ -9,6 +9,8 @@ there must get one verdict on both targets.
   diff PRED OUT.txt A.json forward|reverse
                                      compare's report of A B (or B A)
   gate PRED RUN.log BASE.json 0|1    run --baseline's report and its gate
+  hash PRED OUT.txt A.json ID        compare of A and a rerun whose case
+                                     file ID alone changed
   matrix PRED OUT.txt A.json NAME-A NAME-B
                                      the console matrix, a row per id of A
   json-matrix PRED RUN.json NAME-A NAME-B
@@ -122,9 +124,11 @@ def expected_sections(pred, base_fails):
     return want
 
 
-def check_diff(what, lines, pred, base_fails, ncases):
+def check_diff(what, lines, pred, base_fails, ncases, hashed=None):
     got, summary = parse_diff(lines)
     want = expected_sections(pred, base_fails)
+    if hashed:
+        want["case file changed"] = hashed
     if got != want:
         fail(f"{what}: got sections {sorted(got.items())}, want {sorted(want.items())}")
     names = ["newly failing", "newly erroring", "newly passing", "still failing",
@@ -160,6 +164,13 @@ def cmd_gate(pred, log, pbase, want):
         pred = {}
     check_diff(f"run --baseline (exit {want})", lines[marks[0] + 1:], pred, fails,
                len(base))
+
+
+def cmd_hash(pred, txt, pa, cid):
+    a = verdicts(pa)
+    fails = {i for i, v in a.items() if v == FAILING}
+    check_diff("compare (a case file changed)", open(txt).read().splitlines(), {},
+               fails, len(a), {cid: (a[cid], a[cid])})
 
 
 def parse_matrix(lines, na, nb):
@@ -241,6 +252,7 @@ def cmd_html_matrix(pred, path, ref, na, nb):
 
 def main(argv):
     cmds = {"verdicts": cmd_verdicts, "diff": cmd_diff, "gate": cmd_gate,
+            "hash": cmd_hash,
             "matrix": cmd_matrix, "json-matrix": cmd_json_matrix,
             "html-matrix": cmd_html_matrix}
     if len(argv) < 3 or argv[1] not in cmds:

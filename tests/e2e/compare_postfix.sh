@@ -25,7 +25,9 @@
 # and the JSON says the same; run --baseline A gates B on exactly the new
 # failure (exit 1), A on nothing (exit 0, though A has a FAIL of its own),
 # B against B's own result on nothing, also under --strict (where B's
-# WARNs fail a run without a baseline).
+# WARNs fail a run without a baseline). And compare names a case whose
+# file changed, and nothing else, after A is run again from a copy of the
+# library with a comment added to that case.
 # Usage: compare_postfix.sh SMTPSUITE_BINARY
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -64,10 +66,11 @@ grep -q "rcpt_limit = 50" "$OUT/postfix-b.target" || srv_fail "postfix-b.target:
 
 # The suite: RFC 5321 conformance without the slow cases (5-minute idle
 # timeouts) that would only make this test long.
-run() { # OUTNAME WANT-EXIT ARGS...: runs the suite; the exit must be WANT
+run() { # OUTNAME WANT-EXIT ARGS...: runs the suite (from $CASES, by
+  # default the repository's library); the exit must be WANT
   local name=$1 want=$2 rc=0
   shift 2
-  "$SMTPSUITE" run --cases-dir "$ROOT/cases" conformance --tags 'not slow' \
+  "$SMTPSUITE" run --cases-dir "${CASES:-$ROOT/cases}" conformance --tags 'not slow' \
     -j 8 -q --no-color "$@" > "$OUT/$name.log" 2>&1 || rc=$?
   grep -E "(Address|Leak|UndefinedBehavior)Sanitizer|runtime error:" "$OUT/$name.log" &&
     srv_fail "$name: a sanitizer report"
@@ -94,6 +97,15 @@ $CHECK diff "$PREDICTED" "$OUT/ab.txt" "$OUT/a.json" forward
 echo "== compare b.json a.json"
 compare 0 ba "$OUT/b.json" "$OUT/a.json"
 $CHECK diff "$PREDICTED" "$OUT/ba.txt" "$OUT/a.json" reverse
+
+# A case file that changed (a comment added): A again from a copy of the
+# library, and compare names that case alone, under "case file changed".
+cp -r "$ROOT/cases" "$OUT/cases"
+echo "# changed" >> "$OUT/cases/core/noop-ok.smtp"
+CASES=$OUT/cases run a2 1 --target-file "$OUT/postfix-a.target" --json "$OUT/a2.json"
+echo "== compare a.json a2.json"
+compare 0 aa2 "$OUT/a.json" "$OUT/a2.json"
+$CHECK hash "" "$OUT/aa2.txt" "$OUT/a.json" core.noop.ok
 
 # The audit matrix: both targets in one run, in the console at the end of
 # the run, in compare's view of its result file, in compare --matrix of
