@@ -677,13 +677,17 @@ void judge_finish(struct session *s)
     free(out->reason);
     out->reason = s->reason[0] ? xstrdup(s->reason) : NULL;
     out->decisive = s->decisive;
-    const char *alt = NULL; /* the alternative that came, recorded */
-    if (s->decisive >= 0 && (size_t)s->decisive < out->nsteps)
+    /* The decisive step's alternative, else a PASS's last key step's (a
+     * key step in a repeat is many steps: keep one copy). */
+    const char *alt = NULL;
+    if (s->decisive >= 0 && (size_t)s->decisive < out->nsteps &&
+        out->steps[s->decisive].alt)
         alt = out->steps[s->decisive].alt;
-    for (size_t i = 0; !alt && out->verdict == VERDICT_PASS && i < out->nsteps;
-         i++)
-        if (out->steps[i].key)
-            alt = out->steps[i].alt;
+    else if (out->verdict == VERDICT_PASS) {
+        for (size_t i = 0; i < out->nsteps; i++)
+            if (out->steps[i].key && out->steps[i].alt)
+                alt = out->steps[i].alt;
+    }
     free(out->alt);
     out->alt = alt ? xstrdup(alt) : NULL;
     apply_xfail(s, out);

@@ -7,7 +7,8 @@
  * run or load anything. Every string from the model, and so every byte a
  * server sent, goes through text_html(), the one escaper. Cases are
  * grouped by area and severity, failures first; a small script filters
- * them by verdict, area, severity and text. */
+ * them by verdict, area, severity and text. A run of several targets
+ * (the audit) also gets the case x target matrix. */
 #include "reports/html.h"
 #include "reports/svg.h"
 #include "reports/text.h"
@@ -859,6 +860,110 @@ static void write_results(struct page *pg, const struct result_run *run)
     listing_free(&l);
 }
 
+/* ---- the audit matrix: case x target ---------------------------------- */
+
+struct mcell {
+    const char *id;
+    size_t col; /* the target's index in run->targets */
+    enum verdict v;
+};
+
+static int cmp_mcell(const void *pa, const void *pb)
+{
+    const struct mcell *a = pa, *b = pb;
+    int c = strcmp(a->id, b->id);
+    return c ? c : (a->col > b->col) - (a->col < b->col);
+}
+
+/* The index of the target named name, or run->ntargets. */
+static size_t target_col(const struct result_run *run, const char *name)
+{
+    for (size_t t = 0; name && t < run->ntargets; t++)
+        if (run->targets[t].name && strcmp(run->targets[t].name, name) == 0)
+            return t;
+    return run->ntargets;
+}
+
+/* Fills cell[] (a verdict, or -1: not run there) from the cells of one
+ * id starting at m[i]; returns the index past them, and whether the
+ * targets differ. */
+static size_t matrix_cells(const struct mcell *m, size_t n, size_t i, int *cell,
+                           size_t ncols, bool *differs)
+{
+    for (size_t c = 0; c < ncols; c++)
+        cell[c] = -1;
+    size_t j = i;
+    for (; j < n && strcmp(m[j].id, m[i].id) == 0; j++)
+        if (cell[m[j].col] < 0)
+            cell[m[j].col] = (int)m[j].v;
+    *differs = false;
+    for (size_t c = 1; c < ncols; c++)
+        *differs |= cell[c] != cell[0];
+    return j;
+}
+
+static void matrix_row(struct page *pg, const char *id, const int *cell,
+                       size_t ncols, bool differs)
+{
+    raw(pg, differs ? "<tr class=\"differs\"><th><strong>" : "<tr><th>");
+    esc(pg, id);
+    raw(pg, differs ? "</strong></th>" : "</th>");
+    for (size_t c = 0; c < ncols; c++) {
+        if (cell[c] < 0) {
+            raw(pg, "<td>-</td>");
+            continue;
+        }
+        const char *v = verdict_name((enum verdict)cell[c]);
+        rawf(pg, "<td><span class=\"badge b-%s\">%s</span></td>", v, v);
+    }
+    raw(pg, "</tr>\n");
+}
+
+/* With several targets: one row a case id, one column a target, the rows
+ * where the targets' verdicts differ marked (class differs) and counted. */
+static void write_matrix(struct page *pg, const struct result_run *run)
+{
+    size_t ncols = run->ntargets, n = 0, ndiff = 0;
+    if (ncols < 2)
+        return;
+    struct mcell *m = xcalloc(run->ncases + 1, sizeof *m);
+    for (size_t i = 0; i < run->ncases; i++) {
+        const struct result_case *c = &run->cases[i];
+        size_t col = target_col(run, c->target);
+        if (c->id && col < ncols)
+            m[n++] = (struct mcell){c->id, col, c->verdict};
+    }
+    qsort(m, n, sizeof *m, cmp_mcell);
+    int *cell = xcalloc(ncols, sizeof *cell);
+    bool differs;
+    for (size_t i = 0; i < n;) {
+        i = matrix_cells(m, n, i, cell, ncols, &differs);
+        ndiff += differs;
+    }
+    rawf(pg,
+         "<section id=\"audit\"><h2>Case x target</h2><p><strong "
+         "id=\"matrix-differ\">%zu</strong> case%s with verdicts that "
+         "differ between the targets (in bold)</p><table id=\"matrix\">"
+         "<thead><tr><th>case</th>",
+         ndiff, ndiff == 1 ? "" : "s");
+    for (size_t t = 0; t < ncols; t++) {
+        raw(pg, "<th>");
+        esc(pg, run->targets[t].name);
+        raw(pg, "</th>");
+    }
+    raw(pg, "</tr></thead><tbody>\n");
+    for (size_t i = 0; i < n;) {
+        size_t j = matrix_cells(m, n, i, cell, ncols, &differs);
+        matrix_row(pg, m[i].id, cell, ncols, differs);
+        i = j;
+        if (pg->b.len > HTML_FLUSH_AT)
+            flush(pg);
+    }
+    raw(pg, "</tbody></table></section>\n");
+    free(cell);
+    free(m);
+}
+
 /* ---- the page --------------------------------------------------------- */
 
 int report_html_dump(const struct result_run *run, FILE *fp,
@@ -877,6 +982,7 @@ int report_html_dump(const struct result_run *run, FILE *fp,
     write_thresholds(&pg, run);
     write_latency(&pg, run);
     write_counters(&pg, run);
+    write_matrix(&pg, run);
     flush(&pg);
     write_results(&pg, run);
     raw(&pg, "<script>");

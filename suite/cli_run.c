@@ -298,7 +298,8 @@ static int write_reports(const struct run_opts *o, const struct result_run *run)
 }
 
 /* The exit code of one target's cases; with a baseline, a FAIL that
- * also failed there does not fail the gate. */
+ * also failed there does not fail the gate, nor (under --strict) a WARN
+ * or XPASS that failed or warned there. */
 static int target_exit(const struct run_opts *o, const struct result_run *run,
                        size_t from, size_t to, const struct result_run *base,
                        bool interrupted)
@@ -306,7 +307,9 @@ static int target_exit(const struct run_opts *o, const struct result_run *run,
     struct verdict_counts vc = {{0}};
     for (size_t i = from; i < to; i++) {
         enum verdict v = run->cases[i].verdict;
-        if (base && v == VERDICT_FAIL) {
+        bool failing = v == VERDICT_FAIL ||
+                       (o->strict && (v == VERDICT_WARN || v == VERDICT_XPASS));
+        if (base && failing) {
             struct diff d;
             struct result_run one = *run;
             one.cases = &run->cases[i];

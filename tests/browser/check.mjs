@@ -102,6 +102,39 @@ async function checkCases(page, result, exactIds) {
   expect(passMarked === 0, `${passMarked} PASS cases mark a step`);
 }
 
+// The audit matrix of a run of several targets: a row per case id, a
+// column per target, the rows whose verdicts differ (from the JSON)
+// marked; no matrix with one target.
+async function checkMatrix(page, result) {
+  const names = (result.targets || []).map((t) => t.name);
+  const tables = await page.$$eval('table#matrix', (t) => t.length);
+  if (names.length < 2) {
+    expect(tables === 0, 'a matrix on a one-target page');
+    return;
+  }
+  if (!expect(tables === 1, `${tables} matrix tables`)) return;
+  const head = await page.$$eval('#matrix thead th', (t) => t.map((x) => x.textContent));
+  expect(JSON.stringify(head) === JSON.stringify(['case', ...names]),
+    `matrix header ${JSON.stringify(head)}`);
+  const rows = await page.$$eval('#matrix tbody tr', (rs) => rs.map((r) => ({
+    id: r.querySelector('th').textContent, differs: r.classList.contains('differs'),
+    cells: [...r.querySelectorAll('td')].map((d) => d.textContent),
+  })));
+  const want = new Map();
+  for (const c of result.cases) {
+    if (!want.has(c.id)) want.set(c.id, names.map(() => '-'));
+    const col = names.indexOf(c.target);
+    if (col >= 0) want.get(c.id)[col] = c.verdict;
+  }
+  expect(rows.length === want.size, `${rows.length} matrix rows, ${want.size} case ids`);
+  for (const r of rows) {
+    const w = want.get(r.id);
+    if (!expect(w && JSON.stringify(w) === JSON.stringify(r.cells),
+      `matrix row ${r.id}: ${JSON.stringify(r.cells)}, want ${JSON.stringify(w)}`)) continue;
+    expect(r.differs === w.some((v) => v !== w[0]), `matrix row ${r.id}: marked ${r.differs}`);
+  }
+}
+
 async function checkFilters(page, result) {
   const total = result.cases.length;
   const s = result.summary;
@@ -197,6 +230,7 @@ async function main() {
       const exactIds = !o.json.includes('hostile');
       await checkCounts(page, result);
       await checkCases(page, result, exactIds);
+      await checkMatrix(page, result);
       const filterMs = o.perf ? await timeOneFilter(page) : 0;
       await checkFilters(page, result);
       if (o.perf) {

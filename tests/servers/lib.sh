@@ -264,8 +264,12 @@ EOF2
 # (queue, data, log, syslog_name, port) listening on 127.0.0.1. DNS is
 # off; loopback is NOT in mynetworks (127.0.0.2/32 is), so a client on
 # 127.0.0.1 is treated as a stranger: no relaying, and bare-LF and
-# pipelining answers as for the Internet. The extra lines go last in
-# main.cf and win.
+# pipelining answers as for the Internet. An extra line replaces the
+# rig's line for the same parameter (and goes last): an entry given twice
+# makes every Postfix program warn as it starts, and postlogd, respawned
+# after its idle exit, sends its own warnings to its own socket; when a
+# burst of connections has filled that socket first, the instance
+# deadlocks (smtpd never greets).
 srv_postfix() {
   local d port
   srv_dir postfix
@@ -276,36 +280,44 @@ srv_postfix() {
   srv_postfix_master_cf "$port" > "$d/etc/master.cf"
   [ -n "${SRV_POSTFIX_MASTER_EXTRA:-}" ] &&
     echo "$SRV_POSTFIX_MASTER_EXTRA" >> "$d/etc/master.cf"
-  {
-    echo "compatibility_level = 3.6"
-    echo "queue_directory = $d/queue"
-    echo "data_directory = $d/data"
-    echo "syslog_name = postfix-rig-$SRV_N"
-    echo "maillog_file = $d/maillog"
-    echo "maillog_file_prefixes = $d"
-    echo "myhostname = postfix$SRV_N.rig.test"
-    echo "mydomain = rig.test"
-    echo "myorigin = \$myhostname"
-    echo "mydestination = \$myhostname"
-    echo "inet_interfaces = 127.0.0.1"
-    echo "inet_protocols = ipv4"
-    echo "mynetworks = 127.0.0.2/32"
-    echo "disable_dns_lookups = yes"
-    echo "smtp_dns_support_level = disabled"
-    echo "smtp_host_lookup = native"
-    echo "alias_maps ="
-    echo "alias_database ="
-    echo "local_recipient_maps ="
-    echo "biff = no"
-    echo "smtpd_banner = \$myhostname ESMTP"
-    echo "smtp_tls_security_level = none"
-    echo "smtpd_tls_security_level = none"
-    echo "maximal_queue_lifetime = 1h"
-    echo "queue_run_delay = 2s"
-    echo "minimal_backoff_time = 2s"
-    echo "maximal_backoff_time = 4s"
-    for line in "$@"; do echo "$line"; done
-  } > "$d/etc/main.cf"
+  local -a conf=(
+    "compatibility_level = 3.6"
+    "queue_directory = $d/queue"
+    "data_directory = $d/data"
+    "syslog_name = postfix-rig-$SRV_N"
+    "maillog_file = $d/maillog"
+    "maillog_file_prefixes = $d"
+    "myhostname = postfix$SRV_N.rig.test"
+    "mydomain = rig.test"
+    "myorigin = \$myhostname"
+    "mydestination = \$myhostname"
+    "inet_interfaces = 127.0.0.1"
+    "inet_protocols = ipv4"
+    "mynetworks = 127.0.0.2/32"
+    "disable_dns_lookups = yes"
+    "smtp_dns_support_level = disabled"
+    "smtp_host_lookup = native"
+    "alias_maps ="
+    "alias_database ="
+    "local_recipient_maps ="
+    "biff = no"
+    "smtpd_banner = \$myhostname ESMTP"
+    "smtp_tls_security_level = none"
+    "smtpd_tls_security_level = none"
+    "maximal_queue_lifetime = 1h"
+    "queue_run_delay = 2s"
+    "minimal_backoff_time = 2s"
+    "maximal_backoff_time = 4s"
+  )
+  local line i key
+  for line in "$@"; do
+    key=${line%%=*}
+    for i in "${!conf[@]}"; do
+      [ "${conf[i]%%=*}" = "$key" ] && unset 'conf[i]'
+    done
+    conf+=("$line")
+  done
+  printf '%s\n' "${conf[@]}" > "$d/etc/main.cf"
   postfix -c "$d/etc" check > "$d/check.log" 2>&1 ||
     { cat "$d/check.log" >&2; srv_fail "srv_postfix: postfix check"; }
   postfix -c "$d/etc" start < /dev/null > "$d/start.log" 2>&1 ||

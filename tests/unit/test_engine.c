@@ -371,6 +371,35 @@ START_TEST(test_graded_rcpt)
 }
 END_TEST
 
+START_TEST(test_repeated_key_alt)
+{
+    /* A key expect in a repeat is one key step per pass; a PASS records
+     * one alternative, the last key step's (and under the sanitizer
+     * build, the copies of the others must not leak). */
+    struct rule rules[] = {{"EHLO", EHLO_OK}, {"RCPT", "503 5.5.1 need MAIL\r\n"},
+                           {"QUIT", "221 2.0.0 bye\r\n"}, {NULL, NULL}};
+    struct fake f = {.greeting = "220 fake.test ESMTP\r\n", .rules = rules};
+    fake_start(&f);
+    struct target *t = new_target(f.port);
+    struct prog_case *c = new_case("txn.rcpt-before-mail", PROG_SEV_MUST);
+    add_open(c);
+    for (int i = 0; i < 3; i++) {
+        add_send(c, "RCPT TO:<x@fake.test>", 3);
+        add_expect(c, 4, 2, "503", "fail 2xx")->key = true;
+        c->key_step = (int)c->nsteps - 1;
+    }
+    struct prog_case *cases[] = {c};
+    struct result_case *out = run_cases(cases, 1, t, 1);
+    ck_assert_msg(out[0].verdict == VERDICT_PASS, "got %s want PASS (%s)",
+                  verdict_name(out[0].verdict), out[0].reason ? out[0].reason : "");
+    ck_assert_ptr_nonnull(out[0].alt);
+    ck_assert_str_eq(out[0].alt, "503");
+    free_all(cases, out, 1);
+    target_free(t);
+    fake_stop(&f);
+}
+END_TEST
+
 START_TEST(test_timeout_and_close)
 {
     struct rule rules[] = {{"EHLO", EHLO_OK},
@@ -919,6 +948,7 @@ static void add_tests(TCase *tc)
 {
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_graded_rcpt);
+    tcase_add_test(tc, test_repeated_key_alt);
     tcase_add_test(tc, test_timeout_and_close);
     tcase_add_test(tc, test_invariants);
     tcase_add_test(tc, test_pipeline_and_data);

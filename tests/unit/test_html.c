@@ -76,6 +76,14 @@ static void want_num(struct page *p, const char *expr, double want)
     ck_assert_msg(got == want, "%s: got %g want %g", expr, got, want);
 }
 
+static void want_str(struct page *p, const char *expr, const char *want)
+{
+    char *got = xs(p, expr);
+    ck_assert_msg(strcmp(got, want) == 0, "%s: got '%s' want '%s'", expr, got,
+                  want);
+    free(got);
+}
+
 /* 'sha256-BASE64' of s, computed with OpenSSL. */
 static char *sha256_source(const char *s)
 {
@@ -128,6 +136,8 @@ START_TEST(test_counts_and_cases)
 {
     struct result_run *run = fixture_mixed();
     struct page p = render(run, "custom <title>");
+    /* One target: no audit matrix. */
+    want_num(&p, "count(//table[@id='matrix'])", 0);
     struct verdict_counts vc;
     result_counts(run, &vc);
     for (int v = 0; v < VERDICT_COUNT; v++) {
@@ -238,6 +248,26 @@ START_TEST(test_several_targets)
     struct page p = render(run, NULL);
     want_num(&p, "count(//div[@data-id='core.rcpt.unknown-user'])", 2);
     want_num(&p, "count(//div[@data-target='mx.example'])", 2);
+    /* The audit matrix: a row per id, a column per target; only the case
+     * whose verdicts differ (PASS on postfix, FAIL on mx.example) is
+     * marked. */
+    want_num(&p, "count(//table[@id='matrix']/tbody/tr)", 2);
+    want_num(&p, "count(//table[@id='matrix']/thead//th)", 3);
+    want_num(&p, "count(//table[@id='matrix']/thead//th[.='mx.example'])", 1);
+    want_num(&p, "count(//table[@id='matrix']//tr[@class='differs'])", 1);
+    want_num(&p, "//*[@id='matrix-differ']", 1);
+    const char *row = "//table[@id='matrix']//tr[@class='differs']";
+    char *e = xasprintf("string(%s/th)", row);
+    want_str(&p, e, "core.rcpt.unknown-user");
+    free(e);
+    e = xasprintf("string(%s/td[1])", row);
+    want_str(&p, e, "PASS");
+    free(e);
+    e = xasprintf("string(%s/td[2])", row);
+    want_str(&p, e, "FAIL");
+    free(e);
+    want_num(&p, "count(//table[@id='matrix']//tr[not(@class)]/td[.='PASS'])",
+             2);
     page_free(&p);
     result_run_free(run);
 }
