@@ -13,7 +13,7 @@
 # Usage: bench/fuzz.sh   (DURATION=300 CANARY_LIMIT=60 TARGETS="reply json")
 # Builds both flavours first (scripts/build fuzz, scripts/build canary).
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 DURATION=${DURATION:-300}
 CANARY_LIMIT=${CANARY_LIMIT:-60}
 scripts/build fuzz >/dev/null
