@@ -670,6 +670,20 @@ static void start_handshake(struct session *s, struct session_conn *sc,
                     "its 220 and before the TLS handshake: '%s'",
                     n, shown);
         free(shown);
+    } else if (n) {
+        /* Implicit TLS (RFC 8314 3.3): a TLS server never speaks first,
+         * so whatever came before our ClientHello is no handshake, and
+         * OpenSSL, which never sees it, would wait for the timeout. */
+        session_event(s, session_now(s), '<', s->p.pc->conns[sc->index],
+                      pre, n);
+        char *shown = bytes_escape_dup(pre, n > 80 ? 80 : n);
+        judge_grade(s, VERDICT_FAIL, -1,
+                    "RFC 3207 4.2 / RFC 8314 3.3: the server sent plaintext "
+                    "instead of a TLS handshake: '%s'",
+                    shown);
+        free(shown);
+        session_end(s);
+        return;
     }
     sc->logged = 0;
     s->wait_conn = sc->index;

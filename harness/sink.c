@@ -220,6 +220,13 @@ static void conn_linger(struct conn *c)
 {
     if (c->half_closed)
         return;
+    if (sink_proto_rst(c->proto)) { /* the fault "rst": no FIN, a reset */
+        struct linger l = {1, 0};
+        setsockopt(bufferevent_getfd(c->bev), SOL_SOCKET, SO_LINGER, &l,
+                   sizeof l);
+        conn_kill(c);
+        return;
+    }
     if (c->eof) { /* the client is gone already; every reply is sent */
         conn_kill(c);
         return;
@@ -448,6 +455,10 @@ static void on_write(struct bufferevent *bev, void *arg)
     if (c->tls_pending) {
         if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
             starttls_switch(c);
+        return;
+    }
+    if (!c->eof && sink_proto_more(c->proto)) { /* the fault "endless" */
+        flush_out(c);
         return;
     }
     if (c->closing && !c->paused) {

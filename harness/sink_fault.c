@@ -449,6 +449,19 @@ static int parse_delay(struct sink_fault_action *a, const char *rest,
     return 0;
 }
 
+/* "pad N": 1..SINK_FAULT_PAD_MAX octets. */
+static int parse_pad(struct sink_fault_action *a, const char *s, char *err,
+                     size_t errlen)
+{
+    long n;
+    if (parse_limit(s, 1, SINK_FAULT_PAD_MAX, &n) != 0) {
+        snprintf(err, errlen, "pad wants 1..%d octets", SINK_FAULT_PAD_MAX);
+        return -1;
+    }
+    a->len = (size_t)n;
+    return 0;
+}
+
 static int parse_action(struct sink_fault_action *a, char *s, char *err,
                         size_t errlen)
 {
@@ -463,7 +476,8 @@ static int parse_action(struct sink_fault_action *a, char *s, char *err,
         snprintf(err, errlen,
                  "unknown action '%.*s' (reply, extra, delay, "
                  "close-before, close-after, accept, keep-state, "
-                 "drop, add, tls-fail, raw, reset, flush)",
+                 "drop, add, tls-fail, raw, reset, flush, trickle, pad, "
+                 "endless, no-read, rst)",
                  (int)w, s);
         return -1;
     }
@@ -473,9 +487,14 @@ static int parse_action(struct sink_fault_action *a, char *s, char *err,
     case SINK_FAULT_EXTRA:
         return parse_reply_args(a, rest, err, errlen);
     case SINK_FAULT_RAW:
+    case SINK_FAULT_ENDLESS:
         return parse_raw(a, rest, err, errlen);
     case SINK_FAULT_DELAY:
         return parse_delay(a, rest, err, errlen);
+    case SINK_FAULT_TRICKLE:
+        return duration_parse(rest, &a->delay_us, err, errlen);
+    case SINK_FAULT_PAD:
+        return parse_pad(a, rest, err, errlen);
     case SINK_FAULT_DROP:
     case SINK_FAULT_ADD:
         if (!*rest || (strchr(rest, ' ') && a->kind == SINK_FAULT_DROP)) {
@@ -658,6 +677,21 @@ static void effect_add(struct sink_fault_effect *e,
         break;
     case SINK_FAULT_FLUSH:
         e->flush = true;
+        break;
+    case SINK_FAULT_TRICKLE:
+        e->trickle_us = a->delay_us;
+        break;
+    case SINK_FAULT_PAD:
+        e->pad = a->len;
+        break;
+    case SINK_FAULT_ENDLESS:
+        e->endless = a;
+        break;
+    case SINK_FAULT_NO_READ:
+        e->no_read = true;
+        break;
+    case SINK_FAULT_RST:
+        e->rst = true;
         break;
     case SINK_FAULT_EXTRA:
         if (e->nextra < SINK_FAULT_EFFECT_MAX)

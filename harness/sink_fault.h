@@ -18,6 +18,7 @@
 #define SINK_FAULT_TEXT_MAX   1024 /* octets of reply text */
 #define SINK_FAULT_EFFECT_MAX 16   /* extras / keyword edits per reply */
 #define SINK_FAULT_CYCLE_MAX  16   /* durations in one "delay A,B,..." */
+#define SINK_FAULT_PAD_MAX    (8 * 1024 * 1024) /* octets "pad" adds */
 
 #define SINK_FAULT_KIND_LIST(X)                                                \
     X(REPLY, "reply")               /* replace the reply */                    \
@@ -33,7 +34,12 @@
                                        handshake that follows */   \
     X(RAW, "raw")                   /* send these bytes as the reply */        \
     X(RESET, "reset")               /* drop the transaction after it */        \
-    X(FLUSH, "flush")               /* discard the input read so far */
+    X(FLUSH, "flush")               /* discard the input read so far */        \
+    X(TRICKLE, "trickle")           /* send the reply one octet per delay */   \
+    X(PAD, "pad")                   /* N octets more on the last line */       \
+    X(ENDLESS, "endless")           /* after it, these bytes forever */        \
+    X(NO_READ, "no-read")           /* after it, read nothing more */          \
+    X(RST, "rst")                   /* after it, close with a TCP reset */
 
 enum sink_fault_kind {
 #define X(e, s) SINK_FAULT_##e,
@@ -47,8 +53,8 @@ struct sink_fault_action {
     int code;         /* REPLY, EXTRA */
     char esc[16];     /* REPLY, EXTRA: "x.y.z" or "" */
     char *text;       /* REPLY, EXTRA ('\n' separates lines), DROP, ADD, RAW */
-    size_t len;       /* RAW: octets in text (it may hold NUL) */
-    int64_t delay_us; /* DELAY: the first duration */
+    size_t len;       /* RAW, ENDLESS: octets in text; PAD: octets to add */
+    int64_t delay_us; /* DELAY: the first duration; TRICKLE */
     /* DELAY A,B,...: session k (from 1) waits cycle[(k - 1) % ncycle] */
     int64_t cycle[SINK_FAULT_CYCLE_MAX];
     size_t ncycle;
@@ -85,6 +91,11 @@ struct sink_fault_effect {
     const struct sink_fault_action *delay; /* the last DELAY, or NULL */
     bool close_before, close_after, accept, keep_state;
     bool tls_fail; /* abort the TLS handshake after this reply */
+    /* Hostile servers (docs/hardening.md) */
+    int64_t trickle_us;                      /* the last TRICKLE, or 0 */
+    size_t pad;                              /* the last PAD, or 0 */
+    const struct sink_fault_action *endless; /* the last ENDLESS, or NULL */
+    bool no_read, rst;
     const struct sink_fault_action *extra[SINK_FAULT_EFFECT_MAX];
     size_t nextra;
     const struct sink_fault_action *kw[SINK_FAULT_EFFECT_MAX]; /* DROP/ADD */

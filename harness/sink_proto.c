@@ -42,6 +42,7 @@
 #define SINK_PROTO_DOMAIN_MAX  255
 #define SINK_PROTO_AUTH_LINE   (SASL_MAX_LINE + 2) /* an AUTH response, CRLF */
 #define SINK_PROTO_TAIL_MAX    65536 /* plaintext kept after STARTTLS (fault) */
+#define SINK_PROTO_ENDLESS_MAX 65536 /* octets "endless" adds at a time */
 #define SINK_PROTO_INLOG_MAX   (SINK_PROTO_OUT_MAX + SINK_PROTO_AUTH_LINE)
 #define SINK_PROTO_FACT_MAX    256
 
@@ -169,6 +170,10 @@ struct sink_proto {
     bool disc_cr;
     struct buf out, held;
     bool holding;
+    /* Hostile-server faults (docs/hardening.md) */
+    int64_t trickle_us;                      /* held output, an octet each */
+    const struct sink_fault_action *endless; /* streamed by sink_proto_more */
+    bool no_read, rst;
     bool line_secret; /* the line being read is (part of) an AUTH secret */
     int64_t delay_us;
     uint64_t number; /* the session's number in the sink (from 1), or 0 */
@@ -986,6 +991,33 @@ static void prdr_replies(struct sink_proto *p, const struct decision *d)
     emit(p, d, NULL, NULL);
 }
 
+/* The faults "pad" (the reply's last line grows by N octets of 'x'),
+ * "endless", "no-read" and "rst" of the hostile-server matrix. */
+static void hostile_effects(struct sink_proto *p,
+                            const struct sink_fault_effect *fx)
+{
+    struct buf *o = outbuf(p);
+    if (fx->pad) {
+        bool crlf = o->len >= 2 && memcmp(o->data + o->len - 2, "\r\n", 2) == 0;
+        if (crlf)
+            o->len -= 2;
+        for (size_t i = 0; i < fx->pad; i++)
+            if (buf_addc(o, 'x') != BUF_OK)
+                fatal("sink: reply output past %d octets", SINK_PROTO_OUT_MAX);
+        if (crlf)
+            buf_add(o, "\r\n", 2);
+    }
+    if (fx->endless)
+        p->endless = fx->endless;
+    if (fx->no_read)
+        p->no_read = true;
+    if (fx->rst) {
+        p->rst = true;
+        set_state(p, SINK_STATE_CLOSED);
+        add_events(p, SINK_PROTO_EV_CLOSE);
+    }
+}
+
 /* Writes the reply the fault table selects and runs the commit if
  * the client was told yes; returns whether it ran. */
 static bool select_reply(struct sink_proto *p, struct cmd *c,
@@ -1003,6 +1035,14 @@ static bool select_reply(struct sink_proto *p, struct cmd *c,
         add_events(p, SINK_PROTO_EV_CLOSE);
         return false;
     }
+    if (fx->trickle_us > 0) { /* the reply goes out an octet at a time */
+        p->trickle_us = fx->trickle_us;
+        if (!p->holding) {
+            p->holding = true;
+            p->delay_us = fx->trickle_us;
+            p->events |= SINK_PROTO_EV_DELAY;
+        }
+    }
     bool commit = d->commit != NULL && !fx->keep_state;
     if (fx->reply && fx->reply->code >= 400)
         commit = false;
@@ -1018,6 +1058,7 @@ static bool select_reply(struct sink_proto *p, struct cmd *c,
     } else {
         emit(p, d, fx->reply, NULL);
     }
+    hostile_effects(p, fx);
     if (commit)
         d->commit(p);
     if (fx->reset)
@@ -2259,7 +2300,7 @@ unsigned sink_proto_feed(struct sink_proto *p, const void *in, size_t len,
     const unsigned char *s = in;
     size_t i = 0;
     p->events = 0;
-    if (p->holding) {
+    if (p->holding || p->no_read) { /* no-read: the input stays unread */
         *used = 0;
         return 0;
     }
@@ -2309,6 +2350,14 @@ unsigned sink_proto_resume(struct sink_proto *p)
 {
     if (!p->holding)
         return 0;
+    if (p->trickle_us && p->held.len > 1) { /* one octet, then wait again */
+        buf_add(&p->out, p->held.data, 1);
+        p->held.len--;
+        memmove(p->held.data, p->held.data + 1, p->held.len + 1); /* NUL */
+        p->delay_us = p->trickle_us;
+        return SINK_PROTO_EV_DELAY;
+    }
+    p->trickle_us = 0;
     p->holding = false;
     buf_add(&p->out, p->held.data ? p->held.data : "", p->held.len);
     buf_reset(&p->held);
@@ -2392,6 +2441,20 @@ struct buf *sink_proto_inlog(struct sink_proto *p)
 void sink_proto_set_number(struct sink_proto *p, uint64_t number)
 {
     p->number = number;
+}
+
+bool sink_proto_more(struct sink_proto *p)
+{
+    if (!p->endless || p->holding || p->out.len)
+        return false;
+    while (p->out.len < SINK_PROTO_ENDLESS_MAX)
+        buf_add(&p->out, p->endless->text, p->endless->len);
+    return true;
+}
+
+bool sink_proto_rst(const struct sink_proto *p)
+{
+    return p->rst;
 }
 
 int64_t sink_proto_delay_us(const struct sink_proto *p)

@@ -206,6 +206,11 @@ int64_t sink_proto_delay_us(const struct sink_proto *p);
 /* Tells the engine its session's number in the sink (from 1), which a
  * fault "delay A,B,..." cycles by. */
 void sink_proto_set_number(struct sink_proto *p, uint64_t number);
+/* The output went out: under the fault "endless" the next chunk of the
+ * stream is produced in sink_proto_out (true), else false. */
+bool sink_proto_more(struct sink_proto *p);
+/* Whether the close asked for must be a TCP reset (the fault "rst"). */
+bool sink_proto_rst(const struct sink_proto *p);
 /* The message of the last SINK_PROTO_EV_MESSAGE. */
 const struct sink_message *sink_proto_message(const struct sink_proto *p);
 enum sink_state sink_proto_state(const struct sink_proto *p);

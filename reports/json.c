@@ -422,7 +422,8 @@ static void get_field(struct rd *r, json_t *v, const struct field *f, void *p,
             return rd_fail(r, w, "expected an RFC 3339 time");
         return;
     case F_DIR:
-        if (!json_is_string(v) || strlen(json_string_value(v)) != 1)
+        if (!json_is_string(v) || strlen(json_string_value(v)) != 1 ||
+            !strchr("><*", json_string_value(v)[0]))
             return rd_fail(r, w, "expected one of \">\", \"<\", \"*\"");
         *(char *)p = json_string_value(v)[0];
         return;
@@ -506,6 +507,8 @@ static void get_case(struct rd *r, json_t *o, struct result_case *c,
         snprintf(w, sizeof w, "%s.transcript[%zu]", where, i);
         struct result_event ev = {0};
         get_fields(r, json_array_get(a, i), &ev, EVENT_FIELDS, NF(EVENT_FIELDS), w);
+        if (!r->failed && !ev.dir) /* the writer could not write it back */
+            rd_fail(r, w, "expected a \"dir\"");
         result_event_add_escaped(c, ev.t_us, ev.dir, ev.conn ? ev.conn : "",
                                  ev.data ? ev.data : "");
         free(ev.conn);

@@ -210,6 +210,13 @@ START_TEST(test_read_errors)
          "histograms[0].buckets[0]"},
         {"{\"schema\": \"smtpsuite-result/1\", \"kind\": \"a\", \"kind\": \"b\"}",
          "duplicate"},
+        /* found by fuzz_json: a transcript entry without "dir" was
+         * accepted, then written as "" that nothing reads back */
+        {"{\"schema\": \"smtpsuite-result/1\", \"cases\": [{\"transcript\": [{}]}]}",
+         "cases[0].transcript[0]: expected a \"dir\""},
+        {"{\"schema\": \"smtpsuite-result/1\", \"cases\": [{\"transcript\": "
+         "[{\"dir\": \"x\"}]}]}",
+         "cases[0].transcript[0].dir: expected one of"},
     };
     for (size_t i = 0; i < sizeof BAD / sizeof BAD[0]; i++) {
         char err[512] = "";

@@ -39,6 +39,7 @@
 #define UNKNOWN   "500 5.5.2 Error: command not recognized\r\n"
 #define CLOSE     "<close>"
 #define L(s)      s, sizeof(s) - 1
+#define TR(c)     "<delay 1000ms>" c /* one octet of a trickled reply */
 
 struct vec {
     const char *name;
@@ -910,6 +911,29 @@ static const struct vec VECS[] = {
      "",
      NULL,
      {"NOOP -> delay 5ms"}},
+    /* the hostile-server faults (docs/hardening.md) */
+    {"fault-trickle",
+     "NOOP\r\n",
+     0,
+     G TR("2") TR("5") TR("0") TR(" ") TR("2") TR(".") TR("0") TR(".") TR("0")
+         TR(" ") TR("O") TR("k") TR("\r") TR("\n"),
+     "",
+     NULL,
+     {"NOOP -> trickle 1s"}},
+    {"fault-pad",
+     "NOOP\r\nNOOP a\r\n",
+     0,
+     G "250 2.0.0 Okxxxxx\r\n" OK,
+     "",
+     NULL,
+     {"NOOP~^$ -> pad 5"}},
+    {"fault-rst",
+     "NOOP\r\nNOOP\r\n",
+     0,
+     G "250-half a rep" CLOSE,
+     "",
+     NULL,
+     {"NOOP -> raw 250-half a rep; rst"}},
     {"fault-greeting-delay",
      "NOOP\r\n",
      0,
@@ -1519,8 +1543,62 @@ START_TEST(test_inlog_redacts)
 }
 END_TEST
 
+/* The faults no-read (input stays unread), endless (the stream goes on
+ * as long as the caller asks) and rst (the close is a reset). */
+START_TEST(test_hostile_faults)
+{
+    struct sink_proto_config cfg;
+    sink_proto_config_init(&cfg);
+    struct sink_fault_table *ft = sink_fault_new();
+    char err[512];
+    const char *rules[] = {"DATA -> no-read", "NOOP~^e -> endless 250-ab\\r\\n",
+                           "NOOP~^r -> rst"};
+    for (size_t i = 0; i < 3; i++)
+        ck_assert_msg(sink_fault_add(ft, rules[i], "t", err, sizeof err) == 0,
+                      "%s", err);
+    cfg.faults = ft;
+    struct sink_proto *p = sink_proto_new(&cfg, "s1", "127.0.0.1:1");
+    sink_proto_start(p);
+    buf_reset(sink_proto_out(p));
+    ck_assert(!sink_proto_more(p)); /* no stream yet */
+    ck_assert_str_eq(say(p, L("NOOP e\r\n"), NULL), OK);
+    for (int round = 0; round < 3; round++) {
+        ck_assert(sink_proto_more(p));
+        struct buf *o = sink_proto_out(p);
+        ck_assert_msg(o->len >= 65536 && o->len % 8 == 0, "got %zu octets",
+                      o->len);
+        for (size_t k = 0; k < o->len; k += 8) /* the oracle: by hand */
+            ck_assert_msg(memcmp(o->data + k, "250-ab\r\n", 8) == 0,
+                          "chunk %d at %zu", round, k);
+        ck_assert(!sink_proto_more(p)); /* not before it is sent */
+        buf_reset(o);
+    }
+    ck_assert(!sink_proto_rst(p));
+    unsigned ev;
+    ck_assert_str_eq(say(p, L("NOOP r\r\n"), &ev), OK);
+    ck_assert(ev & SINK_PROTO_EV_CLOSE);
+    ck_assert(sink_proto_rst(p));
+    sink_proto_free(p);
+
+    p = sink_proto_new(&cfg, "s2", "127.0.0.1:1");
+    sink_proto_start(p);
+    buf_reset(sink_proto_out(p));
+    say(p, L("EHLO a.test\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<c@d.test>\r\n"),
+        NULL);
+    ck_assert_str_eq(say(p, L("DATA\r\n"), NULL),
+                     "354 End data with <CR><LF>.<CR><LF>\r\n");
+    size_t used = 1;
+    ck_assert_uint_eq(sink_proto_feed(p, "x\r\n.\r\n", 6, &used), 0);
+    ck_assert_uint_eq(used, 0); /* it never reads again */
+    ck_assert_uint_eq(sink_proto_out(p)->len, 0);
+    sink_proto_free(p);
+    sink_fault_free(ft);
+}
+END_TEST
+
 static void add_tests(TCase *tc)
 {
+    tcase_add_test(tc, test_hostile_faults);
     tcase_add_test(tc, test_starttls_tail);
     tcase_add_test(tc, test_auth_mechanisms);
     tcase_add_test(tc, test_auth_long_lines);
