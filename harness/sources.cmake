@@ -1,6 +1,7 @@
 # harness/: wire protocol, engine, result model. The only home of
 # libevent and OpenSSL. One file a line, sorted.
 target_sources(smtpsuite_core PRIVATE
+  harness/arrival.c
   harness/b64.c
   harness/buf.c
   harness/body.c
