@@ -8,6 +8,7 @@ target_sources(smtpsuite_core PRIVATE
   harness/bytes.c
   harness/clock.c
   harness/conn.c
+  harness/deliver.c
   harness/digest.c
   harness/duration.c
   harness/engine.c
