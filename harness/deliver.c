@@ -320,6 +320,14 @@ struct deliver *deliver_new(const struct deliver_params *p, bool *usage,
     return d;
 }
 
+void deliver_set_run(struct deliver *d, const char *run_id)
+{
+    pthread_mutex_lock(&d->mu);
+    deliver_book_free(d->book);
+    d->book = deliver_book_new(run_id);
+    pthread_mutex_unlock(&d->mu);
+}
+
 int deliver_port(const struct deliver *d)
 {
     return sink_port(d->sink);

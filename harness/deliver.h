@@ -16,10 +16,11 @@
 
 #include "harness/arrival.h"
 
-#define DELIVER_DRAIN_US (30 * 1000000LL) /* wait for arrivals, default */
-#define DELIVER_LATE_US  (10 * 1000000LL) /* later than this: late */
-#define DELIVER_EXAMPLES 10               /* tokens named per finding */
-#define DELIVER_MAX_RCPT 1000 /* recipients remembered per message */
+#define DELIVER_DRAIN_US  (30 * 1000000LL) /* wait for arrivals, default */
+#define DELIVER_LATE_US   (10 * 1000000LL) /* later than this: late */
+#define DELIVER_SETTLE_US (1000000LL)      /* listen for duplicates */
+#define DELIVER_EXAMPLES  10               /* tokens named per finding */
+#define DELIVER_MAX_RCPT  1000 /* recipients remembered per message */
 
 /* What the book says. */
 struct deliver_report {
@@ -80,6 +81,9 @@ struct deliver;
  * (*usage: the parameters were at fault). Free with deliver_free. */
 struct deliver *deliver_new(const struct deliver_params *p, bool *usage,
                             char *err, size_t errlen);
+/* Thread-safe: the run whose tokens are this run's (before any message
+ * is submitted; the book forgets what it had). */
+void deliver_set_run(struct deliver *d, const char *run_id);
 /* The bound TCP port (the sink's). */
 int deliver_port(const struct deliver *d);
 /* Thread-safe: a message the relay accepted. */

@@ -37,6 +37,8 @@ enum load_model {
     LOAD_CLOSED,
 };
 
+struct deliver;
+
 struct load_scenario {
     const struct prog_case *pc;
     unsigned weight; /* >= 1: its share of the sessions */
@@ -79,6 +81,8 @@ struct load_run_params {
     uint64_t messages;                /* fixture messages (>= 1) */
     bool rset;                        /* fixture rset = 1 */
     bool tls_resume;
+    unsigned shard;           /* the token's shard id (0: unsharded) */
+    struct deliver *deliver;  /* accepted messages go here, or NULL */
     volatile sig_atomic_t *stop; /* nonzero: stop arriving, drain */
     load_tick_fn *on_tick;       /* or NULL */
     void *arg;

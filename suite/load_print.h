@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "harness/deliver.h"
 #include "harness/load_run.h"
 
 /* A threshold as judged, for the summary. */
@@ -26,6 +27,9 @@ struct load_print_summary {
     const struct load_outcome *o;
     const struct load_print_threshold *thresholds;
     size_t nthresholds;
+    const struct deliver_report *delivery; /* --deliver-to, or NULL */
+    const char *deliver_to;
+    int64_t late_us;
 };
 
 /* The live line of one second: l now, prev a second ago. On a terminal
