@@ -32,7 +32,8 @@
                                        handshake that follows */   \
     X(RAW, "raw")                   /* send these bytes as the reply */        \
     X(RESET, "reset")               /* drop the transaction after it */        \
-    X(FLUSH, "flush")               /* discard the input read so far */
+    X(FLUSH, "flush")               /* discard the input read so far */     \
+    X(ONCE, "once")                 /* the row matches one time only */
 
 enum sink_fault_kind {
 #define X(e, s) SINK_FAULT_##e,
