@@ -302,6 +302,16 @@ static int load_scenarios(const struct load_opts *o, struct plan *pl,
     return 0;
 }
 
+static bool delivery_metric(const struct threshold_metric *m)
+{
+    static const char *const NAMES[] = {"late", "duplicated", "changed",
+                                        "corrupt"};
+    for (size_t i = 0; i < sizeof NAMES / sizeof *NAMES; i++)
+        if (strcmp(m->name, NAMES[i]) == 0)
+            return true;
+    return false;
+}
+
 static int parse_thresholds(const struct load_opts *o, struct plan *pl)
 {
     for (size_t i = 0; i < pl->nsc; i++)
@@ -321,6 +331,11 @@ static int parse_thresholds(const struct load_opts *o, struct plan *pl)
         if (threshold_parse(o->thresholds.v[i], &v, &pl->th[pl->nth], err,
                             sizeof err) != 0)
             rc = cli_error(&cli_verb_load, "%s", err);
+        else if (!o->deliver_to && delivery_metric(pl->th[pl->nth].metric))
+            rc = cli_error(&cli_verb_load,
+                           "threshold '%s': %s is measured only with "
+                           "--deliver-to",
+                           o->thresholds.v[i], pl->th[pl->nth].metric->name);
         else
             pl->nth++;
     }
@@ -477,7 +492,14 @@ static int deliver_opts(const struct load_opts *o, struct plan *pl)
         .quiet = o->quiet,
     };
     if (!(pl->deliver = deliver_new(&dp, &usage, err, sizeof err))) {
-        cli_error(&cli_verb_load, "--deliver-to: %s", err);
+        /* the sink names its own options: say ours */
+        if (strncmp(err, "--fault: ", 9) == 0)
+            cli_error(&cli_verb_load, "--deliver-fault: %s", err + 9);
+        else if (strncmp(err, "--listen ", 9) == 0 && strstr(err, ": "))
+            cli_error(&cli_verb_load, "--deliver-to: '%s': %s", o->deliver_to,
+                      strstr(err, ": ") + 2);
+        else
+            cli_error(&cli_verb_load, "--deliver-to: %s", err);
         return usage ? EXIT_USAGE : EXIT_INCONCLUSIVE;
     }
     return 0;

@@ -16,6 +16,12 @@ TARGET = os.path.join(SRC, "cases/targets/sink.target")
 tmp = tempfile.mkdtemp()
 unreadable = os.path.join(tmp, "secret.txt")  # does not exist (root reads mode 0)
 
+MBOX = os.path.join(tmp, "one.mbox")
+with open(MBOX, "w") as f:
+    f.write("From a@b.test Sun Nov  1 00:00:00 2026\nSubject: x\n\nbody\n")
+LOAD = ["load", "-t", "127.0.0.1:25", "-n", "1", "-c", "1", "--cases-dir",
+        os.path.join(SRC, "cases")]
+
 # (arguments, text the single error line must contain)
 ROWS = [
     (["frobnicate"], "unknown verb 'frobnicate'"),
@@ -55,6 +61,16 @@ ROWS = [
     (["sink", "--profile", "nonesuch"], "nonesuch"),
     (["sink", "--fault", "NOOP -> explode"], "explode"),
     (["sink", "--size-limit", "lots"], "--size-limit"),
+    # delivery checks (docs/delivery.md)
+    (LOAD + ["--deliver-to", "nowhere"], "--deliver-to: 'nowhere': want ADDR:PORT"),
+    (LOAD + ["--deliver-to", "127.0.0.1:99999"], "--deliver-to: '127.0.0.1:99999'"),
+    (LOAD + ["--deliver-drain", "5"], "--deliver-drain: '5' has no unit"),
+    (LOAD + ["--deliver-late", "-1s"], "--deliver-late: '-1s' is not a duration"),
+    (LOAD + ["--deliver-settle", "soon"], "--deliver-settle: 'soon'"),
+    (LOAD + ["--deliver-record", os.path.join(tmp, "a.jsonl")], "--deliver-record and --deliver-fault need --deliver-to"),
+    (LOAD + ["--deliver-to", "127.0.0.1:0", "--deliver-fault", "bogus"], "--deliver-fault: fault 'bogus'"),
+    (LOAD + ["--deliver-to", "127.0.0.1:0", "--corpus", MBOX], "--deliver-to: --corpus messages carry no delivery token"),
+    (LOAD + ["--threshold", "late < 1"], "late is measured only with --deliver-to"),
 ]
 
 failed = 0

@@ -42,6 +42,7 @@ load() {
 echo "== 1: every message arrives"
 NEXT=$(srv_free_port)
 srv_postfix_relay "$NEXT"
+[ "$POSTFIX_PORT" != "$NEXT" ] || srv_fail "Postfix got the next hop's port"
 rc=0
 load "$SRV_DIR/all.json" "$NEXT" --rate 10 --duration 3s \
   --threshold 'lost == 0' --threshold 'p99(delivery) < 20s' \
@@ -74,6 +75,7 @@ SRV_POSTFIX_MASTER_EXTRA="slow      unix  -       -       n       -       -     
 srv_postfix_relay "$NEXT2" "defer_transports = slow" \
   "transport_maps = inline:{u0@sink.test=slow:$SLOW, u5@sink.test=slow:$SLOW, u10@sink.test=slow:$SLOW, u15@sink.test=slow:$SLOW, sink.test=smtp:$SLOW}"
 SRV_POSTFIX_MASTER_EXTRA=
+[ "$POSTFIX_PORT" != "$NEXT2" ] || srv_fail "Postfix got the next hop's port"
 rc=0
 load "$SRV_DIR/late.json" "$NEXT2" --rate 10 --duration 2s --deliver-late 3s \
   --deliver-drain 40s --threshold 'lost == 0' --threshold 'late <= 20%' &
