@@ -2,6 +2,7 @@
  * next hop (see deliver.h). */
 #include "harness/deliver.h"
 #include "harness/clock.h"
+#include "harness/result.h"
 #include "harness/sink.h"
 #include "harness/xalloc.h"
 
@@ -215,6 +216,44 @@ void deliver_book_report(const struct deliver_book *b, int64_t late_us,
     for (size_t i = 0; i < b->cap; i++)
         if (b->slots[i].token)
             report_entry(&b->slots[i], late_us, r, latency, arg);
+}
+
+static void counter(struct result_run *run, const char *name, uint64_t v)
+{
+    struct result_counter *c = result_counter_add(run);
+    c->name = xstrdup(name);
+    c->value = v;
+}
+
+static void property(struct result_run *run, const char *name,
+                     const char *value)
+{
+    struct result_kv *kv = result_property_add(run);
+    kv->name = xstrdup(name);
+    kv->value = xstrdup(value);
+}
+
+void deliver_report_to_result(const struct deliver_report *r,
+                              struct result_run *run)
+{
+    static const char *const NAMES[] = {"submitted", "arrived",    "lost",
+                                        "late",      "duplicated", "unexpected",
+                                        "foreign",   "unsigned",   "corrupt"};
+    const uint64_t v[] = {r->submitted, r->arrived,    r->lost,
+                          r->late,      r->duplicated, r->unexpected,
+                          r->foreign,   r->unsigned_,  r->corrupt};
+    char name[64];
+    for (size_t i = 0; i < sizeof NAMES / sizeof *NAMES; i++) {
+        snprintf(name, sizeof name, "delivery.%s", NAMES[i]);
+        counter(run, name, v[i]);
+    }
+    for (int c = 0; c < ARRIVAL_CLASS_COUNT; c++) {
+        snprintf(name, sizeof name, "delivery.class.%s", arrival_class_name(c));
+        counter(run, name, r->classes[c]);
+    }
+    property(run, "delivery.lost_tokens", r->lost_tokens);
+    property(run, "delivery.duplicated_tokens", r->duplicated_tokens);
+    property(run, "delivery.changed_tokens", r->changed_tokens);
 }
 
 /* ---- the in-process next hop ------------------------------------------- */

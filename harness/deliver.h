@@ -64,6 +64,15 @@ void deliver_book_report(const struct deliver_book *b, int64_t late_us,
                          struct deliver_report *r,
                          void (*latency)(void *arg, int64_t us), void *arg);
 
+struct result_run;
+
+/* Appends r to run: the counters delivery.* (submitted, arrived, lost,
+ * late, duplicated, unexpected, foreign, unsigned, corrupt, and
+ * class.NAME for each class) and the properties delivery.lost_tokens,
+ * delivery.duplicated_tokens, delivery.changed_tokens. */
+void deliver_report_to_result(const struct deliver_report *r,
+                              struct result_run *run);
+
 /* ---- the in-process next hop ------------------------------------------- */
 
 struct deliver_params {

@@ -732,13 +732,6 @@ static int write_reports(const struct load_opts *o,
     return EXIT_INCONCLUSIVE;
 }
 
-static void counter(struct result_run *run, const char *name, uint64_t v)
-{
-    struct result_counter *c = result_counter_add(run);
-    c->name = xstrdup(name);
-    c->value = v;
-}
-
 static void delivery_latency(void *arg, int64_t us)
 {
     struct load_stats *st = arg;
@@ -776,30 +769,13 @@ static void delivery_result(struct plan *pl, const struct load_opts *o,
     for (uint64_t i = 0; i < r->submitted; i++)
         load_stats_attempt(out->stats, step);
     delivery_errors(out->stats, r);
-    static const char *const NAMES[] = {"submitted", "arrived",    "lost",
-                                        "late",      "duplicated", "unexpected",
-                                        "foreign",   "unsigned",   "corrupt"};
-    const uint64_t v[] = {r->submitted, r->arrived,    r->lost,
-                          r->late,      r->duplicated, r->unexpected,
-                          r->foreign,   r->unsigned_,  r->corrupt};
-    char name[64];
-    for (size_t i = 0; i < sizeof NAMES / sizeof *NAMES; i++) {
-        snprintf(name, sizeof name, "delivery.%s", NAMES[i]);
-        counter(run, name, v[i]);
-    }
-    for (int c = 0; c < ARRIVAL_CLASS_COUNT; c++) {
-        snprintf(name, sizeof name, "delivery.class.%s", arrival_class_name(c));
-        counter(run, name, r->classes[c]);
-    }
+    deliver_report_to_result(r, run);
     char d[32];
     property(run, "delivery.to", o->deliver_to);
     duration_format(o->deliver_late, d, sizeof d);
     property(run, "delivery.late_after", d);
     duration_format(o->deliver_drain, d, sizeof d);
     property(run, "delivery.drain", d);
-    property(run, "delivery.lost_tokens", r->lost_tokens);
-    property(run, "delivery.duplicated_tokens", r->duplicated_tokens);
-    property(run, "delivery.changed_tokens", r->changed_tokens);
 }
 
 static int execute(struct plan *pl, int argc, char **argv,

@@ -161,18 +161,17 @@ static void errors_block(FILE *fp, const struct load_stats *st)
     }
 }
 
-/* The delivery checks: what arrived, and how it changed. */
-static void delivery_block(FILE *fp, const struct load_print_summary *s)
+void load_print_delivery(FILE *fp, const struct deliver_report *r,
+                         const char *to, int64_t late_us)
 {
-    const struct deliver_report *r = s->delivery;
     char late[32];
-    duration_format(s->late_us, late, sizeof late);
+    duration_format(late_us, late, sizeof late);
     fprintf(fp,
             "\n  delivery to %s\n    %" PRIu64 " accepted, %" PRIu64
             " arrived, %" PRIu64 " lost, %" PRIu64 " late (over %s), %" PRIu64
             " duplicated, %" PRIu64 " corrupt\n",
-            s->deliver_to, r->submitted, r->arrived, r->lost, r->late, late,
-            r->duplicated, r->corrupt);
+            to, r->submitted, r->arrived, r->lost, r->late, late, r->duplicated,
+            r->corrupt);
     fprintf(fp, "    changes:");
     for (int c = 0; c < ARRIVAL_CLASS_COUNT; c++)
         if (r->classes[c])
@@ -204,7 +203,7 @@ void load_print_summary(FILE *fp, const struct load_print_summary *s)
     step_table(fp, s->o->stats, LOAD_SENT, "from the actual send");
     errors_block(fp, s->o->stats);
     if (s->delivery)
-        delivery_block(fp, s);
+        load_print_delivery(fp, s->delivery, s->deliver_to, s->late_us);
     if (s->nthresholds)
         fprintf(fp, "\n  thresholds\n");
     for (size_t i = 0; i < s->nthresholds; i++) {

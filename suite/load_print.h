@@ -41,6 +41,9 @@ void load_print_live_end(FILE *fp, bool tty);
 void load_print_live_json(FILE *fp, const struct load_live *l,
                           const struct load_live *prev);
 void load_print_summary(FILE *fp, const struct load_print_summary *s);
+/* The delivery block of a run with --deliver-to (load and run). */
+void load_print_delivery(FILE *fp, const struct deliver_report *r,
+                         const char *to, int64_t late_us);
 /* "850us", "12.3ms", "1.23s": three significant digits. */
 void load_print_us(int64_t us, char *out, size_t outlen);
 
