@@ -62,6 +62,10 @@ ROWS = [
     (["sink", "--fault", "NOOP -> explode"], "explode"),
     (["sink", "--size-limit", "lots"], "--size-limit"),
     # delivery checks (docs/delivery.md)
+    (["run", "-t", "127.0.0.1:25", "--deliver-to", "nowhere", SMOKE], "--deliver-to: 'nowhere': want ADDR:PORT"),
+    (["run", "-t", "127.0.0.1:25", "--deliver-late", "10", SMOKE], "--deliver-late: '10' has no unit"),
+    (["run", "-t", "127.0.0.1:25", "--deliver-fault", "bogus", SMOKE], "--deliver-record and --deliver-fault need --deliver-to"),
+    (["run", "-t", "127.0.0.1:25", "--deliver-to", "127.0.0.1:0", "--deliver-fault", "EOD -> frob", SMOKE], "--deliver-fault: fault 'EOD -> frob'"),
     (LOAD + ["--deliver-to", "nowhere"], "--deliver-to: 'nowhere': want ADDR:PORT"),
     (LOAD + ["--deliver-to", "127.0.0.1:99999"], "--deliver-to: '127.0.0.1:99999'"),
     (LOAD + ["--deliver-drain", "5"], "--deliver-drain: '5' has no unit"),

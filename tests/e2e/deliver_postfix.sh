@@ -1,6 +1,8 @@
 #!/bin/bash
 # Delivery checks through a real relay: Postfix from the rig relays to
 # the sink that `smtpsuite load --deliver-to` runs in-process.
+#  0. (no relay) `run --deliver-to` with the next hop as its own target:
+#     every generated message the cases send arrives intact;
 #  1. at a fixed rate every accepted message arrives, none lost, each
 #     changed only by Postfix's trace header;
 #  2. a next-hop fault that stores one message and hangs up before its
@@ -38,6 +40,16 @@ load() {
     --deliver-to "127.0.0.1:$next" --threads 1 --quiet --json "$json" \
     --sender 'a{n}@x.test' --rcpt 'u{n}@sink.test' --size 3KiB "$@"
 }
+
+echo "== 0: run --deliver-to, the next hop as its own target: all intact"
+HOP=$(srv_free_port)
+rc=0
+"$SMTPSUITE" run -q --cases-dir "$CASES" -T "$CASES/targets/sink.target" \
+  --target "127.0.0.1:$HOP" --deliver-to "127.0.0.1:$HOP" \
+  --json "$SRV_DIR/run.json" "$CASES/suites/smoke.suite" || rc=$?
+[ "$rc" = 0 ] || srv_fail "run exited $rc, want 0"
+check "$SRV_DIR/run.json" 'c["delivery.submitted"] >= 1 and c["delivery.arrived"] == c["delivery.submitted"]'
+check "$SRV_DIR/run.json" 'c["delivery.class.intact"] == c["delivery.arrived"] and c["delivery.lost"] == 0'
 
 echo "== 1: every message arrives"
 NEXT=$(srv_free_port)
