@@ -272,6 +272,7 @@ struct body_stream {
     struct buf head;
     size_t head_off;
     uint64_t fill_left;
+    char token[MSGGEN_TOKEN_MAX]; /* "" for a corpus message */
     /* corpus: a slice of a file, normalised as it is read */
     int fd;
     uint64_t off, left;
@@ -290,39 +291,6 @@ static const char *fill_line(void)
     return LINE;
 }
 
-/* The Date value, formatted again only when the second changed. */
-static const char *date_now(void)
-{
-    static __thread time_t when = (time_t)-1;
-    static __thread char text[64];
-    time_t now = time(NULL);
-    if (now != when) {
-        msggen_date(text, sizeof text);
-        when = now;
-    }
-    return text;
-}
-
-/* The minimal message of msggen_message, line for line, without the
- * printf machinery (load runs make one a message). */
-static void gen_head(const struct msggen_params *p, struct buf *out)
-{
-    char id[128], token[256];
-    buf_adds(out, "From: <");
-    buf_adds(out, p->from ? p->from : "smtpsuite@client.test");
-    buf_adds(out, ">\r\nTo: <");
-    buf_adds(out, p->to ? p->to : "postmaster@server.test");
-    buf_adds(out, ">\r\nSubject: smtpsuite test message\r\nDate: ");
-    buf_adds(out, date_now());
-    buf_adds(out, "\r\nMessage-ID: <");
-    buf_adds(out, msggen_msgid(id, sizeof id, p->run_id));
-    buf_adds(out, ">\r\nX-Smtpsuite-Id: ");
-    buf_adds(out, msggen_token(token, sizeof token, p->run_id, p->case_id));
-    buf_adds(out, "\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; "
-                  "charset=us-ascii\r\n\r\nThis is a test message from "
-                  "smtpsuite.\r\n");
-}
-
 struct body_stream *body_stream_gen(const struct msggen_params *p)
 {
     struct body_stream *bs = xcalloc(1, sizeof *bs);
@@ -330,10 +298,10 @@ struct body_stream *body_stream_gen(const struct msggen_params *p)
     bs->fd = -1;
     body_stuff_init(&bs->st);
     buf_init(&bs->head, BODY_MAX_SIZE);
-    gen_head(p, &bs->head); /* the minimal message */
-    if (p->size > bs->head.len)
-        bs->fill_left = p->size > BODY_MAX_SIZE ? BODY_MAX_SIZE - bs->head.len
-                                                : p->size - bs->head.len;
+    struct msggen_params mp = *p;
+    if (mp.size > BODY_MAX_SIZE)
+        mp.size = BODY_MAX_SIZE;
+    msggen_head(&mp, &bs->head, &bs->fill_left, bs->token);
     return bs;
 }
 
@@ -366,6 +334,11 @@ void body_stream_free(struct body_stream *bs)
         close(bs->fd);
     buf_free(&bs->head);
     free(bs);
+}
+
+const char *body_stream_token(const struct body_stream *bs)
+{
+    return bs->token;
 }
 
 uint64_t body_stream_octets(const struct body_stream *bs)

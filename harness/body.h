@@ -43,6 +43,8 @@ void body_stream_free(struct body_stream *bs); /* NULL is a no-op */
  * follows, -1 on a read error (message in err). */
 int body_stream_read(struct body_stream *bs, struct buf *out, size_t max,
                      char *err, size_t errlen);
+/* The delivery token of a generated message ("" for a corpus one). */
+const char *body_stream_token(const struct body_stream *bs);
 /* Wire octets produced so far. */
 uint64_t body_stream_octets(const struct body_stream *bs);
 

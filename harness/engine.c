@@ -214,6 +214,7 @@ static void start_session(struct job *j)
         .tmo = e->p->tmo,
         .tls = e->p->tls,
         .run_id = e->p->run_id,
+        .deliver = e->p->deliver,
         .trace_states = e->p->trace_states,
         .gate = gate,
         .ungate = ungate,

@@ -26,6 +26,8 @@ typedef void engine_result_fn(void *arg, size_t index,
 typedef void engine_progress_fn(void *arg, size_t done, size_t total,
                                 size_t running);
 
+struct deliver;
+
 struct engine_params {
     long jobs;                 /* sessions at once (>= 1) */
     long max_connections;      /* connections at once; 0: no limit */
@@ -36,6 +38,7 @@ struct engine_params {
     const struct timeouts *tmo;
     const struct tls_client *tls; /* harness/tls.h; NULL: no TLS */
     const char *run_id;
+    struct deliver *deliver; /* delivery checks (deliver.h), or NULL */
     bool trace_states;
     /* Set to nonzero (from a signal handler) to stop: no new case starts,
      * running ones get grace_us to end, then are cut off as NOTRUN. */

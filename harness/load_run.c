@@ -15,6 +15,7 @@
  * with the slot's expected interval (the running mean session length
  * when it started). */
 #include "harness/load_run.h"
+#include "harness/deliver.h"
 #include "harness/clock.h"
 #include "harness/engine.h"
 #include "harness/xalloc.h"
@@ -56,6 +57,7 @@ struct lsess {
     struct lsess *reap_next;
     char sender[LOAD_RUN_FIXTURE_MAX];
     char rcpt[LOAD_RUN_FIXTURE_MAX];
+    char token[MSGGEN_TOKEN_MAX]; /* the message being sent ("": none) */
 };
 
 struct runner;
@@ -226,12 +228,18 @@ static struct body_stream *body(void *arg, const struct msggen_params *mp)
             load_stats_error(w->stats, "eod", "corpus", err);
         return bs;
     }
-    if (p->sizes && p->sizes->kind != BODY_SIZES_NONE) {
-        struct msggen_params m = *mp;
+    struct msggen_params m = *mp;
+    if (p->sizes && p->sizes->kind != BODY_SIZES_NONE)
         m.size = (size_t)body_sizes_pick(p->sizes, &w->rng);
-        return body_stream_gen(&m);
-    }
-    return NULL;
+    /* the delivery token: RUN.SHARD.SESSION.MESSAGE.CASE, where MESSAGE
+     * is the {n} of --sender and --rcpt */
+    m.numbered = true;
+    m.shard = p->shard;
+    m.session = ls->number;
+    m.msgno = msg_number(ls);
+    struct body_stream *bs = body_stream_gen(&m);
+    snprintf(ls->token, sizeof ls->token, "%s", body_stream_token(bs));
+    return bs;
 }
 
 /* ---- measuring
@@ -261,6 +269,9 @@ static void on_step(void *arg, const char *name, int64_t sent, int64_t done,
         ADD(w, a_messages, 1);
         if (code / 100 == 2)
             c->accepted++;
+        if (code / 100 == 2 && ls->token[0] && w->r->p->deliver)
+            deliver_submit(w->r->p->deliver, ls->token, clock_wall_us());
+        ls->token[0] = '\0';
     }
     load_stats_record(w->stats, i, done - sent, ls->started - ls->intended,
                       ls->expected);

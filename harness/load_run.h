@@ -37,6 +37,8 @@ enum load_model {
     LOAD_CLOSED,
 };
 
+struct deliver;
+
 struct load_scenario {
     const struct prog_case *pc;
     unsigned weight; /* >= 1: its share of the sessions */
@@ -87,6 +89,7 @@ struct load_run_params {
     int64_t start_wall_us;       /* the schedule's start (wall clock); 0: now */
     const char *sources; /* a source-address pool (load_run_sources), one
                             address a session in turn; NULL: target->bind */
+    struct deliver *deliver; /* accepted messages go here, or NULL */
     volatile sig_atomic_t *stop; /* nonzero: stop arriving, drain */
     load_tick_fn *on_tick;       /* or NULL */
     void *arg;

@@ -987,7 +987,9 @@ static int content(struct session *s, const struct prog_step *st,
         mp.size = (size_t)(size > 0 ? size : 0);
         mp.run_id = s->p.run_id;
         mp.case_id = s->p.pc->id;
-        msggen_message(&mp, out);
+        uint64_t fill;
+        msggen_head(&mp, out, &fill, s->token);
+        msggen_fill(out, (size_t)fill);
         return 0;
     }
     if (st->kind == PROG_STEP_BDAT && st->tmpl.nsegs == 0) {
@@ -1124,6 +1126,7 @@ static void step_data_stream(struct session *s, const struct prog_step *st,
     s->body = s->p.body ? s->p.body(s->p.body_arg, &mp) : NULL;
     if (!s->body)
         s->body = body_stream_gen(&mp);
+    snprintf(s->token, sizeof s->token, "%s", body_stream_token(s->body));
     s->body_unlogged = 0;
     s->waiting = st;
     s->wait_conn = sc->index;

@@ -65,6 +65,8 @@ typedef struct body_stream *session_body_fn(void *arg,
 typedef const char *session_fixture_fn(void *arg, const char *name,
                                        size_t *len);
 
+struct deliver;
+
 struct session_params {
     struct event_base *base;
     const struct prog_case *pc;
@@ -88,6 +90,9 @@ struct session_params {
                                  judging needs, skip TLS facts (load runs) */
     session_step_fn *on_step; /* or NULL */
     void *step_arg;
+    /* Delivery checks (harness/deliver.h): each generated message the
+     * server accepts (2xx to its end of data) is booked here, or NULL. */
+    struct deliver *deliver;
     session_body_fn *body;    /* or NULL: generated content */
     void *body_arg;
     session_fixture_fn *fixture; /* or NULL: the target's fixtures */

@@ -144,6 +144,7 @@ struct session {
     int64_t t_tls;      /* when the pending handshake started */
     struct body_stream *body; /* the DATA content being streamed */
     uint64_t body_unlogged;   /* its octets not in the transcript */
+    char token[MSGGEN_TOKEN_MAX]; /* the generated message being sent */
     char *body_sent;          /* its start, escaped, for the eod step */
 };
 

@@ -5,6 +5,7 @@
  * assertions and requirements; and the case verdict at the end. Keeps
  * "the server is wrong" (FAIL) apart from "we could not test" (ERROR). */
 #include "harness/session_int.h"
+#include "harness/deliver.h"
 #include "harness/bytes.h"
 #include "harness/tls.h"
 #include "harness/clock.h"
@@ -310,6 +311,12 @@ static int record_step(struct session *s, struct session_conn *sc,
     if (s->p.on_step)
         s->p.on_step(s->p.step_arg, rs->name, s->t0 + sent_at, s->t0 + now,
                      r ? r->code : -1);
+    if (s->p.deliver && s->token[0] && rs->name &&
+        strcmp(rs->name, "eod") == 0) { /* delivery checks: book it */
+        if (r && r->code / 100 == 2)
+            deliver_submit(s->p.deliver, s->token, clock_wall_us());
+        s->token[0] = '\0';
+    }
     return idx;
 }
 

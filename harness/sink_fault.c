@@ -24,6 +24,9 @@ struct fault_rule {
     regex_t re; /* POSIX ERE on the argument, case-insensitive */
     struct sink_fault_action *acts;
     size_t nacts;
+    bool once;  /* the action "once": the row matches one time only */
+    bool spent; /* a "once" row that matched (the table's only mutable
+                   state; one sink's sessions share one thread) */
 };
 
 struct sink_fault_table {
@@ -477,7 +480,7 @@ static int parse_action(struct sink_fault_action *a, char *s, char *err,
                  "unknown action '%.*s' (reply, extra, delay, "
                  "close-before, close-after, accept, keep-state, "
                  "drop, add, tls-fail, raw, reset, flush, trickle, pad, "
-                 "endless, no-read, rst)",
+                 "endless, no-read, rst, once)",
                  (int)w, s);
         return -1;
     }
@@ -540,6 +543,7 @@ static int parse_reaction(struct sink_fault_table *t, char *s, char *err,
             rule_free(&r);
             return -1;
         }
+        r.once |= r.acts[r.nacts - 1].kind == SINK_FAULT_ONCE;
     }
     if (r.nacts == 0) {
         snprintf(err, errlen, "no action after '->'");
@@ -716,8 +720,10 @@ void sink_fault_match(const struct sink_fault_table *t, enum sink_state state,
         return;
     for (size_t i = 0; i < t->n; i++) {
         const struct fault_rule *r = &t->rules[i];
-        if (!rule_matches(r, state, cmd, arg))
+        if (r->spent || !rule_matches(r, state, cmd, arg))
             continue;
+        if (r->once) /* the table is the caller's; only this flag changes */
+            ((struct fault_rule *)r)->spent = true;
         for (size_t k = 0; k < r->nacts; k++)
             effect_add(out, &r->acts[k]);
     }
@@ -739,13 +745,15 @@ void sink_fault_match_line(const struct sink_fault_table *t,
     char *copy = NULL; /* made once, and only if a LINE row is there */
     for (size_t i = 0; t && i < t->n; i++) {
         const struct fault_rule *r = &t->rules[i];
-        if (strcmp(r->cmd, "LINE") != 0 ||
+        if (strcmp(r->cmd, "LINE") != 0 || r->spent ||
             (r->state >= 0 && r->state != (int)state))
             continue;
         if (!copy)
             copy = xstrndup(line, len);
         if (regexec(&r->re, copy, 0, NULL, 0) != 0)
             continue;
+        if (r->once)
+            ((struct fault_rule *)r)->spent = true;
         for (size_t k = 0; k < r->nacts; k++)
             effect_add(out, &r->acts[k]);
     }

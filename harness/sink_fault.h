@@ -39,7 +39,8 @@
     X(PAD, "pad")                   /* N octets more on the last line */       \
     X(ENDLESS, "endless")           /* after it, these bytes forever */        \
     X(NO_READ, "no-read")           /* after it, read nothing more */          \
-    X(RST, "rst")                   /* after it, close with a TCP reset */
+    X(RST, "rst")                   /* after it, close with a TCP reset */   \
+    X(ONCE, "once")                 /* the row matches one time only */
 
 enum sink_fault_kind {
 #define X(e, s) SINK_FAULT_##e,

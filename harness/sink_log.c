@@ -1,5 +1,6 @@
 /* sink_log: the arrival log (see sink_log.h); JSON through jansson. */
 #include "harness/sink_log.h"
+#include "harness/arrival.h"
 #include "harness/bytes.h"
 #include "harness/clock.h"
 #include "harness/digest.h"
@@ -109,6 +110,19 @@ static size_t headers(const char *data, size_t len, json_t *arr,
     return off;
 }
 
+/* Delivery checks (harness/arrival.h): the message's token, and how it
+ * changed since its digest was made, when it carries them. */
+static void delivery_fields(json_t *o, const char *data, size_t len,
+                            size_t body)
+{
+    char token[ARRIVAL_TOKEN_MAX];
+    enum arrival_class c;
+    if (arrival_header(data, body, ARRIVAL_TOKEN_HEADER, token, sizeof token))
+        json_object_set_new(o, "token", text(token, strlen(token), NULL));
+    if (arrival_classify(data, len, &c))
+        json_object_set_new(o, "change", json_string(arrival_class_name(c)));
+}
+
 char *sink_log_format(const struct sink_message *m, bool with_data)
 {
     char when[CLOCK_RFC3339_LEN], data_sha[DIGEST_SHA256_HEX],
@@ -134,6 +148,7 @@ char *sink_log_format(const struct sink_message *m, bool with_data)
         fatal("sink_log: cannot build the arrival record");
     if (truncated)
         json_object_set_new(o, "headers_truncated", json_true());
+    delivery_fields(o, m->data, m->len, body);
     if (m->tls) /* RFC 3207, RFC 8314: what the handshake was */
         json_object_set_new(
             o, "tls",

@@ -1031,6 +1031,9 @@ static bool select_reply(struct sink_proto *p, struct cmd *c,
         p->events |= SINK_PROTO_EV_DELAY;
     }
     if (fx->close_before) { /* after the delay, if there is one */
+        bool store = fx->accept && d->commit && p->state == SINK_STATE_DATA;
+        if (store) /* "accept; close-before" at EOD: kept, never confirmed */
+            d->commit(p);
         set_state(p, SINK_STATE_CLOSED);
         add_events(p, SINK_PROTO_EV_CLOSE);
         return false;

@@ -1,12 +1,14 @@
 # harness/: wire protocol, engine, result model. The only home of
 # libevent and OpenSSL. One file a line, sorted.
 target_sources(smtpsuite_core PRIVATE
+  harness/arrival.c
   harness/b64.c
   harness/buf.c
   harness/body.c
   harness/bytes.c
   harness/clock.c
   harness/conn.c
+  harness/deliver.c
   harness/digest.c
   harness/duration.c
   harness/engine.c

@@ -9,13 +9,16 @@
  * first: libxml2 2.9 passes control bytes and broken UTF-8 through and
  * still reports success. No CDATA: transcripts are escaped text. Load
  * runs add one testcase per threshold (run properties threshold.N.*, see
- * docs/result-format.md) in classname "thresholds". */
+ * docs/result-format.md) in classname "thresholds"; runs with delivery
+ * checks (counters delivery.*, docs/delivery.md) three testcases in
+ * classname "delivery-checks": nothing lost, duplicated, corrupted. */
 #include "reports/junit.h"
 #include "reports/text.h"
 #include "harness/buf.h"
 #include "harness/clock.h"
 #include "harness/xalloc.h"
 
+#include <inttypes.h>
 #include <libxml/xmlwriter.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,7 +92,25 @@ struct plan {
     struct threshold *th; /* indexed by N; NULL when no load thresholds */
     size_t nth;
     struct tally th_tally;
+    bool delivery; /* the run has delivery checks (docs/delivery.md) */
+    uint64_t dl[3]; /* lost, duplicated, corrupt: see DELIVERY_CASES */
+    const char *dl_tokens[3];
+    struct tally dl_tally;
     struct tally all;
+};
+
+/* The testcases of delivery checks (classname DELIVERY_CLASS), from the
+ * run's counters delivery.* and properties delivery.*_tokens. */
+#define DELIVERY_CLASS "delivery-checks"
+static const struct {
+    const char *name, *counter, *tokens, *what;
+} DELIVERY_CASES[3] = {
+    {"every accepted message arrived", "delivery.lost",
+     "delivery.lost_tokens", "lost"},
+    {"no message arrived twice", "delivery.duplicated",
+     "delivery.duplicated_tokens", "duplicated"},
+    {"no message arrived corrupted", "delivery.corrupt",
+     "delivery.changed_tokens", "corrupted"},
 };
 
 static int same(const char *a, const char *b)
@@ -165,6 +186,28 @@ static bool threshold_present(const struct threshold *t)
     return t->expr || t->observed || t->status;
 }
 
+/* Reads the delivery counters and token lists, when the run has them. */
+static void plan_delivery(struct plan *p, const struct result_run *run)
+{
+    for (size_t i = 0; i < run->ncounters; i++) {
+        const char *n = run->counters[i].name;
+        p->delivery |= n && strcmp(n, "delivery.submitted") == 0;
+        for (size_t k = 0; n && k < 3; k++)
+            if (strcmp(n, DELIVERY_CASES[k].counter) == 0)
+                p->dl[k] = run->counters[i].value;
+    }
+    for (size_t i = 0; i < run->nproperties; i++) {
+        const struct result_kv *kv = &run->properties[i];
+        for (size_t k = 0; kv->name && k < 3; k++)
+            if (strcmp(kv->name, DELIVERY_CASES[k].tokens) == 0)
+                p->dl_tokens[k] = kv->value;
+    }
+    for (size_t k = 0; p->delivery && k < 3; k++) {
+        tally_add(&p->dl_tally, p->dl[k] ? JE_FAILURE : JE_NONE, 0);
+        tally_add(&p->all, p->dl[k] ? JE_FAILURE : JE_NONE, 0);
+    }
+}
+
 static void plan_build(struct plan *p, const struct result_run *run,
                        bool strict)
 {
@@ -186,6 +229,7 @@ static void plan_build(struct plan *p, const struct result_run *run,
         tally_add(&p->th_tally, threshold_elem(&p->th[i]), 0);
         tally_add(&p->all, threshold_elem(&p->th[i]), 0);
     }
+    plan_delivery(p, run);
 }
 
 static void plan_free(struct plan *p)
@@ -227,7 +271,7 @@ static int cmp_str(const void *a, const void *b)
 static int plan_check_unique(const struct plan *p, const struct result_run *run,
                              char *err, size_t errlen)
 {
-    size_t n = 0, cap = run->ncases + p->nth;
+    size_t n = 0, cap = run->ncases + p->nth + 3;
     char **keys = xcalloc(cap ? cap : 1, sizeof *keys);
     for (size_t i = 0; i < p->ngroups; i++) {
         for (size_t k = 0; k < p->groups[i].n; k++) {
@@ -244,6 +288,8 @@ static int plan_check_unique(const struct plan *p, const struct result_run *run,
         keys[n++] = xasprintf("thresholds\x01%s", name);
         free(name);
     }
+    for (size_t k = 0; p->delivery && k < 3; k++)
+        keys[n++] = xasprintf(DELIVERY_CLASS "\x01%s", DELIVERY_CASES[k].name);
     qsort(keys, n, sizeof *keys, cmp_str);
     int rc = 0;
     for (size_t i = 1; i < n && rc == 0; i++) {
@@ -584,6 +630,29 @@ static void write_threshold(struct jw *j, const struct plan *p, size_t n)
     free(name);
 }
 
+static void write_delivery(struct jw *j, const struct plan *p, size_t k)
+{
+    jw_start(j, "testcase");
+    jw_attr_clean(j, "classname", DELIVERY_CLASS);
+    jw_attr_clean(j, "name", DELIVERY_CASES[k].name);
+    jw_attr_time(j, 0);
+    if (p->dl[k]) {
+        struct buf b;
+        buf_init(&b, (size_t)-1 / 2);
+        buf_addf(&b, "%" PRIu64 " %s", p->dl[k], DELIVERY_CASES[k].what);
+        if (p->dl_tokens[k] && p->dl_tokens[k][0]) {
+            buf_adds(&b, ": ");
+            text_clean(&b, p->dl_tokens[k], TEXT_ID_MAX);
+        }
+        jw_start(j, "failure");
+        jw_attr_clean(j, "message", buf_str(&b));
+        jw_attr_clean(j, "type", "delivery");
+        jw_end(j);
+        buf_free(&b);
+    }
+    jw_end(j);
+}
+
 /* ---- suites ----------------------------------------------------------- */
 
 static void suite_start(struct jw *j, const struct result_run *run,
@@ -614,13 +683,20 @@ static void write_suites(struct jw *j, const struct result_run *run,
             write_case(j, &run->cases[g->idx[k]], g->classname, strict);
         jw_end(j);
     }
-    if (p->th_tally.tests == 0)
+    if (p->th_tally.tests) {
+        suite_start(j, run, "thresholds", p->ngroups, &p->th_tally);
+        suite_properties(j, run, NULL);
+        for (size_t n = 0; n < p->nth; n++)
+            if (threshold_present(&p->th[n]))
+                write_threshold(j, p, n);
+        jw_end(j);
+    }
+    if (!p->delivery)
         return;
-    suite_start(j, run, "thresholds", p->ngroups, &p->th_tally);
+    suite_start(j, run, DELIVERY_CLASS, p->ngroups + 1, &p->dl_tally);
     suite_properties(j, run, NULL);
-    for (size_t n = 0; n < p->nth; n++)
-        if (threshold_present(&p->th[n]))
-            write_threshold(j, p, n);
+    for (size_t k = 0; k < 3; k++)
+        write_delivery(j, p, k);
     jw_end(j);
 }
 

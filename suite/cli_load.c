@@ -25,6 +25,7 @@
 #include "suite/threshold.h"
 #include "harness/clock.h"
 #include "harness/digest.h"
+#include "harness/deliver.h"
 #include "harness/duration.h"
 #include "harness/load_run.h"
 #include "harness/tls.h"
@@ -81,6 +82,10 @@ struct load_opts {
     const char *shard;
     const char *start_at;
     const char *run_id;
+    const char *deliver_to;
+    int64_t deliver_drain, deliver_late, deliver_settle;
+    const char *deliver_record;
+    struct cli_list deliver_faults;
 };
 
 static int set_timeouts(void *opts, const char *arg, char *err, size_t errlen)
@@ -129,6 +134,13 @@ static const struct cli_opt OPTS[] = {
     {"corpus", 0, CLI_STR, O(corpus), "PATH", "replay messages from a Maildir folder or an mbox file", 0, 0, NULL},
     {"sender", 0, CLI_STR, O(sender), "PATTERN", "the fixture 'sender', e.g. 'u{n}@client.test':\n{n} the message's number, {s} the session's", 0, 0, NULL},
     {"rcpt", 0, CLI_STR, O(rcpt), "PATTERN", "the fixture 'rcpt', the same way", 0, 0, NULL},
+    CLI_SECTION("delivery checks (docs/delivery.md)"),
+    {"deliver-to", 0, CLI_STR, O(deliver_to), "ADDR:PORT", "run a sink here as the relay's next hop and match\nwhat arrives with what was accepted", 0, 0, NULL},
+    {"deliver-drain", 0, CLI_DURATION, O(deliver_drain), "D", "wait at most D after the load for messages to\narrive; later ones are lost (default 30s)", 0, 0, NULL},
+    {"deliver-late", 0, CLI_DURATION, O(deliver_late), "D", "a message that took longer than D from its 250 to\nits arrival is late (default 10s)", 0, 0, NULL},
+    {"deliver-settle", 0, CLI_DURATION, O(deliver_settle), "D", "after every message arrived, listen D more for\nduplicates (default 1s)", 0, 0, NULL},
+    {"deliver-record", 0, CLI_STR, O(deliver_record), "FILE", "write the next hop's arrival log (JSON lines)", 0, 0, NULL},
+    {"deliver-fault", 0, CLI_LIST, O(deliver_faults), "RULE", "a sink fault rule or preset for the next hop\n(docs/sink.md; repeatable)", 0, 0, NULL},
     CLI_SECTION("judging and output"),
     {"threshold", 0, CLI_LIST, O(thresholds), "EXPR", "a requirement, e.g. 'p99(eod) < 250ms' (repeatable)", 0, 0, NULL},
     {"json", 0, CLI_STR, O(json), "FILE", "write the JSON result file", 0, 0, NULL},
@@ -222,6 +234,7 @@ struct plan {
     char schedule[1024];
     char scenario_hash[DIGEST_SHA256_HEX];
     char share[160];
+    struct deliver *deliver; /* --deliver-to, or NULL */
 };
 
 static void plan_free(struct plan *pl)
@@ -235,6 +248,7 @@ static void plan_free(struct plan *pl)
     target_free(pl->t);
     tls_client_free(pl->tls);
     body_corpus_free(pl->corpus);
+    deliver_free(pl->deliver);
     if (pl->live)
         fclose(pl->live);
 }
@@ -325,10 +339,22 @@ static int load_scenarios(const struct load_opts *o, struct plan *pl,
     return 0;
 }
 
+static bool delivery_metric(const struct threshold_metric *m)
+{
+    static const char *const NAMES[] = {"late", "duplicated", "changed",
+                                        "corrupt"};
+    for (size_t i = 0; i < sizeof NAMES / sizeof *NAMES; i++)
+        if (strcmp(m->name, NAMES[i]) == 0)
+            return true;
+    return false;
+}
+
 static int parse_thresholds(const struct load_opts *o, struct plan *pl)
 {
     for (size_t i = 0; i < pl->nsc; i++)
         load_run_steps(pl->sc[i].pc, pl->t, pl->steps, &pl->nsteps, MAX_STEPS);
+    if (o->deliver_to && pl->nsteps < MAX_STEPS)
+        snprintf(pl->steps[pl->nsteps++], LOAD_STATS_NAME, "delivery");
     for (size_t i = 0; i < pl->nsteps; i++)
         pl->step_ptrs[i] = pl->steps[i];
     struct threshold_vocab v = {THRESHOLD_LOAD_METRICS, THRESHOLD_LOAD_NMETRICS,
@@ -342,6 +368,11 @@ static int parse_thresholds(const struct load_opts *o, struct plan *pl)
         if (threshold_parse(o->thresholds.v[i], &v, &pl->th[pl->nth], err,
                             sizeof err) != 0)
             rc = cli_error(&cli_verb_load, "%s", err);
+        else if (!o->deliver_to && delivery_metric(pl->th[pl->nth].metric))
+            rc = cli_error(&cli_verb_load,
+                           "threshold '%s': %s is measured only with "
+                           "--deliver-to",
+                           o->thresholds.v[i], pl->th[pl->nth].metric->name);
         else
             pl->nth++;
     }
@@ -645,6 +676,43 @@ static int check_sources(const char *spec)
 }
 
 /* Everything checked and built; 0 or the exit code. */
+/* --deliver-*: the next hop, bound before anything connects. */
+static int deliver_opts(const struct load_opts *o, struct plan *pl)
+{
+    if (!o->deliver_to) {
+        if (o->deliver_record || o->deliver_faults.n)
+            return cli_error(&cli_verb_load,
+                             "--deliver-record and --deliver-fault need "
+                             "--deliver-to");
+        return 0;
+    }
+    if (o->corpus)
+        return cli_error(&cli_verb_load,
+                         "--deliver-to: --corpus messages carry no delivery "
+                         "token; use generated messages (--size)");
+    char err[512];
+    bool usage = false;
+    struct deliver_params dp = {
+        .listen = o->deliver_to,
+        .record = o->deliver_record,
+        .faults = (const char *const *)o->deliver_faults.v,
+        .nfaults = o->deliver_faults.n,
+        .quiet = o->quiet,
+    };
+    if (!(pl->deliver = deliver_new(&dp, &usage, err, sizeof err))) {
+        /* the sink names its own options: say ours */
+        if (strncmp(err, "--fault: ", 9) == 0)
+            cli_error(&cli_verb_load, "--deliver-fault: %s", err + 9);
+        else if (strncmp(err, "--listen ", 9) == 0 && strstr(err, ": "))
+            cli_error(&cli_verb_load, "--deliver-to: '%s': %s", o->deliver_to,
+                      strstr(err, ": ") + 2);
+        else
+            cli_error(&cli_verb_load, "--deliver-to: %s", err);
+        return usage ? EXIT_USAGE : EXIT_INCONCLUSIVE;
+    }
+    return 0;
+}
+
 static int make_plan(const struct load_opts *o, struct plan *pl,
                      const struct cli_list *pos)
 {
@@ -661,6 +729,9 @@ static int make_plan(const struct load_opts *o, struct plan *pl,
     if (parse_thresholds(o, pl) != 0 || content_opts(o, pl) != 0 ||
         distributed_opts(o, pl) != 0)
         return EXIT_USAGE;
+    int dc = deliver_opts(o, pl);
+    if (dc != 0)
+        return dc;
     pl->tls = tls_client_new(&pl->t->tls_opts, pl->t->host, o->tgt.tls_keylog,
                              err, sizeof err);
     if (!pl->tls)
@@ -846,6 +917,52 @@ static char *shard_line(const struct plan *pl, const char *run_id,
                      shift);
 }
 
+static void delivery_latency(void *arg, int64_t us)
+{
+    struct load_stats *st = arg;
+    load_stats_record(st, load_stats_step(st, "delivery"), us, 0, 0);
+}
+
+/* The delivery step's error lines: every finding the verdict counts. */
+static void delivery_errors(struct load_stats *st,
+                            const struct deliver_report *r)
+{
+    static const char *const WHAT[] = {"lost", "late", "duplicated"};
+    const uint64_t n[] = {r->lost, r->late, r->duplicated};
+    const char *const ex[] = {r->lost_tokens, "", r->duplicated_tokens};
+    for (size_t i = 0; i < 3; i++)
+        for (uint64_t k = 0; k < n[i]; k++)
+            load_stats_error(st, "delivery", WHAT[i], ex[i]);
+    for (int c = 0; c < ARRIVAL_CLASS_COUNT; c++)
+        for (uint64_t k = 0; arrival_class_corrupt(c) && k < r->classes[c]; k++)
+            load_stats_error(st, "delivery", arrival_class_name(c),
+                             r->changed_tokens);
+}
+
+/* Waits for the arrivals, then puts the findings into the stats (the
+ * "delivery" step) and run (counters delivery.*, properties). */
+static void delivery_result(struct plan *pl, const struct load_opts *o,
+                            struct load_outcome *out, struct result_run *run,
+                            struct deliver_report *r)
+{
+    if (!STOP)
+        deliver_wait(pl->deliver, clock_mono_us() + o->deliver_drain,
+                     o->deliver_settle, &STOP);
+    deliver_finish(pl->deliver, o->deliver_late, r, delivery_latency,
+                   out->stats);
+    int step = load_stats_step(out->stats, "delivery");
+    for (uint64_t i = 0; i < r->submitted; i++)
+        load_stats_attempt(out->stats, step);
+    delivery_errors(out->stats, r);
+    deliver_report_to_result(r, run);
+    char d[32];
+    property(run, "delivery.to", o->deliver_to);
+    duration_format(o->deliver_late, d, sizeof d);
+    property(run, "delivery.late_after", d);
+    duration_format(o->deliver_drain, d, sizeof d);
+    property(run, "delivery.drain", d);
+}
+
 static int execute(struct plan *pl, int argc, char **argv,
                    const struct load_opts *o)
 {
@@ -855,6 +972,9 @@ static int execute(struct plan *pl, int argc, char **argv,
     struct result_run *run = new_result(pl, argc, argv);
     pl->rp.run_id = pl->sess_id;
     say_wait(pl, o);
+    if (pl->deliver)
+        deliver_set_run(pl->deliver, run->run_id); /* a prefix of sess_id */
+    pl->rp.deliver = pl->deliver;
     if (load_run(&pl->rp, &out, err, sizeof err) != 0) {
         write_failed(pl, run, err);
         result_run_free(run);
@@ -865,16 +985,23 @@ static int execute(struct plan *pl, int argc, char **argv,
     run->started_us = out.started_wall_us;
     run->ended_us = clock_wall_us();
     run->incomplete = out.interrupted;
+    struct deliver_report *dr = NULL;
+    if (pl->deliver) {
+        dr = xcalloc(1, sizeof *dr);
+        delivery_result(pl, o, &out, run, dr);
+        run->ended_us = clock_wall_us();
+    }
     load_outcome_to_result(&out, run);
     struct load_print_threshold pt[MAX_THRESHOLDS];
     char obs[MAX_THRESHOLDS][THRESHOLD_MAX_OBSERVED];
     struct load_judge_tally tally = {0, 0};
-    load_judge(pl->th, pl->nth, out.stats, pl->shard.count > 1, run, pt, obs,
-               &tally);
+    load_judge(pl->th, pl->nth, out.stats, dr, pl->shard.count > 1, run, pt,
+               obs, &tally);
     char *target = target_address(pl->t), *sc = scenario_list(pl);
     char *shard = shard_line(pl, run->run_id, &out);
-    struct load_print_summary ps = {
-        pl->model, target, sc, pl->rp.threads, &out, pt, pl->nth, NULL, shard};
+    struct load_print_summary ps = {pl->model, target, sc, pl->rp.threads,
+                                    &out,      pt,     pl->nth, NULL, shard,
+                                    dr,        o->deliver_to, o->deliver_late};
     load_print_summary(stdout, &ps);
     free(target);
     free(sc);
@@ -884,6 +1011,7 @@ static int execute(struct plan *pl, int argc, char **argv,
         code = EXIT_INCONCLUSIVE;
     load_outcome_free(&out);
     result_run_free(run);
+    free(dr);
     return code;
 }
 
@@ -895,6 +1023,9 @@ static int load_main(int argc, char **argv)
     o.queue = -1;
     o.drain = 10000000;
     o.messages = 1;
+    o.deliver_drain = DELIVER_DRAIN_US;
+    o.deliver_late = DELIVER_LATE_US;
+    o.deliver_settle = DELIVER_SETTLE_US;
     struct cli_list pos = {0};
     struct plan *pl = xcalloc(1, sizeof *pl);
     int code = EXIT_USAGE;
@@ -916,5 +1047,6 @@ out:
     cli_list_free(&o.scenarios);
     cli_list_free(&o.ids);
     cli_list_free(&o.thresholds);
+    cli_list_free(&o.deliver_faults);
     return code;
 }

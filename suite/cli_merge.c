@@ -160,6 +160,9 @@ static void summary(const struct merge_outcome *m,
         nth,
         "smtpsuite merge",
         shards,
+        NULL,
+        NULL,
+        0,
     };
     load_print_summary(stdout, &ps);
     free(shards);
@@ -219,7 +222,8 @@ static int merge_and_judge(const struct merge_opts *o,
         struct load_print_threshold pt[MAX_THRESHOLDS];
         char obs[MAX_THRESHOLDS][THRESHOLD_MAX_OBSERVED];
         struct load_judge_tally tally = {0, 0};
-        load_judge(j->th, j->nth, m.o.stats, false, m.run, pt, obs, &tally);
+        load_judge(j->th, j->nth, m.o.stats, NULL, false, m.run, pt, obs,
+                   &tally);
         summary(&m, pt, j->nth);
         if (m.problems)
             fprintf(stderr, "smtpsuite merge: %s\n", m.problems);

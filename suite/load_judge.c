@@ -1,26 +1,48 @@
 /* load_judge: the load thresholds' figures and their record (see
  * load_judge.h). */
 #include "suite/load_judge.h"
+#include "harness/arrival.h"
+#include "harness/deliver.h"
 #include "harness/hist.h"
 #include "harness/xalloc.h"
 
 #include <stdio.h>
 #include <string.h>
 
+/* The delivery metrics: late, duplicated, changed, corrupt (of the
+ * messages accepted). */
+static bool lookup_delivery(const struct deliver_report *r, const char *m,
+                            struct threshold_obs *obs)
+{
+    uint64_t changed = 0;
+    for (int c = ARRIVAL_TRACE_ONLY + 1; c < ARRIVAL_CLASS_COUNT; c++)
+        changed += r->classes[c];
+    obs->total = r->submitted;
+    obs->value = strcmp(m, "late") == 0         ? r->late
+                 : strcmp(m, "duplicated") == 0 ? r->duplicated
+                 : strcmp(m, "changed") == 0    ? changed
+                                                : r->corrupt;
+    return true;
+}
+
 bool load_judge_lookup(void *arg, const struct threshold *t,
                        struct threshold_obs *obs)
 {
-    const struct load_stats *st = arg;
+    const struct load_judge_input *in = arg;
+    const struct load_stats *st = in->st;
     const struct load_counts *c = load_stats_counts_const(st);
     const char *m = t->metric->name;
     obs->total = 0;
+    if (strcmp(m, "late") == 0 || strcmp(m, "duplicated") == 0 ||
+        strcmp(m, "changed") == 0 || strcmp(m, "corrupt") == 0)
+        return in->dr && lookup_delivery(in->dr, m, obs);
     if (strcmp(m, "rate") == 0) {
         obs->value = c->ended;
         obs->total = c->scheduled;
         return true;
     }
-    if (strcmp(m, "lost") == 0) {
-        obs->value = c->dropped;
+    if (strcmp(m, "lost") == 0) { /* dropped arrivals, messages lost */
+        obs->value = c->dropped + (in->dr ? in->dr->lost : 0);
         return true;
     }
     if (strcmp(m, "errors") == 0) {
@@ -66,15 +88,15 @@ void load_judge_property(struct result_run *run, const char *name,
 }
 
 void load_judge(const struct threshold *th, size_t n,
-                const struct load_stats *st, bool record_only,
-                struct result_run *run, struct load_print_threshold *pt,
+                const struct load_stats *st, const struct deliver_report *dr,
+                bool record_only, struct result_run *run, struct load_print_threshold *pt,
                 char (*obs)[THRESHOLD_MAX_OBSERVED],
                 struct load_judge_tally *tally)
 {
+    struct load_judge_input in = {st, dr};
     for (size_t i = 0; i < n; i++) {
-        enum threshold_outcome oc =
-            threshold_eval(&th[i], load_judge_lookup, (void *)st, obs[i],
-                           THRESHOLD_MAX_OBSERVED);
+        enum threshold_outcome oc = threshold_eval(
+            &th[i], load_judge_lookup, &in, obs[i], THRESHOLD_MAX_OBSERVED);
         if (oc == THRESHOLD_UNMEASURED)
             snprintf(obs[i], THRESHOLD_MAX_OBSERVED, "not measured");
         const char *status =

@@ -18,9 +18,19 @@
 
 #define LOAD_JUDGE_UNJUDGED "unjudged" /* a shard's status: merge judges */
 
-/* threshold_lookup_fn on a const struct load_stats *: pN, max and min
- * of the step's intended histogram, count of its sent one, errors,
- * rate and lost from the counts. */
+struct deliver_report;
+
+/* What thresholds are judged on: the figures, and the delivery checks'
+ * findings (NULL without --deliver-to). */
+struct load_judge_input {
+    const struct load_stats *st;
+    const struct deliver_report *dr;
+};
+
+/* threshold_lookup_fn on a const struct load_judge_input *: pN, max and
+ * min of the step's intended histogram, count of its sent one, errors,
+ * rate and lost (dropped arrivals, and messages lost) from the counts;
+ * late, duplicated, changed and corrupt from the delivery checks. */
 bool load_judge_lookup(void *arg, const struct threshold *t,
                        struct threshold_obs *obs);
 
@@ -30,11 +40,12 @@ struct load_judge_tally {
     size_t unmeasured;
 };
 
-/* Judges th[0..n) on st (or, with record_only, observes them without a
+/* Judges th[0..n) on st and dr (NULL: no delivery checks) (or, with record_only, observes them without a
  * verdict: status "unjudged") into run's properties and into pt[i] for
  * the summary; obs[i] holds the observed text pt[i] points to. */
 void load_judge(const struct threshold *th, size_t n,
-                const struct load_stats *st, bool record_only,
+                const struct load_stats *st, const struct deliver_report *dr,
+                bool record_only,
                 struct result_run *run, struct load_print_threshold *pt,
                 char (*obs)[THRESHOLD_MAX_OBSERVED],
                 struct load_judge_tally *tally);

@@ -1,5 +1,6 @@
 /* load_print: the load verb's live lines and summary (see load_print.h). */
 #include "suite/load_print.h"
+#include "harness/duration.h"
 
 #include <inttypes.h>
 #include <string.h>
@@ -160,6 +161,37 @@ static void errors_block(FILE *fp, const struct load_stats *st)
     }
 }
 
+void load_print_delivery(FILE *fp, const struct deliver_report *r,
+                         const char *to, int64_t late_us)
+{
+    char late[32];
+    duration_format(late_us, late, sizeof late);
+    fprintf(fp,
+            "\n  delivery to %s\n    %" PRIu64 " accepted, %" PRIu64
+            " arrived, %" PRIu64 " lost, %" PRIu64 " late (over %s), %" PRIu64
+            " duplicated, %" PRIu64 " corrupt\n",
+            to, r->submitted, r->arrived, r->lost, r->late, late, r->duplicated,
+            r->corrupt);
+    fprintf(fp, "    changes:");
+    for (int c = 0; c < ARRIVAL_CLASS_COUNT; c++)
+        if (r->classes[c])
+            fprintf(fp, " %s %" PRIu64, arrival_class_name(c), r->classes[c]);
+    if (r->unsigned_)
+        fprintf(fp, " no-digest %" PRIu64, r->unsigned_);
+    fprintf(fp, "\n");
+    if (r->unexpected || r->foreign)
+        fprintf(fp,
+                "    %" PRIu64 " arrivals never seen accepted, %" PRIu64
+                " without a token of this run\n",
+                r->unexpected, r->foreign);
+    if (r->lost_tokens[0])
+        fprintf(fp, "    lost: %s\n", r->lost_tokens);
+    if (r->duplicated_tokens[0])
+        fprintf(fp, "    duplicated: %s\n", r->duplicated_tokens);
+    if (r->changed_tokens[0])
+        fprintf(fp, "    changed: %s\n", r->changed_tokens);
+}
+
 void load_print_summary(FILE *fp, const struct load_print_summary *s)
 {
     fprintf(fp, "\n%s: %s, %u thread%s%s\n",
@@ -173,6 +205,8 @@ void load_print_summary(FILE *fp, const struct load_print_summary *s)
     step_table(fp, s->o->stats, LOAD_INTENDED, "from the intended start");
     step_table(fp, s->o->stats, LOAD_SENT, "from the actual send");
     errors_block(fp, s->o->stats);
+    if (s->delivery)
+        load_print_delivery(fp, s->delivery, s->deliver_to, s->late_us);
     if (s->nthresholds)
         fprintf(fp, "\n  thresholds\n");
     for (size_t i = 0; i < s->nthresholds; i++) {

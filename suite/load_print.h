@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "harness/deliver.h"
 #include "harness/load_run.h"
 
 /* A threshold as judged, for the summary. */
@@ -28,6 +29,9 @@ struct load_print_summary {
     size_t nthresholds;
     const char *title; /* "smtpsuite load" when NULL */
     const char *shard; /* a line about the shards, or NULL */
+    const struct deliver_report *delivery; /* --deliver-to, or NULL */
+    const char *deliver_to;
+    int64_t late_us;
 };
 
 /* The live line of one second: l now, prev a second ago. On a terminal
@@ -39,6 +43,9 @@ void load_print_live_end(FILE *fp, bool tty);
 void load_print_live_json(FILE *fp, const struct load_live *l,
                           const struct load_live *prev);
 void load_print_summary(FILE *fp, const struct load_print_summary *s);
+/* The delivery block of a run with --deliver-to (load and run). */
+void load_print_delivery(FILE *fp, const struct deliver_report *r,
+                         const char *to, int64_t late_us);
 /* "850us", "12.3ms", "1.23s": three significant digits. */
 void load_print_us(int64_t us, char *out, size_t outlen);
 

@@ -28,6 +28,11 @@ const struct threshold_metric THRESHOLD_LOAD_METRICS[] = {
     {"errors", false, THRESHOLD_ARG_OPTIONAL, THRESHOLD_COUNT_OR_SHARE},
     {"rate", false, THRESHOLD_ARG_NONE, THRESHOLD_SHARE},
     {"lost", false, THRESHOLD_ARG_NONE, THRESHOLD_COUNT},
+    /* delivery checks (--deliver-to), of the messages accepted */
+    {"late", false, THRESHOLD_ARG_NONE, THRESHOLD_COUNT_OR_SHARE},
+    {"duplicated", false, THRESHOLD_ARG_NONE, THRESHOLD_COUNT_OR_SHARE},
+    {"changed", false, THRESHOLD_ARG_NONE, THRESHOLD_COUNT_OR_SHARE},
+    {"corrupt", false, THRESHOLD_ARG_NONE, THRESHOLD_COUNT_OR_SHARE},
 };
 const size_t THRESHOLD_LOAD_NMETRICS =
     sizeof THRESHOLD_LOAD_METRICS / sizeof THRESHOLD_LOAD_METRICS[0];

@@ -20,6 +20,12 @@ NOT_RESULT = os.path.join(tmp, "not-a-result.json")
 with open(NOT_RESULT, "w") as f:
     f.write("{}\n")
 
+MBOX = os.path.join(tmp, "one.mbox")
+with open(MBOX, "w") as f:
+    f.write("From a@b.test Sun Nov  1 00:00:00 2026\nSubject: x\n\nbody\n")
+LOADCMD = ["load", "-t", "127.0.0.1:25", "-n", "1", "-c", "1", "--cases-dir",
+        os.path.join(SRC, "cases")]
+
 # (arguments, text the single error line must contain[, environment added])
 ROWS = [
     (["frobnicate"], "unknown verb 'frobnicate'"),
@@ -88,6 +94,20 @@ ROWS = [
     (["merge"], "give the shards' result files"),
     (["merge", os.path.join(tmp, "missing.json")], "missing.json: cannot read"),
     (["merge", NOT_RESULT], "not a smtpsuite result file"),
+    # delivery checks (docs/delivery.md)
+    (["run", "-t", "127.0.0.1:25", "--deliver-to", "nowhere", SMOKE], "--deliver-to: 'nowhere': want ADDR:PORT"),
+    (["run", "-t", "127.0.0.1:25", "--deliver-late", "10", SMOKE], "--deliver-late: '10' has no unit"),
+    (["run", "-t", "127.0.0.1:25", "--deliver-fault", "bogus", SMOKE], "--deliver-record and --deliver-fault need --deliver-to"),
+    (["run", "-t", "127.0.0.1:25", "--deliver-to", "127.0.0.1:0", "--deliver-fault", "EOD -> frob", SMOKE], "--deliver-fault: fault 'EOD -> frob'"),
+    (LOADCMD + ["--deliver-to", "nowhere"], "--deliver-to: 'nowhere': want ADDR:PORT"),
+    (LOADCMD + ["--deliver-to", "127.0.0.1:99999"], "--deliver-to: '127.0.0.1:99999'"),
+    (LOADCMD + ["--deliver-drain", "5"], "--deliver-drain: '5' has no unit"),
+    (LOADCMD + ["--deliver-late", "-1s"], "--deliver-late: '-1s' is not a duration"),
+    (LOADCMD + ["--deliver-settle", "soon"], "--deliver-settle: 'soon'"),
+    (LOADCMD + ["--deliver-record", os.path.join(tmp, "a.jsonl")], "--deliver-record and --deliver-fault need --deliver-to"),
+    (LOADCMD + ["--deliver-to", "127.0.0.1:0", "--deliver-fault", "bogus"], "--deliver-fault: fault 'bogus'"),
+    (LOADCMD + ["--deliver-to", "127.0.0.1:0", "--corpus", MBOX], "--deliver-to: --corpus messages carry no delivery token"),
+    (LOADCMD + ["--threshold", "late < 1"], "late is measured only with --deliver-to"),
 ]
 
 failed = 0

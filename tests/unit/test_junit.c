@@ -349,6 +349,34 @@ START_TEST(test_thresholds_unjudged)
 }
 END_TEST
 
+/* Delivery checks: three testcases, failing on what was found. */
+START_TEST(test_delivery)
+{
+    struct result_run *run = fixture_load();
+    static const char *const C[] = {"delivery.submitted", "delivery.lost",
+                                    "delivery.duplicated", "delivery.corrupt"};
+    static const uint64_t V[] = {10, 0, 2, 0};
+    for (size_t i = 0; i < 4; i++) {
+        struct result_counter *c = result_counter_add(run);
+        c->name = xstrdup(C[i]);
+        c->value = V[i];
+    }
+    struct result_kv *kv = result_property_add(run);
+    kv->name = xstrdup("delivery.duplicated_tokens");
+    kv->value = xstrdup("R.0.1.1.c R.0.2.2.c");
+    struct out o = must_render(run, false);
+    want_num(&o, "count(//testcase[@classname='delivery-checks'])", 3);
+    want_num(&o, "count(//testcase[@classname='delivery-checks']/failure)", 1);
+    want_str(&o,
+             "//testcase[@name='no message arrived twice']/failure/@message",
+             "2 duplicated: R.0.1.1.c R.0.2.2.c");
+    want_str(&o, "//testsuite[@name='delivery-checks']/@tests", "3");
+    want_str(&o, "//testsuite[@name='delivery-checks']/@failures", "1");
+    out_free(&o);
+    result_run_free(run);
+}
+END_TEST
+
 START_TEST(test_incomplete)
 {
     struct result_run *run = fixture_mixed();
@@ -416,6 +444,7 @@ static void add_tests(TCase *tc)
     tcase_add_test(tc, test_several_targets);
     tcase_add_test(tc, test_thresholds);
     tcase_add_test(tc, test_thresholds_unjudged);
+    tcase_add_test(tc, test_delivery);
     tcase_add_test(tc, test_incomplete);
     tcase_add_test(tc, test_time_comma_locale);
     tcase_add_test(tc, test_golden);

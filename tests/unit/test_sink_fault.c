@@ -304,8 +304,34 @@ START_TEST(test_file)
 }
 END_TEST
 
+/* "once": the row matches the first time only; other rows go on. */
+START_TEST(test_once)
+{
+    struct sink_fault_table *t = sink_fault_new();
+    char err[512];
+    ck_assert_int_eq(sink_fault_add(t, "EOD~x1 -> accept; close-before; once",
+                                    "x", err, sizeof err),
+                     0);
+    ck_assert_int_eq(
+        sink_fault_add(t, "NOOP -> reply 250 y", "x", err, sizeof err), 0);
+    struct sink_fault_effect fx;
+    sink_fault_match(t, SINK_STATE_DATA, "EOD", "a x2 b", &fx);
+    ck_assert_msg(!fx.close_before, "got a match for x2, want none");
+    sink_fault_match(t, SINK_STATE_DATA, "EOD", "a x1 b", &fx);
+    ck_assert_msg(fx.close_before && fx.accept, "got no match, want one");
+    sink_fault_match(t, SINK_STATE_DATA, "EOD", "a x1 b", &fx);
+    ck_assert_msg(!fx.close_before, "got a second match, want none");
+    for (int i = 0; i < 2; i++) {
+        sink_fault_match(t, SINK_STATE_READY, "NOOP", "", &fx);
+        ck_assert_ptr_nonnull(fx.reply);
+    }
+    sink_fault_free(t);
+}
+END_TEST
+
 static void add_tests(TCase *tc)
 {
+    tcase_add_test(tc, test_once);
     tcase_add_loop_test(tc, test_bad_rules, 0, sizeof BAD / sizeof BAD[0]);
     tcase_add_test(tc, test_presets_parse);
     tcase_add_test(tc, test_settings);

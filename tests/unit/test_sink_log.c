@@ -2,6 +2,7 @@
  * back with jansson; the digests are checked against values computed by
  * sha256sum, not by the module. */
 #include "harness/sink_log.h"
+#include "harness/msggen.h"
 
 #include <check.h>
 #include <jansson.h>
@@ -77,7 +78,29 @@ START_TEST(test_record)
     ck_assert_ptr_null(json_object_get(o, "data"));
     ck_assert_ptr_null(json_object_get(o, "tls"));
     ck_assert_ptr_null(json_object_get(o, "auth"));
+    ck_assert_ptr_null(json_object_get(o, "token"));
+    ck_assert_ptr_null(json_object_get(o, "change"));
     json_decref(o);
+}
+END_TEST
+
+/* A generated message: its delivery token, and its change class after a
+ * relay added a trace field. */
+START_TEST(test_delivery_fields)
+{
+    struct msggen_params mp = {.run_id = "R", .case_id = "c", .size = 500};
+    struct buf b;
+    buf_init(&b, 1 << 16);
+    buf_adds(&b, "Received: from x by y; Sun, 1 Nov 2026 00:00:00 +0000\r\n");
+    char token[MSGGEN_TOKEN_MAX];
+    uint64_t fill;
+    msggen_head(&mp, &b, &fill, token);
+    msggen_fill(&b, fill);
+    json_t *o = record(b.data, b.len, false);
+    ck_assert_str_eq(str(o, "token"), token);
+    ck_assert_str_eq(str(o, "change"), "trace-only");
+    json_decref(o);
+    buf_free(&b);
 }
 END_TEST
 
@@ -183,6 +206,7 @@ END_TEST
 static void add_tests(TCase *tc)
 {
     tcase_add_test(tc, test_record);
+    tcase_add_test(tc, test_delivery_fields);
     tcase_add_test(tc, test_tls_auth);
     tcase_add_test(tc, test_no_headers_and_8bit);
     tcase_add_test(tc, test_file);

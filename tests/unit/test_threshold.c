@@ -20,7 +20,8 @@ static const char *const STEPS[] = {
 #define KNOWN_STEPS                                                            \
     "connect, tls, banner, ehlo, starttls, ehlo_tls, auth, mail, rcpt, "       \
     "data_cmd, eod, bdat, rset, quit, session, delivery, helo, noop"
-#define KNOWN_METRICS "pN, max, min, count, errors, rate, lost"
+#define KNOWN_METRICS \
+    "pN, max, min, count, errors, rate, lost, late, duplicated, changed, corrupt"
 
 static struct threshold_vocab vocab(void)
 {

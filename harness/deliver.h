@@ -1,0 +1,112 @@
+/* deliver: delivery checks (docs/delivery.md). The book matches the
+ * messages a run submitted (token, time of the 250) with the messages
+ * that arrived at the next hop (token, recipient, time, change class
+ * from harness/arrival.c): delivery latency, lost, late, duplicated,
+ * changed. The book is plain data, not thread-safe; struct deliver runs
+ * a sink (harness/sink.c) on a thread of its own as the relay's next
+ * hop, writes every arrival into a book under a lock, and waits for the
+ * submitted messages to arrive. */
+#ifndef SMTPSUITE_DELIVER_H
+#define SMTPSUITE_DELIVER_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "harness/arrival.h"
+
+#define DELIVER_DRAIN_US  (30 * 1000000LL) /* wait for arrivals, default */
+#define DELIVER_LATE_US   (10 * 1000000LL) /* later than this: late */
+#define DELIVER_SETTLE_US (1000000LL)      /* listen for duplicates */
+#define DELIVER_EXAMPLES  10               /* tokens named per finding */
+#define DELIVER_MAX_RCPT  1000 /* recipients remembered per message */
+
+/* What the book says. */
+struct deliver_report {
+    uint64_t submitted;  /* messages accepted by the relay (2xx) */
+    uint64_t arrived;    /* of them, arrived at least once */
+    uint64_t lost;       /* of them, not arrived by the deadline */
+    uint64_t late;       /* arrived, later than late_us after acceptance */
+    uint64_t duplicated; /* deliveries of a message to a recipient again */
+    uint64_t unexpected; /* arrivals with a token of this run nobody saw
+                            accepted (a 250 lost on the way back) */
+    uint64_t foreign;    /* arrivals without a token of this run */
+    uint64_t classes[ARRIVAL_CLASS_COUNT]; /* arrived, by first arrival */
+    uint64_t unsigned_; /* arrived without a digest to compare */
+    uint64_t corrupt;   /* arrived in a class the verdict counts */
+    /* up to DELIVER_EXAMPLES tokens of each finding, ' '-separated */
+    char lost_tokens[DELIVER_EXAMPLES * 80];
+    char changed_tokens[DELIVER_EXAMPLES * 80];
+    char duplicated_tokens[DELIVER_EXAMPLES * 80];
+};
+
+/* ---- the book ----------------------------------------------------------- */
+
+struct deliver_book;
+
+/* A book for the tokens of run run_id (copied). */
+struct deliver_book *deliver_book_new(const char *run_id);
+void deliver_book_free(struct deliver_book *b); /* NULL is a no-op */
+/* A message the relay accepted at accepted_us (wall clock). */
+void deliver_book_submit(struct deliver_book *b, const char *token,
+                         int64_t accepted_us);
+/* A message arrived for rcpt at at_us; token NULL or "" when it had
+ * none; carries: it had a digest, and c is its class. */
+void deliver_book_arrive(struct deliver_book *b, const char *token,
+                         const char *rcpt, int64_t at_us, bool carries,
+                         enum arrival_class c);
+/* Submitted messages not arrived yet. */
+uint64_t deliver_book_missing(const struct deliver_book *b);
+/* The findings into *r; latency(arg, us) once for each message that
+ * arrived (its first arrival), in no particular order. */
+void deliver_book_report(const struct deliver_book *b, int64_t late_us,
+                         struct deliver_report *r,
+                         void (*latency)(void *arg, int64_t us), void *arg);
+
+struct result_run;
+
+/* Appends r to run: the counters delivery.* (submitted, arrived, lost,
+ * late, duplicated, unexpected, foreign, unsigned, corrupt, and
+ * class.NAME for each class) and the properties delivery.lost_tokens,
+ * delivery.duplicated_tokens, delivery.changed_tokens. */
+void deliver_report_to_result(const struct deliver_report *r,
+                              struct result_run *run);
+
+/* ---- the in-process next hop ------------------------------------------- */
+
+struct deliver_params {
+    const char *listen; /* "ADDR:PORT" the relay delivers to */
+    const char *run_id;
+    const char *record;        /* the sink's arrival log, or NULL */
+    const char *const *faults; /* sink fault rules (docs/sink.md) */
+    size_t nfaults;
+    bool quiet; /* no sink log on stderr */
+};
+
+struct deliver;
+
+/* Binds the sink and starts its thread. NULL with a one-line err
+ * (*usage: the parameters were at fault). Free with deliver_free. */
+struct deliver *deliver_new(const struct deliver_params *p, bool *usage,
+                            char *err, size_t errlen);
+/* Thread-safe: the run whose tokens are this run's (before any message
+ * is submitted; the book forgets what it had). */
+void deliver_set_run(struct deliver *d, const char *run_id);
+/* The bound TCP port (the sink's). */
+int deliver_port(const struct deliver *d);
+/* Thread-safe: a message the relay accepted. */
+void deliver_submit(struct deliver *d, const char *token, int64_t accepted_us);
+/* Waits until every submitted message arrived, or until deadline_us
+ * (monotonic clock) passed, or until *stop is set; then waits settle_us
+ * more for duplicates. Returns the messages still missing. */
+uint64_t deliver_wait(struct deliver *d, int64_t deadline_us, int64_t settle_us,
+                      volatile sig_atomic_t *stop);
+/* Stops the sink (its sessions get 421), joins its thread, and reports
+ * as deliver_book_report. */
+void deliver_finish(struct deliver *d, int64_t late_us,
+                    struct deliver_report *r,
+                    void (*latency)(void *arg, int64_t us), void *arg);
+void deliver_free(struct deliver *d); /* NULL is a no-op */
+
+#endif
