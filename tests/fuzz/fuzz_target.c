@@ -65,9 +65,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                    (typed || !strstr(t->fixtures[i].value, "SECRETVALUE") ||
                     t->fixtures[i].secret));
 #ifdef SMTPSUITE_FUZZ_CANARY
-        /* Planted bug: proves the fuzzer reaches a TLS cipher list and a
-         * dated xfail in one file that parses (no seed has both). */
-        if (t->tls_opts.ciphers && t->nxfails && t->xfails[0].until_us)
+        /* Planted bug: proves the fuzzer reaches a TLS cipher list, a
+         * secret from env: and a dated xfail in one file that parses (no
+         * seed has all three). */
+        const struct target_fixture *u = target_fixture(t, "user");
+        if (t->tls_opts.ciphers && u && u->secret && t->nxfails &&
+            t->xfails[0].until_us)
             abort();
 #endif
     }
