@@ -5,6 +5,7 @@
 #include "harness/sink_fault.h"
 #include "harness/bytes.h"
 #include "harness/duration.h"
+#include "harness/sink_proxy.h"
 #include "harness/tls_server.h"
 #include "harness/xalloc.h"
 
@@ -150,6 +151,8 @@ static const struct setting_def {
      0, 0, ""},
     {"serial", SET_ONOFF, offsetof(struct sink_fault_settings, serial), 0, 0,
      ""},
+    {"proxy-lax", SET_ONOFF, offsetof(struct sink_fault_settings, proxy_lax), 0,
+     0, ""},
 };
 
 static int apply_setting(const struct setting_def *d,
@@ -234,6 +237,8 @@ static const struct choice_def {
      find_onoff, "on or off"},
     {"scram-signature", offsetof(struct sink_fault_settings, scram_signature),
      find_signature, "good or bad"},
+    {"proxy", offsetof(struct sink_fault_settings, proxy), sink_proxy_mode_find,
+     "none, v1, v2 or any"},
 };
 
 static int apply_choice(const struct choice_def *d,
@@ -267,7 +272,8 @@ static int parse_setting(struct sink_fault_table *t, char *s, char *err,
     snprintf(err, errlen,
              "unknown setting '%s' (bare-lf, bare-cr, line-limit, rcpt-limit, "
              "size-limit, error-limit, unstuff, enhanced-codes, strip-nul, "
-             "dot-dot-eod, serial, tls-cert, tls-max, tls-tail, tls-reset, "
+             "dot-dot-eod, serial, proxy, proxy-lax, tls-cert, tls-max, "
+             "tls-tail, tls-reset, "
              "starttls-after-tls, auth-check, auth-needs-tls, "
              "scram-signature)",
              name);

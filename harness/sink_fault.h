@@ -77,6 +77,8 @@ struct sink_fault_settings {
     int strip_nul;    /* 1: NUL bytes are dropped from lines and content */
     int dotdot_eod;   /* 1: a ".." line ends the data (unstuffed too early) */
     int serial;       /* 1: one session at a time; the next waits ungreeted */
+    int proxy;        /* enum sink_proxy_mode: PROXY header before greeting */
+    int proxy_lax;    /* 1: no or a bad PROXY header is greeted anyway */
 };
 
 /* The protocol names tls-max= takes, in order. */

@@ -2251,6 +2251,12 @@ struct sink_proto *sink_proto_new(const struct sink_proto_config *cfg,
     return p;
 }
 
+void sink_proto_set_client(struct sink_proto *p, const char *client)
+{
+    free(p->client);
+    p->client = xstrdup(client);
+}
+
 void sink_proto_free(struct sink_proto *p)
 {
     if (!p)

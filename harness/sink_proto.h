@@ -163,6 +163,9 @@ struct sink_proto;
 struct sink_proto *sink_proto_new(const struct sink_proto_config *cfg,
                                   const char *session, const char *client);
 void sink_proto_free(struct sink_proto *p);
+/* The client a PROXY header claims replaces the connection's peer (in
+ * messages and notes from now on); copied. */
+void sink_proto_set_client(struct sink_proto *p, const char *client);
 
 /* Produces the greeting. Returns event bits. */
 unsigned sink_proto_start(struct sink_proto *p);
