@@ -710,6 +710,8 @@ static int apply_faults(struct sink *s, bool *usage, char *err, size_t errlen)
     if (f->proxy >= 0)
         s->proxy = (enum sink_proxy_mode)f->proxy;
     s->proxy_lax = f->proxy_lax > 0;
+    c->xclient = f->xclient > 0;
+    c->xforward = f->xforward > 0;
     if (s->proxy != SINK_PROXY_NONE && c->profile->implicit_tls) {
         snprintf(err, errlen, "--proxy: not with the implicit-tls profile");
         *usage = true;

@@ -44,8 +44,9 @@ static const char *const PSEUDO[] = {"CONNECT", "EOD", "UNKNOWN", "TIMEOUT",
                                      "LINE",    "*",   "SASL"};
 /* Verbs the engine knows (its command table plus the reserved ones). */
 static const char *const VERBS[] = {
-    "HELO", "EHLO", "LHLO", "MAIL", "RCPT", "DATA",     "BDAT", "RSET",
-    "NOOP", "QUIT", "VRFY", "EXPN", "HELP", "STARTTLS", "AUTH",
+    "HELO", "EHLO",     "LHLO", "MAIL",    "RCPT",     "DATA",
+    "BDAT", "RSET",     "NOOP", "QUIT",    "VRFY",     "EXPN",
+    "HELP", "STARTTLS", "AUTH", "XCLIENT", "XFORWARD",
 };
 
 struct sink_fault_table *sink_fault_new(void)
@@ -152,6 +153,10 @@ static const struct setting_def {
     {"serial", SET_ONOFF, offsetof(struct sink_fault_settings, serial), 0, 0,
      ""},
     {"proxy-lax", SET_ONOFF, offsetof(struct sink_fault_settings, proxy_lax), 0,
+     0, ""},
+    {"xclient", SET_ONOFF, offsetof(struct sink_fault_settings, xclient), 0, 0,
+     ""},
+    {"xforward", SET_ONOFF, offsetof(struct sink_fault_settings, xforward), 0,
      0, ""},
 };
 
@@ -272,7 +277,8 @@ static int parse_setting(struct sink_fault_table *t, char *s, char *err,
     snprintf(err, errlen,
              "unknown setting '%s' (bare-lf, bare-cr, line-limit, rcpt-limit, "
              "size-limit, error-limit, unstuff, enhanced-codes, strip-nul, "
-             "dot-dot-eod, serial, proxy, proxy-lax, tls-cert, tls-max, "
+             "dot-dot-eod, serial, proxy, proxy-lax, xclient, xforward, "
+             "tls-cert, tls-max, "
              "tls-tail, tls-reset, "
              "starttls-after-tls, auth-check, auth-needs-tls, "
              "scram-signature)",

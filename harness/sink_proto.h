@@ -101,6 +101,9 @@ struct sink_proto_config {
     bool auth_tls;          /* honour the profile's auth_needs_tls */
     bool scram_bad_sig;     /* a fault: the SCRAM server signature is wrong */
     const char *sasl_nonce; /* tests: fixed SASL nonces; NULL: random */
+    /* Postfix XCLIENT and XFORWARD (XCLIENT_README, XFORWARD_README):
+     * advertised and accepted from every client. */
+    bool xclient, xforward;
     /* Keep a copy of the input for a verbose log (sink_proto_inlog). */
     bool log_input;
     /* Optional trace of state changes ("mail -> rcpt"). */

@@ -204,17 +204,16 @@ enum sink_proxy_status sink_proxy_parse(enum sink_proxy_mode mode,
 
 /* ---- XCLIENT and XFORWARD ----------------------------------------------- */
 
-static const char *const XCLIENT_ATTRS[] = {"NAME",     "ADDR",     "PORT",
-                                            "PROTO",    "HELO",     "LOGIN",
-                                            "DESTADDR", "DESTPORT", NULL};
-static const char *const XFORWARD_ATTRS[] = {"NAME", "ADDR",  "PORT",   "PROTO",
-                                             "HELO", "IDENT", "SOURCE", NULL};
-
-static bool attr_known(const char *const *list, const char *name, size_t n)
+/* Whether name[0..n) is a word of the space-separated list. */
+static bool attr_known(const char *list, const char *name, size_t n)
 {
-    for (; *list; list++)
-        if (strlen(*list) == n && strncasecmp(*list, name, n) == 0)
+    for (const char *w = list; *w;) {
+        size_t k = strcspn(w, " ");
+        if (k == n && strncasecmp(w, name, n) == 0)
             return true;
+        w += k;
+        w += *w == ' ';
+    }
     return false;
 }
 
@@ -242,8 +241,9 @@ static bool xtext_ok(const char *v, size_t n)
 bool sink_proxy_attrs_valid(const char *which, const char *args, char *err,
                             size_t errlen)
 {
-    const char *const *list =
-        strcmp(which, "XCLIENT") == 0 ? XCLIENT_ATTRS : XFORWARD_ATTRS;
+    const char *list = strcmp(which, "XCLIENT") == 0
+                           ? SINK_PROXY_XCLIENT_ATTRS
+                           : SINK_PROXY_XFORWARD_ATTRS;
     size_t nattr = 0;
     for (const char *p = args; *p;) {
         if (*p == ' ') {

@@ -60,6 +60,11 @@ enum sink_proxy_status sink_proxy_parse(enum sink_proxy_mode mode,
                                         const void *in, size_t len,
                                         struct sink_proxy_result *r);
 
+/* The attributes each command takes, as its EHLO line lists them. */
+#define SINK_PROXY_XCLIENT_ATTRS                                               \
+    "NAME ADDR PORT PROTO HELO LOGIN DESTADDR DESTPORT"
+#define SINK_PROXY_XFORWARD_ATTRS "NAME ADDR PORT PROTO HELO IDENT SOURCE"
+
 /* XCLIENT or XFORWARD (which: the upper-case verb) attributes: one or
  * more NAME=VALUE words, names from the command's list (any case), values
  * xtext (RFC 3461 4) without spaces. Returns true, or false with a
