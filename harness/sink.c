@@ -24,6 +24,7 @@
 #include "harness/sasl_users.h"
 #include "harness/sink_fault.h"
 #include "harness/sink_log.h"
+#include "harness/sink_proxy.h"
 #include "harness/tls_server.h"
 #include "harness/xalloc.h"
 
@@ -66,7 +67,8 @@ struct conn {
     bool tls; /* on an OpenSSL bufferevent */
     bool handshaking; /* its handshake is not done */
     bool tls_pending; /* STARTTLS answered: waiting for the 220 to leave */
-    bool waiting; /* fault "serial": accepted, not yet greeted or read */
+    bool waiting;     /* fault "serial": accepted, not yet greeted or read */
+    bool proxy_wait;  /* waiting for the PROXY header, not yet greeted */
     struct conn *prev, *next; /* open connections */
     struct conn *reap_next;
 };
@@ -89,7 +91,9 @@ struct sink {
     char prefix[9];
     int port;
     bool stopping;
-    bool serial; /* fault: one session at a time */
+    bool serial;                /* fault: one session at a time */
+    enum sink_proxy_mode proxy; /* header before the greeting */
+    bool proxy_lax; /* fault: greet without (or after a bad) header */
     size_t open;
     uint64_t sessions, messages;
 };
@@ -196,7 +200,10 @@ static void serial_next(struct sink *s)
     next->waiting = false;
     bufferevent_enable(next->bev, EV_READ);
     slog(s, 1, "%s greeted after waiting", next->id);
-    handle(next, sink_proto_start(next->proto));
+    if (s->proxy != SINK_PROXY_NONE)
+        next->proxy_wait = true;
+    else
+        handle(next, sink_proto_start(next->proto));
 }
 
 static void reap(evutil_socket_t fd, short what, void *arg)
@@ -328,11 +335,54 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     }
 }
 
+/* The PROXY header (HAProxy's proxy-protocol.txt) before the greeting:
+ * returns true once the session is greeted and may read commands. A
+ * missing or malformed header closes the connection ungreeted, as
+ * Postfix does with smtpd_upstream_proxy_protocol = haproxy (the
+ * receiver must not guess, 2); the fault proxy-lax greets anyway. */
+static bool proxy_read(struct conn *c)
+{
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+    size_t n = evbuffer_get_length(in);
+    if (n > SINK_PROXY_V2_MAX)
+        n = SINK_PROXY_V2_MAX;
+    struct sink_proxy_result r;
+    enum sink_proxy_status st = sink_proxy_parse(
+        c->sink->proxy, evbuffer_pullup(in, (ev_ssize_t)n), n, &r);
+    if (st == SINK_PROXY_NEED_MORE)
+        return false;
+    c->proxy_wait = false;
+    if (st == SINK_PROXY_ERROR && !c->sink->proxy_lax) {
+        slog(c->sink, 1, "%s proxy refused: %s", c->id, r.error);
+        c->closing = true;
+        conn_linger(c);
+        return false;
+    }
+    if (st == SINK_PROXY_ERROR) {
+        slog(c->sink, 1, "%s proxy: %s (proxy-lax: greeted anyway)", c->id,
+             r.error);
+    } else {
+        evbuffer_drain(in, r.used);
+        if (!r.local) {
+            slog(c->sink, 1, "%s proxy v%d client=%s dest=%s (via %s)", c->id,
+                 r.version, r.source, r.dest, c->client);
+            snprintf(c->client, sizeof c->client, "%s", r.source);
+            sink_proto_set_client(c->proto, c->client);
+        } else {
+            slog(c->sink, 1, "%s proxy v%d local (no claim)", c->id, r.version);
+        }
+    }
+    handle(c, sink_proto_start(c->proto));
+    return !c->closing && !c->dead;
+}
+
 /* Feeds the buffered input to the engine until it is drained, a delay
  * pauses it, or the session closes. */
 static void conn_drive(struct conn *c)
 {
     struct evbuffer *in = bufferevent_get_input(c->bev);
+    if (c->proxy_wait && !proxy_read(c))
+        return;
     while (!c->paused && !c->closing && !c->blocked && !c->dead &&
            !c->tls_pending) {
         struct evbuffer_iovec v;
@@ -569,6 +619,8 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
     if (s->open > (size_t)s->p.max_connections || s->stopping)
         handle(c, s->stopping ? sink_proto_shutdown(c->proto)
                               : sink_proto_busy(c->proto));
+    else if (s->proxy != SINK_PROXY_NONE)
+        c->proxy_wait = true; /* greeted once the header is read */
     else
         handle(c, sink_proto_start(c->proto));
     if (ssl && sink_proto_tls_fail(c->proto)) /* before any ClientHello */
@@ -645,6 +697,26 @@ static int apply_faults(struct sink *s, bool *usage, char *err, size_t errlen)
     c->strip_nul = f->strip_nul > 0;
     c->dotdot_eod = f->dotdot_eod > 0;
     s->serial = f->serial > 0;
+    if (s->p.proxy) {
+        int m = sink_proxy_mode_find(s->p.proxy);
+        if (m < 0) {
+            snprintf(err, errlen, "--proxy: '%s' is not none, v1, v2 or any",
+                     s->p.proxy);
+            *usage = true;
+            return -1;
+        }
+        s->proxy = (enum sink_proxy_mode)m;
+    }
+    if (f->proxy >= 0)
+        s->proxy = (enum sink_proxy_mode)f->proxy;
+    s->proxy_lax = f->proxy_lax > 0;
+    c->xclient = f->xclient > 0;
+    c->xforward = f->xforward > 0;
+    if (s->proxy != SINK_PROXY_NONE && c->profile->implicit_tls) {
+        snprintf(err, errlen, "--proxy: not with the implicit-tls profile");
+        *usage = true;
+        return -1;
+    }
     c->faults = s->faults;
     return 0;
 }

@@ -53,6 +53,9 @@ struct sink_params {
     size_t nusers;
     const char *const *user_files;
     size_t nuser_files;
+    /* PROXY protocol header before the greeting (HAProxy's
+     * proxy-protocol.txt): "none" (NULL), "v1", "v2" or "any". */
+    const char *proxy;
     const char *record; /* arrival log path, or NULL */
     bool record_data;   /* add the content to each log line */
     sink_arrival_fn *on_arrival;

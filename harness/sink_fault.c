@@ -5,6 +5,7 @@
 #include "harness/sink_fault.h"
 #include "harness/bytes.h"
 #include "harness/duration.h"
+#include "harness/sink_proxy.h"
 #include "harness/tls_server.h"
 #include "harness/xalloc.h"
 
@@ -46,8 +47,9 @@ static const char *const PSEUDO[] = {"CONNECT", "EOD", "UNKNOWN", "TIMEOUT",
                                      "LINE",    "*",   "SASL"};
 /* Verbs the engine knows (its command table plus the reserved ones). */
 static const char *const VERBS[] = {
-    "HELO", "EHLO", "LHLO", "MAIL", "RCPT", "DATA",     "BDAT", "RSET",
-    "NOOP", "QUIT", "VRFY", "EXPN", "HELP", "STARTTLS", "AUTH",
+    "HELO", "EHLO",     "LHLO", "MAIL",    "RCPT",     "DATA",
+    "BDAT", "RSET",     "NOOP", "QUIT",    "VRFY",     "EXPN",
+    "HELP", "STARTTLS", "AUTH", "XCLIENT", "XFORWARD",
 };
 
 struct sink_fault_table *sink_fault_new(void)
@@ -153,6 +155,12 @@ static const struct setting_def {
      0, 0, ""},
     {"serial", SET_ONOFF, offsetof(struct sink_fault_settings, serial), 0, 0,
      ""},
+    {"proxy-lax", SET_ONOFF, offsetof(struct sink_fault_settings, proxy_lax), 0,
+     0, ""},
+    {"xclient", SET_ONOFF, offsetof(struct sink_fault_settings, xclient), 0, 0,
+     ""},
+    {"xforward", SET_ONOFF, offsetof(struct sink_fault_settings, xforward), 0,
+     0, ""},
 };
 
 static int apply_setting(const struct setting_def *d,
@@ -237,6 +245,8 @@ static const struct choice_def {
      find_onoff, "on or off"},
     {"scram-signature", offsetof(struct sink_fault_settings, scram_signature),
      find_signature, "good or bad"},
+    {"proxy", offsetof(struct sink_fault_settings, proxy), sink_proxy_mode_find,
+     "none, v1, v2 or any"},
 };
 
 static int apply_choice(const struct choice_def *d,
@@ -270,7 +280,9 @@ static int parse_setting(struct sink_fault_table *t, char *s, char *err,
     snprintf(err, errlen,
              "unknown setting '%s' (bare-lf, bare-cr, line-limit, rcpt-limit, "
              "size-limit, error-limit, unstuff, enhanced-codes, strip-nul, "
-             "dot-dot-eod, serial, tls-cert, tls-max, tls-tail, tls-reset, "
+             "dot-dot-eod, serial, proxy, proxy-lax, xclient, xforward, "
+             "tls-cert, tls-max, "
+             "tls-tail, tls-reset, "
              "starttls-after-tls, auth-check, auth-needs-tls, "
              "scram-signature)",
              name);

@@ -75,9 +75,12 @@ struct sink_fault_settings {
     int auth_check;         /* 0: any credentials are accepted */
     int auth_needs_tls;     /* 0: plaintext mechanisms allowed before TLS */
     int scram_signature;    /* 1: a wrong SCRAM server signature */
-    int strip_nul;    /* 1: NUL bytes are dropped from lines and content */
-    int dotdot_eod;   /* 1: a ".." line ends the data (unstuffed too early) */
-    int serial;       /* 1: one session at a time; the next waits ungreeted */
+    int strip_nul;  /* 1: NUL bytes are dropped from lines and content */
+    int dotdot_eod; /* 1: a ".." line ends the data (unstuffed too early) */
+    int serial;     /* 1: one session at a time; the next waits ungreeted */
+    int proxy;      /* enum sink_proxy_mode: PROXY header before greeting */
+    int proxy_lax;  /* 1: no or a bad PROXY header is greeted anyway */
+    int xclient, xforward; /* 1: offer Postfix XCLIENT, XFORWARD */
 };
 
 /* The protocol names tls-max= takes, in order. */

@@ -24,7 +24,9 @@
     X(SMTPUTF8, "SMTPUTF8")                                                    \
     X(CHUNKING, "CHUNKING")                                                    \
     X(BINARYMIME, "BINARYMIME") /* RFC 3030 3; no profile: `add BINARYMIME` */ \
-    X(PRDR, "PRDR") /* draft-hall-prdr-00; no profile: `EHLO -> add PRDR` */
+    X(PRDR, "PRDR") /* draft-hall-prdr-00; no profile: `EHLO -> add PRDR` */   \
+    X(XCLIENT, "XCLIENT")   /* Postfix XCLIENT_README: xclient=on */           \
+    X(XFORWARD, "XFORWARD") /* Postfix XFORWARD_README: xforward=on */
 
 enum sink_ext {
 #define X(e, s) SINK_EXT_##e,

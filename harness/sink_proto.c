@@ -21,6 +21,7 @@
 #include "harness/clock.h"
 #include "harness/sasl_server.h"
 #include "harness/sink_fault.h"
+#include "harness/sink_proxy.h"
 #include "harness/xalloc.h"
 
 #include <arpa/inet.h>
@@ -1155,6 +1156,10 @@ static bool mech_usable(const struct sink_proto *p, enum sasl_mech m)
 /* Whether extension e goes into the EHLO reply now. */
 static bool ext_offered(const struct sink_proto *p, enum sink_ext e)
 {
+    if (e == SINK_EXT_XCLIENT)
+        return p->cfg->xclient;
+    if (e == SINK_EXT_XFORWARD)
+        return p->cfg->xforward;
     if (!(p->cfg->profile->caps & (1u << e)))
         return false;
     if (e == SINK_EXT_STARTTLS) /* RFC 3207 4.2: not after TLS */
@@ -1176,6 +1181,10 @@ static void ehlo_list(struct sink_proto *p, struct cmd *c, struct decision *d)
         buf_addf(&d->text, "\n%s", sink_ext_name((enum sink_ext)e));
         if (e == SINK_EXT_SIZE)
             buf_addf(&d->text, " %zu", p->cfg->size_limit);
+        if (e == SINK_EXT_XCLIENT)
+            buf_addf(&d->text, " %s", SINK_PROXY_XCLIENT_ATTRS);
+        if (e == SINK_EXT_XFORWARD)
+            buf_addf(&d->text, " %s", SINK_PROXY_XFORWARD_ATTRS);
         for (int m = 0; e == SINK_EXT_AUTH && m < SASL_MECH_COUNT; m++)
             if (mech_usable(p, (enum sasl_mech)m))
                 buf_addf(&d->text, " %s", sasl_mech_name((enum sasl_mech)m));
@@ -1505,6 +1514,63 @@ static void tls_reset(struct sink_proto *p)
     set_state(p, SINK_STATE_INIT);
 }
 
+/* ---- XCLIENT and XFORWARD (Postfix) ------------------------------------ */
+
+static void note(struct sink_proto *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* XCLIENT: the session starts over as the claimed client's, greeted
+ * anew; TLS stays (XCLIENT_README: "the server responds with a 220
+ * greeting", and the client must send EHLO again). */
+static void commit_xclient(struct sink_proto *p)
+{
+    tls_reset(p);
+}
+
+/* Whether XCLIENT or XFORWARD (extension e) is on: by setting, or added
+ * to the last EHLO by a fault row. */
+static bool x_enabled(const struct sink_proto *p, enum sink_ext e)
+{
+    return (e == SINK_EXT_XCLIENT ? p->cfg->xclient : p->cfg->xforward) ||
+           (p->caps & (1u << e));
+}
+
+/* What XCLIENT and XFORWARD share: offered, no transaction open, valid
+ * attributes; returns false after setting a refusal. */
+static bool x_check(struct sink_proto *p, struct cmd *c, struct decision *d,
+                    enum sink_ext e, const char *verb)
+{
+    char why[SINK_FAULT_TEXT_MAX];
+    if (!x_enabled(p, e) &&
+        refuse(c, d, 500, "5.5.2", "Error: command not recognized"))
+        return false;
+    if (p->state != SINK_STATE_INIT && p->state != SINK_STATE_READY &&
+        refuse(c, d, 503, "5.5.1", "Error: MAIL transaction in progress"))
+        return false;
+    if (!sink_proxy_attrs_valid(verb, c->arg, why, sizeof why) &&
+        refuse(c, d, 501, "5.5.4", why))
+        return false;
+    return true;
+}
+
+static void cmd_xclient(struct sink_proto *p, struct cmd *c, struct decision *d)
+{
+    if (!x_check(p, c, d, SINK_EXT_XCLIENT, "XCLIENT"))
+        return;
+    note(p, "XCLIENT %.512s", c->arg);
+    dset(d, 220, NULL, "%s ESMTP smtpsuite sink", p->cfg->hostname);
+    d->commit = commit_xclient;
+}
+
+static void cmd_xforward(struct sink_proto *p, struct cmd *c,
+                         struct decision *d)
+{
+    if (!x_check(p, c, d, SINK_EXT_XFORWARD, "XFORWARD"))
+        return;
+    note(p, "XFORWARD %.512s", c->arg);
+    dset(d, 250, "2.0.0", "Ok");
+}
+
 /* ---- AUTH (RFC 4954) ---------------------------------------------------- */
 
 static void note(struct sink_proto *p, const char *fmt, ...)
@@ -1686,11 +1752,12 @@ static void auth_response(struct sink_proto *p, const char *line, size_t n)
 }
 
 static const struct cmd_def COMMANDS[] = {
-    {"HELO", cmd_helo}, {"EHLO", cmd_ehlo},         {"LHLO", cmd_lhlo},
-    {"MAIL", cmd_mail}, {"RCPT", cmd_rcpt},         {"DATA", cmd_data},
-    {"BDAT", cmd_bdat}, {"RSET", cmd_rset},         {"NOOP", cmd_noop},
-    {"QUIT", cmd_quit}, {"VRFY", cmd_vrfy},         {"EXPN", cmd_expn},
-    {"HELP", cmd_help}, {"STARTTLS", cmd_starttls}, {"AUTH", cmd_auth},
+    {"HELO", cmd_helo},       {"EHLO", cmd_ehlo},         {"LHLO", cmd_lhlo},
+    {"MAIL", cmd_mail},       {"RCPT", cmd_rcpt},         {"DATA", cmd_data},
+    {"BDAT", cmd_bdat},       {"RSET", cmd_rset},         {"NOOP", cmd_noop},
+    {"QUIT", cmd_quit},       {"VRFY", cmd_vrfy},         {"EXPN", cmd_expn},
+    {"HELP", cmd_help},       {"STARTTLS", cmd_starttls}, {"AUTH", cmd_auth},
+    {"XCLIENT", cmd_xclient}, {"XFORWARD", cmd_xforward},
 };
 
 static const struct cmd_def *find_command(const char *verb, size_t n)
@@ -2252,6 +2319,12 @@ struct sink_proto *sink_proto_new(const struct sink_proto_config *cfg,
     p->chunk_size = UINT64_MAX;
     p->tls = cfg->profile->implicit_tls; /* RFC 8314 3.3 */
     return p;
+}
+
+void sink_proto_set_client(struct sink_proto *p, const char *client)
+{
+    free(p->client);
+    p->client = xstrdup(client);
 }
 
 void sink_proto_free(struct sink_proto *p)

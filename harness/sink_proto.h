@@ -101,6 +101,9 @@ struct sink_proto_config {
     bool auth_tls;          /* honour the profile's auth_needs_tls */
     bool scram_bad_sig;     /* a fault: the SCRAM server signature is wrong */
     const char *sasl_nonce; /* tests: fixed SASL nonces; NULL: random */
+    /* Postfix XCLIENT and XFORWARD (XCLIENT_README, XFORWARD_README):
+     * advertised and accepted from every client. */
+    bool xclient, xforward;
     /* Keep a copy of the input for a verbose log (sink_proto_inlog). */
     bool log_input;
     /* Optional trace of state changes ("mail -> rcpt"). */
@@ -163,6 +166,9 @@ struct sink_proto;
 struct sink_proto *sink_proto_new(const struct sink_proto_config *cfg,
                                   const char *session, const char *client);
 void sink_proto_free(struct sink_proto *p);
+/* The client a PROXY header claims replaces the connection's peer (in
+ * messages and notes from now on); copied. */
+void sink_proto_set_client(struct sink_proto *p, const char *client);
 
 /* Produces the greeting. Returns event bits. */
 unsigned sink_proto_start(struct sink_proto *p);

@@ -36,6 +36,7 @@ target_sources(smtpsuite_core PRIVATE
   harness/sink_log.c
   harness/sink_profile.c
   harness/sink_proto.c
+  harness/sink_proxy.c
   harness/target.c
   harness/tls.c
   harness/tls_server.c

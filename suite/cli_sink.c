@@ -16,7 +16,7 @@
 #include <sys/resource.h>
 
 struct sink_opts {
-    const char *listen, *port_file, *profile, *record, *hostname;
+    const char *listen, *port_file, *profile, *record, *hostname, *proxy;
     const char *tls_cert, *tls_key, *tls_cert_out, *tls_client_cert,
         *tls_client_ca;
     struct cli_list faults, fault_files, local_domains, users, user_files;
@@ -40,6 +40,10 @@ static const struct cli_opt OPTS[] = {
      "sessions at once; more get 421 4.7.0 (default 10000)", 1, 1000000, NULL},
     {"idle-timeout", 0, CLI_DURATION, OFF(idle_timeout), "DURATION",
      "close an idle session with 421 4.4.2 (default 5m)", 0, 0, NULL},
+    {"proxy", 0, CLI_STR, OFF(proxy), "VERSION",
+     "take a PROXY protocol header before the greeting: none (default),\n"
+     "v1, v2 or any; without a valid one the connection is closed",
+     0, 0, NULL},
     CLI_SECTION("behaviour"),
     {"profile", 'p', CLI_STR, OFF(profile), "NAME",
      "mx (default), submission, lmtp, 554-greeting, implicit-tls,\n"
@@ -239,6 +243,7 @@ static int sink_main(int argc, char **argv)
         .error_limit = o.error_limit,
         .idle_timeout_us = o.idle_timeout,
         .max_connections = o.max_connections,
+        .proxy = o.proxy,
         .record = o.record,
         .record_data = o.record_data,
         .on_log = log_line,

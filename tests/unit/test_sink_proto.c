@@ -55,6 +55,14 @@ struct vec {
     bool whole; /* fed in one write only (the fault "flush" loses the rest) */
 };
 
+/* The mx EHLO reply with xclient=on and xforward=on. */
+#define EHLO_X                                                                 \
+    "250-localhost\r\n250-PIPELINING\r\n250-SIZE 10485760\r\n250-VRFY\r\n"     \
+    "250-ENHANCEDSTATUSCODES\r\n250-8BITMIME\r\n250-DSN\r\n"                   \
+    "250-SMTPUTF8\r\n250-CHUNKING\r\n"                                         \
+    "250-XCLIENT NAME ADDR PORT PROTO HELO LOGIN DESTADDR DESTPORT\r\n"        \
+    "250 XFORWARD NAME ADDR PORT PROTO HELO IDENT SOURCE\r\n"
+
 /* STARTTLS and AUTH (RFC 3207, RFC 4954). Payloads written by hand:
  * base64("\0alice\0s3cret") = AGFsaWNlAHMzY3JldA==, "alice" = YWxpY2U=,
  * "s3cret" = czNjcmV0, "\0alice\0wrong" = AGFsaWNlAHdyb25n. */
@@ -1051,6 +1059,25 @@ static const struct vec VECS[] = {
      {"EHLO -> add PRDR"}},
     {"prdr-not-offered", EHLO "MAIL FROM:<a@x.test> PRDR\r\n", 0,
      G EHLO_OK "555 5.5.4 Unsupported option: PRDR\r\n", ""},
+    /* Postfix XCLIENT_README: a new greeting, and EHLO again; no XCLIENT
+     * or XFORWARD inside a transaction; unknown attributes 501 */
+    {"xclient-xforward",
+     EHLO
+     "XCLIENT NAME=a.test ADDR=192.0.2.1\r\nMAIL FROM:<a@x.test>\r\n" EHLO TXN
+     "XCLIENT ADDR=192.0.2.2\r\nXFORWARD NAME=b\r\nRSET\r\n"
+     "XCLIENT BOGUS=1\r\nXFORWARD NAME=b ADDR=192.0.2.3\r\n"
+     "XFORWARD LOGIN=x\r\n",
+     0,
+     G EHLO_X G "503 5.5.1 Error: send HELO/EHLO first\r\n" EHLO_X TXN_OK
+                "503 5.5.1 Error: MAIL transaction in progress\r\n"
+                "503 5.5.1 Error: MAIL transaction in progress\r\n" OK
+                "501 5.5.4 Bad XCLIENT attribute name: BOGUS\r\n" OK
+                "501 5.5.4 Bad XFORWARD attribute name: LOGIN\r\n",
+     "",
+     NULL,
+     {"xclient=on", "xforward=on"}},
+    {"xclient-not-offered", EHLO "XCLIENT NAME=a\r\nXFORWARD NAME=a\r\n", 0,
+     G EHLO_OK UNKNOWN UNKNOWN, ""},
 };
 
 /* The TLS and AUTH settings of the fault table, as sink.c applies them. */
@@ -1063,6 +1090,8 @@ static void apply_tls_auth(struct sink_proto_config *cfg,
     cfg->auth_check = st->auth_check != 0;
     cfg->auth_tls = st->auth_needs_tls != 0;
     cfg->scram_bad_sig = st->scram_signature == 1;
+    cfg->xclient = st->xclient > 0;
+    cfg->xforward = st->xforward > 0;
 }
 
 /* The user table of the AUTH vectors: alice, password s3cret, token
