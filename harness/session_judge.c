@@ -655,13 +655,18 @@ void judge_finish(struct session *s)
     free(out->reason);
     out->reason = s->reason[0] ? xstrdup(s->reason) : NULL;
     out->decisive = s->decisive;
+    /* The decisive step's alternative, else (PASS) the last key step's:
+     * a key step inside a repeat matches many times, one copy is kept. */
+    const char *alt = NULL;
     if (s->decisive >= 0 && (size_t)s->decisive < out->nsteps &&
         out->steps[s->decisive].alt)
-        out->alt = xstrdup(out->steps[s->decisive].alt);
+        alt = out->steps[s->decisive].alt;
     else if (out->verdict == VERDICT_PASS) {
         for (size_t i = 0; i < out->nsteps; i++)
             if (out->steps[i].key && out->steps[i].alt)
-                out->alt = xstrdup(out->steps[i].alt);
+                alt = out->steps[i].alt;
     }
+    free(out->alt);
+    out->alt = alt ? xstrdup(alt) : NULL;
     apply_xfail(s, out);
 }
