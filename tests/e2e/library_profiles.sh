@@ -1,9 +1,9 @@
 #!/bin/bash
 # The case library against the sink under every configuration of
-# tests/mutation/combos.tsv (profiles mx, submission, lmtp, 554-greeting;
-# extensions on and off): every case PASSes under at least one of them,
-# none is SKIPped under all, and nothing FAILs or ERRORs against the
-# conformant sink (mx). The library's conventions are checked first
+# tests/mutation/combos.tsv (profiles mx, submission, lmtp, 554-greeting,
+# implicit-tls; extensions on and off): every case PASSes under at least
+# one of them, none is SKIPped under all, and nothing FAILs or ERRORs
+# against the conformant sink (mx). The library's conventions are checked first
 # (tests/e2e/library.py lint), and `smtpsuite check cases/` must be clean.
 # Slow cases are left to tests/e2e/library_slow.sh.
 # Usage: library_profiles.sh SMTPSUITE_BINARY
