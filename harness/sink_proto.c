@@ -1225,6 +1225,55 @@ static bool path_arg(const struct cmd *c, const char *kw, const char **rest)
     return true;
 }
 
+/* What MAIL and RCPT differ in when their argument is read. */
+struct env_kind {
+    const char *keyword; /* "FROM:" or "TO:" */
+    bool rcpt;
+    const char *syntax;            /* the 501 5.5.4 text */
+    const char *bad_esc, *bad_txt; /* the reply to a bad address */
+};
+
+static const struct env_kind ENV_MAIL = {"FROM:", false,
+                                         "Syntax: MAIL FROM:<address>", "5.1.7",
+                                         "Bad sender address syntax"};
+static const struct env_kind ENV_RCPT = {"TO:", true,
+                                         "Syntax: RCPT TO:<address>", "5.1.3",
+                                         "Bad recipient address syntax"};
+
+/* Reads MAIL's or RCPT's path and parameters into p->pend.addr, *params
+ * and *utf8 (SMTPUTF8 given); false when a refusal was decided. A forced
+ * command (fault "accept") takes what cannot be parsed as it is. */
+static bool envelope_arg(struct sink_proto *p, struct cmd *c,
+                         struct decision *d, const struct env_kind *k,
+                         const char **params, bool *utf8)
+{
+    pending_clear(&p->pend);
+    const char *path;
+    char *addr = NULL;
+    *params = "";
+    *utf8 = false;
+    if (!path_arg(c, k->keyword, &path)) {
+        if (refuse(c, d, 501, "5.5.4", k->syntax))
+            return false;
+        path = c->arg;
+    }
+    if (!parse_path(path, k->rcpt, &addr, params)) {
+        if (refuse(c, d, 501, k->bad_esc, k->bad_txt))
+            return false;
+        addr = xstrdup(path);
+        *params = "";
+    }
+    p->pend.addr = addr;
+    while (**params == ' ')
+        (*params)++;
+    if (!parse_params(p, *params, !k->rcpt, utf8, d) && !c->force)
+        return false;
+    /* RFC 6531 3.2: a UTF-8 address only with the SMTPUTF8 parameter. */
+    return !(has_8bit(addr) && !*utf8 &&
+             refuse(c, d, 553, "5.6.7",
+                    "Must declare SMTPUTF8 to send unicode address"));
+}
+
 static void cmd_mail(struct sink_proto *p, struct cmd *c, struct decision *d)
 {
     enum sink_state s = p->state;
@@ -1242,30 +1291,9 @@ static void cmd_mail(struct sink_proto *p, struct cmd *c, struct decision *d)
     if (p->cfg->profile->auth_required && !p->authed &&
         refuse(c, d, 530, "5.7.0", "Authentication required"))
         return;
-    pending_clear(&p->pend);
-    const char *path, *params = "";
-    char *addr = NULL;
-    bool utf8 = false;
-    if (!path_arg(c, "FROM:", &path)) {
-        if (refuse(c, d, 501, "5.5.4", "Syntax: MAIL FROM:<address>"))
-            return;
-        path = c->arg;
-    }
-    if (!parse_path(path, false, &addr, &params)) {
-        if (refuse(c, d, 501, "5.1.7", "Bad sender address syntax"))
-            return;
-        addr = xstrdup(path);
-        params = "";
-    }
-    p->pend.addr = addr;
-    while (*params == ' ')
-        params++;
-    if (!parse_params(p, params, true, &utf8, d) && !c->force)
-        return;
-    /* RFC 6531 3.2: a UTF-8 address only with the SMTPUTF8 parameter. */
-    if (has_8bit(addr) && !utf8 &&
-        refuse(c, d, 553, "5.6.7",
-               "Must declare SMTPUTF8 to send unicode address"))
+    const char *params;
+    bool utf8;
+    if (!envelope_arg(p, c, d, &ENV_MAIL, &params, &utf8))
         return;
     p->pend.params = xstrdup(params);
     p->pend.smtputf8 = utf8;
@@ -1308,30 +1336,11 @@ static void cmd_rcpt(struct sink_proto *p, struct cmd *c, struct decision *d)
 {
     if (!rcpt_sequence(p, c, d))
         return;
-    pending_clear(&p->pend);
-    const char *path, *params = "";
-    char *addr = NULL;
-    bool utf8 = false;
-    if (!path_arg(c, "TO:", &path)) {
-        if (refuse(c, d, 501, "5.5.4", "Syntax: RCPT TO:<address>"))
-            return;
-        path = c->arg;
-    }
-    if (!parse_path(path, true, &addr, &params)) {
-        if (refuse(c, d, 501, "5.1.3", "Bad recipient address syntax"))
-            return;
-        addr = xstrdup(path);
-        params = "";
-    }
-    p->pend.addr = addr;
-    while (*params == ' ')
-        params++;
-    if (!parse_params(p, params, false, &utf8, d) && !c->force)
+    const char *params;
+    bool utf8;
+    if (!envelope_arg(p, c, d, &ENV_RCPT, &params, &utf8))
         return;
-    if (has_8bit(addr) && !utf8 &&
-        refuse(c, d, 553, "5.6.7",
-               "Must declare SMTPUTF8 to send unicode address"))
-        return;
+    const char *addr = p->pend.addr;
     /* RFC 5321 4.5.3.1.10: too many recipients is 452. */
     if (p->txn.nrcpt >= p->cfg->rcpt_limit &&
         refuse(c, d, 452, "4.5.3", "Error: too many recipients"))
