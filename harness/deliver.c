@@ -2,6 +2,7 @@
  * next hop (see deliver.h). */
 #include "harness/deliver.h"
 #include "harness/clock.h"
+#include "harness/deliver_log.h"
 #include "harness/result.h"
 #include "harness/sink.h"
 #include "harness/xalloc.h"
@@ -271,6 +272,7 @@ struct deliver {
     pthread_cond_t cv;
     struct deliver_book *book; /* under mu */
     bool stopping;             /* under mu */
+    struct deliver_log *log;   /* or NULL; not owned */
 };
 
 static void on_arrival(void *arg, const struct sink_message *m)
@@ -328,6 +330,9 @@ struct deliver *deliver_new(const struct deliver_params *p, bool *usage,
     pthread_mutex_init(&d->mu, NULL);
     pthread_cond_init(&d->cv, NULL);
     d->book = deliver_book_new(p->run_id);
+    d->log = p->log;
+    if (!p->listen)
+        return d; /* the submission log only: no next hop, no thread */
     struct event_config *ec = event_config_new();
     event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER);
     d->base = event_base_new_with_config(ec);
@@ -374,6 +379,10 @@ int deliver_port(const struct deliver *d)
 
 void deliver_submit(struct deliver *d, const char *token, int64_t accepted_us)
 {
+    if (d->log)
+        deliver_log_submit(d->log, token, accepted_us);
+    if (!d->sink)
+        return; /* nothing arrives here: book nothing */
     pthread_mutex_lock(&d->mu);
     deliver_book_submit(d->book, token, accepted_us);
     pthread_mutex_unlock(&d->mu);

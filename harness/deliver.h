@@ -75,13 +75,19 @@ void deliver_report_to_result(const struct deliver_report *r,
 
 /* ---- the in-process next hop ------------------------------------------- */
 
+struct deliver_log;
+
 struct deliver_params {
-    const char *listen; /* "ADDR:PORT" the relay delivers to */
+    const char *listen; /* "ADDR:PORT" the relay delivers to; NULL: no next
+                           hop, only the submission log */
     const char *run_id;
     const char *record;        /* the sink's arrival log, or NULL */
     const char *const *faults; /* sink fault rules (docs/sink.md) */
     size_t nfaults;
     bool quiet; /* no sink log on stderr */
+    /* the submission log (harness/deliver_log.h; not owned), or NULL:
+     * deliver_submit writes every accepted message there too */
+    struct deliver_log *log;
 };
 
 struct deliver;

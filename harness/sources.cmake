@@ -9,6 +9,7 @@ target_sources(smtpsuite_core PRIVATE
   harness/clock.c
   harness/conn.c
   harness/deliver.c
+  harness/deliver_log.c
   harness/digest.c
   harness/duration.c
   harness/engine.c

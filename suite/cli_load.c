@@ -16,6 +16,7 @@
  * run (load.schedule, load.scenario_hash), so merge can refuse shards of
  * different runs. */
 #include "suite/verbs.h"
+#include "suite/cli_deliver.h"
 #include "suite/cli_target.h"
 #include "suite/load.h"
 #include "suite/load_judge.h"
@@ -82,10 +83,7 @@ struct load_opts {
     const char *shard;
     const char *start_at;
     const char *run_id;
-    const char *deliver_to;
-    int64_t deliver_drain, deliver_late, deliver_settle;
-    const char *deliver_record;
-    struct cli_list deliver_faults;
+    struct cli_deliver_opts dlv; /* --deliver-* */
 };
 
 static int set_timeouts(void *opts, const char *arg, char *err, size_t errlen)
@@ -134,13 +132,7 @@ static const struct cli_opt OPTS[] = {
     {"corpus", 0, CLI_STR, O(corpus), "PATH", "replay messages from a Maildir folder or an mbox file", 0, 0, NULL},
     {"sender", 0, CLI_STR, O(sender), "PATTERN", "the fixture 'sender', e.g. 'u{n}@client.test':\n{n} the message's number, {s} the session's", 0, 0, NULL},
     {"rcpt", 0, CLI_STR, O(rcpt), "PATTERN", "the fixture 'rcpt', the same way", 0, 0, NULL},
-    CLI_SECTION("delivery checks (docs/delivery.md)"),
-    {"deliver-to", 0, CLI_STR, O(deliver_to), "ADDR:PORT", "run a sink here as the relay's next hop and match\nwhat arrives with what was accepted", 0, 0, NULL},
-    {"deliver-drain", 0, CLI_DURATION, O(deliver_drain), "D", "wait at most D after the load for messages to\narrive; later ones are lost (default 30s)", 0, 0, NULL},
-    {"deliver-late", 0, CLI_DURATION, O(deliver_late), "D", "a message that took longer than D from its 250 to\nits arrival is late (default 10s)", 0, 0, NULL},
-    {"deliver-settle", 0, CLI_DURATION, O(deliver_settle), "D", "after every message arrived, listen D more for\nduplicates (default 1s)", 0, 0, NULL},
-    {"deliver-record", 0, CLI_STR, O(deliver_record), "FILE", "write the next hop's arrival log (JSON lines)", 0, 0, NULL},
-    {"deliver-fault", 0, CLI_LIST, O(deliver_faults), "RULE", "a sink fault rule or preset for the next hop\n(docs/sink.md; repeatable)", 0, 0, NULL},
+    CLI_DELIVER_ROWS(struct load_opts, dlv),
     CLI_SECTION("judging and output"),
     {"threshold", 0, CLI_LIST, O(thresholds), "EXPR", "a requirement, e.g. 'p99(eod) < 250ms' (repeatable)", 0, 0, NULL},
     {"json", 0, CLI_STR, O(json), "FILE", "write the JSON result file", 0, 0, NULL},
@@ -228,13 +220,14 @@ struct plan {
     /* shards and what identifies the run (docs/distributed.md) */
     struct shard shard;
     char *json, *junit, *html, *live_path; /* {shard} expanded */
+    char *deliver_log;                     /* --deliver-log, expanded */
     int64_t start_wall_us;                 /* --start-at, or 0 */
     char run_id[SHARD_RUN_ID_MAX + 1];     /* "" : a random one */
     char sess_id[SHARD_RUN_ID_MAX + 16];   /* tokens: RUNID[.sI] */
     char schedule[1024];
     char scenario_hash[DIGEST_SHA256_HEX];
     char share[160];
-    struct deliver *deliver; /* --deliver-to, or NULL */
+    struct cli_deliver dlv; /* --deliver-to, --deliver-log */
 };
 
 static void plan_free(struct plan *pl)
@@ -243,12 +236,13 @@ static void plan_free(struct plan *pl)
     free(pl->junit);
     free(pl->html);
     free(pl->live_path);
+    free(pl->deliver_log);
     for (size_t i = 0; i < pl->nlr; i++)
         load_result_free(&pl->lr[i]);
     target_free(pl->t);
     tls_client_free(pl->tls);
     body_corpus_free(pl->corpus);
-    deliver_free(pl->deliver);
+    cli_deliver_free(&pl->dlv);
     if (pl->live)
         fclose(pl->live);
 }
@@ -353,7 +347,7 @@ static int parse_thresholds(const struct load_opts *o, struct plan *pl)
 {
     for (size_t i = 0; i < pl->nsc; i++)
         load_run_steps(pl->sc[i].pc, pl->t, pl->steps, &pl->nsteps, MAX_STEPS);
-    if (o->deliver_to && pl->nsteps < MAX_STEPS)
+    if (o->dlv.to && pl->nsteps < MAX_STEPS)
         snprintf(pl->steps[pl->nsteps++], LOAD_STATS_NAME, "delivery");
     for (size_t i = 0; i < pl->nsteps; i++)
         pl->step_ptrs[i] = pl->steps[i];
@@ -368,11 +362,14 @@ static int parse_thresholds(const struct load_opts *o, struct plan *pl)
         if (threshold_parse(o->thresholds.v[i], &v, &pl->th[pl->nth], err,
                             sizeof err) != 0)
             rc = cli_error(&cli_verb_load, "%s", err);
-        else if (!o->deliver_to && delivery_metric(pl->th[pl->nth].metric))
+        else if (!o->dlv.to && delivery_metric(pl->th[pl->nth].metric))
             rc = cli_error(&cli_verb_load,
                            "threshold '%s': %s is measured only with "
-                           "--deliver-to",
-                           o->thresholds.v[i], pl->th[pl->nth].metric->name);
+                           "--deliver-to%s",
+                           o->thresholds.v[i], pl->th[pl->nth].metric->name,
+                           o->dlv.log ? " (with --deliver-log, give it to "
+                                        "smtpsuite merge --deliver-log)"
+                                      : "");
         else
             pl->nth++;
     }
@@ -652,6 +649,7 @@ static int distributed_opts(const struct load_opts *o, struct plan *pl)
         shard_out(pl, "junit", o->junit, &pl->junit) != 0 ||
         shard_out(pl, "html", o->html, &pl->html) != 0 ||
         shard_out(pl, "live", o->live, &pl->live_path) != 0 ||
+        shard_out(pl, "deliver-log", o->dlv.log, &pl->deliver_log) != 0 ||
         start_at(o, pl) != 0)
         return EXIT_USAGE;
     scenario_hash(o, pl);
@@ -676,43 +674,6 @@ static int check_sources(const char *spec)
 }
 
 /* Everything checked and built; 0 or the exit code. */
-/* --deliver-*: the next hop, bound before anything connects. */
-static int deliver_opts(const struct load_opts *o, struct plan *pl)
-{
-    if (!o->deliver_to) {
-        if (o->deliver_record || o->deliver_faults.n)
-            return cli_error(&cli_verb_load,
-                             "--deliver-record and --deliver-fault need "
-                             "--deliver-to");
-        return 0;
-    }
-    if (o->corpus)
-        return cli_error(&cli_verb_load,
-                         "--deliver-to: --corpus messages carry no delivery "
-                         "token; use generated messages (--size)");
-    char err[512];
-    bool usage = false;
-    struct deliver_params dp = {
-        .listen = o->deliver_to,
-        .record = o->deliver_record,
-        .faults = (const char *const *)o->deliver_faults.v,
-        .nfaults = o->deliver_faults.n,
-        .quiet = o->quiet,
-    };
-    if (!(pl->deliver = deliver_new(&dp, &usage, err, sizeof err))) {
-        /* the sink names its own options: say ours */
-        if (strncmp(err, "--fault: ", 9) == 0)
-            cli_error(&cli_verb_load, "--deliver-fault: %s", err + 9);
-        else if (strncmp(err, "--listen ", 9) == 0 && strstr(err, ": "))
-            cli_error(&cli_verb_load, "--deliver-to: '%s': %s", o->deliver_to,
-                      strstr(err, ": ") + 2);
-        else
-            cli_error(&cli_verb_load, "--deliver-to: %s", err);
-        return usage ? EXIT_USAGE : EXIT_INCONCLUSIVE;
-    }
-    return 0;
-}
-
 static int make_plan(const struct load_opts *o, struct plan *pl,
                      const struct cli_list *pos)
 {
@@ -729,7 +690,8 @@ static int make_plan(const struct load_opts *o, struct plan *pl,
     if (parse_thresholds(o, pl) != 0 || content_opts(o, pl) != 0 ||
         distributed_opts(o, pl) != 0)
         return EXIT_USAGE;
-    int dc = deliver_opts(o, pl);
+    int dc = cli_deliver_start(&cli_verb_load, &o->dlv, pl->deliver_log,
+                               o->corpus != NULL, o->quiet, &pl->dlv);
     if (dc != 0)
         return dc;
     pl->tls = tls_client_new(&pl->t->tls_opts, pl->t->host, o->tgt.tls_keylog,
@@ -917,50 +879,14 @@ static char *shard_line(const struct plan *pl, const char *run_id,
                      shift);
 }
 
-static void delivery_latency(void *arg, int64_t us)
-{
-    struct load_stats *st = arg;
-    load_stats_record(st, load_stats_step(st, "delivery"), us, 0, 0);
-}
-
-/* The delivery step's error lines: every finding the verdict counts. */
-static void delivery_errors(struct load_stats *st,
-                            const struct deliver_report *r)
-{
-    static const char *const WHAT[] = {"lost", "late", "duplicated"};
-    const uint64_t n[] = {r->lost, r->late, r->duplicated};
-    const char *const ex[] = {r->lost_tokens, "", r->duplicated_tokens};
-    for (size_t i = 0; i < 3; i++)
-        for (uint64_t k = 0; k < n[i]; k++)
-            load_stats_error(st, "delivery", WHAT[i], ex[i]);
-    for (int c = 0; c < ARRIVAL_CLASS_COUNT; c++)
-        for (uint64_t k = 0; arrival_class_corrupt(c) && k < r->classes[c]; k++)
-            load_stats_error(st, "delivery", arrival_class_name(c),
-                             r->changed_tokens);
-}
-
 /* Waits for the arrivals, then puts the findings into the stats (the
  * "delivery" step) and run (counters delivery.*, properties). */
-static void delivery_result(struct plan *pl, const struct load_opts *o,
-                            struct load_outcome *out, struct result_run *run,
-                            struct deliver_report *r)
+static void delivery_result(struct plan *pl, struct load_outcome *out,
+                            struct result_run *run, struct deliver_report *r)
 {
-    if (!STOP)
-        deliver_wait(pl->deliver, clock_mono_us() + o->deliver_drain,
-                     o->deliver_settle, &STOP);
-    deliver_finish(pl->deliver, o->deliver_late, r, delivery_latency,
-                   out->stats);
-    int step = load_stats_step(out->stats, "delivery");
-    for (uint64_t i = 0; i < r->submitted; i++)
-        load_stats_attempt(out->stats, step);
-    delivery_errors(out->stats, r);
-    deliver_report_to_result(r, run);
-    char d[32];
-    property(run, "delivery.to", o->deliver_to);
-    duration_format(o->deliver_late, d, sizeof d);
-    property(run, "delivery.late_after", d);
-    duration_format(o->deliver_drain, d, sizeof d);
-    property(run, "delivery.drain", d);
+    cli_deliver_finish(&pl->dlv, &STOP, r, cli_deliver_latency, out->stats,
+                       run);
+    cli_deliver_stats(out->stats, r);
 }
 
 static int execute(struct plan *pl, int argc, char **argv,
@@ -972,9 +898,10 @@ static int execute(struct plan *pl, int argc, char **argv,
     struct result_run *run = new_result(pl, argc, argv);
     pl->rp.run_id = pl->sess_id;
     say_wait(pl, o);
-    if (pl->deliver)
-        deliver_set_run(pl->deliver, run->run_id); /* a prefix of sess_id */
-    pl->rp.deliver = pl->deliver;
+    /* the run id is a prefix of sess_id, the tokens' */
+    cli_deliver_set_run(&pl->dlv, run->run_id, pl->shard.index,
+                        pl->shard.count);
+    pl->rp.deliver = pl->dlv.hop;
     if (load_run(&pl->rp, &out, err, sizeof err) != 0) {
         write_failed(pl, run, err);
         result_run_free(run);
@@ -986,9 +913,9 @@ static int execute(struct plan *pl, int argc, char **argv,
     run->ended_us = clock_wall_us();
     run->incomplete = out.interrupted;
     struct deliver_report *dr = NULL;
-    if (pl->deliver) {
+    if (o->dlv.to) {
         dr = xcalloc(1, sizeof *dr);
-        delivery_result(pl, o, &out, run, dr);
+        delivery_result(pl, &out, run, dr);
         run->ended_us = clock_wall_us();
     }
     load_outcome_to_result(&out, run);
@@ -1001,12 +928,15 @@ static int execute(struct plan *pl, int argc, char **argv,
     char *shard = shard_line(pl, run->run_id, &out);
     struct load_print_summary ps = {pl->model, target, sc, pl->rp.threads,
                                     &out,      pt,     pl->nth, NULL, shard,
-                                    dr,        o->deliver_to, o->deliver_late};
+                                    dr,        o->dlv.to, o->dlv.late};
     load_print_summary(stdout, &ps);
     free(target);
     free(sc);
     free(shard);
     int code = exit_code(pl, &out, &tally);
+    if (cli_deliver_close_log(&cli_verb_load, &pl->dlv, o->quiet) != EXIT_OK &&
+        code == EXIT_OK)
+        code = EXIT_INCONCLUSIVE;
     if (write_reports(pl, run) != EXIT_OK && code == EXIT_OK)
         code = EXIT_INCONCLUSIVE;
     load_outcome_free(&out);
@@ -1023,9 +953,7 @@ static int load_main(int argc, char **argv)
     o.queue = -1;
     o.drain = 10000000;
     o.messages = 1;
-    o.deliver_drain = DELIVER_DRAIN_US;
-    o.deliver_late = DELIVER_LATE_US;
-    o.deliver_settle = DELIVER_SETTLE_US;
+    cli_deliver_defaults(&o.dlv);
     struct cli_list pos = {0};
     struct plan *pl = xcalloc(1, sizeof *pl);
     int code = EXIT_USAGE;
@@ -1047,6 +975,6 @@ out:
     cli_list_free(&o.scenarios);
     cli_list_free(&o.ids);
     cli_list_free(&o.thresholds);
-    cli_list_free(&o.deliver_faults);
+    cli_deliver_opts_free(&o.dlv);
     return code;
 }

@@ -2,6 +2,7 @@
  * target with the engine, streams the console, writes the result files
  * and exits with DESIGN.md's code. */
 #include "suite/verbs.h"
+#include "suite/cli_deliver.h"
 #include "suite/cli_target.h"
 #include "suite/load.h"
 #include "suite/load_print.h"
@@ -49,10 +50,7 @@ struct run_opts {
     bool no_color;
     bool trace_states;
     int64_t grace;
-    const char *deliver_to;
-    int64_t deliver_drain, deliver_late, deliver_settle;
-    const char *deliver_record;
-    struct cli_list deliver_faults;
+    struct cli_deliver_opts dlv; /* --deliver-* */
 };
 
 static int set_timeouts(void *opts, const char *arg, char *err, size_t errlen)
@@ -100,13 +98,7 @@ static const struct cli_opt OPTS[] = {
     {"retry-wait", 0, CLI_DURATION, O(retry_wait), "D", "wait D before each retry (default 60s)", 0, 0, NULL},
     {"timeouts", 0, CLI_FN, 0, "PROFILE", "ci (short, default) or rfc (RFC 5321 4.5.3.2)", 0, 0, set_timeouts},
     {"grace", 0, CLI_DURATION, O(grace), "D", "on SIGINT/SIGTERM, let running cases end within\nD (default 5s)", 0, 0, NULL},
-    CLI_SECTION("delivery checks (docs/delivery.md)"),
-    {"deliver-to", 0, CLI_STR, O(deliver_to), "ADDR:PORT", "run a sink here as the relay's next hop and match\nwhat arrives with what was accepted", 0, 0, NULL},
-    {"deliver-drain", 0, CLI_DURATION, O(deliver_drain), "D", "wait at most D after the cases for messages to\narrive; later ones are lost (default 30s)", 0, 0, NULL},
-    {"deliver-late", 0, CLI_DURATION, O(deliver_late), "D", "a message that took longer than D from its 250 to\nits arrival is late (default 10s)", 0, 0, NULL},
-    {"deliver-settle", 0, CLI_DURATION, O(deliver_settle), "D", "after every message arrived, listen D more for\nduplicates (default 1s)", 0, 0, NULL},
-    {"deliver-record", 0, CLI_STR, O(deliver_record), "FILE", "write the next hop's arrival log (JSON lines)", 0, 0, NULL},
-    {"deliver-fault", 0, CLI_LIST, O(deliver_faults), "RULE", "a sink fault rule or preset for the next hop\n(docs/sink.md; repeatable)", 0, 0, NULL},
+    CLI_DELIVER_ROWS(struct run_opts, dlv),
     CLI_SECTION("verdicts and reports"),
     {"strict", 0, CLI_FLAG, O(strict), NULL, "WARN and XPASS fail the run (exit 1)", 0, 0, NULL},
     {"baseline", 0, CLI_STR, O(baseline), "FILE", "gate on regressions only: a case FAILs the run\nonly if it did not fail in this earlier result", 0, 0, NULL},
@@ -352,42 +344,6 @@ static int worst_exit(int a, int b)
     return rb > ra ? b : a;
 }
 
-/* --deliver-*: the next hop, bound before anything connects; NULL
- * without --deliver-to, or on an error (*code set). */
-static struct deliver *deliver_start(const struct run_opts *o, int *code)
-{
-    *code = EXIT_OK;
-    if (!o->deliver_to) {
-        if (o->deliver_record || o->deliver_faults.n) {
-            cli_error(&cli_verb_run, "--deliver-record and --deliver-fault need "
-                                     "--deliver-to");
-            *code = EXIT_USAGE;
-        }
-        return NULL;
-    }
-    char err[512];
-    bool usage = false;
-    struct deliver_params dp = {
-        .listen = o->deliver_to,
-        .record = o->deliver_record,
-        .faults = (const char *const *)o->deliver_faults.v,
-        .nfaults = o->deliver_faults.n,
-        .quiet = o->quiet,
-    };
-    struct deliver *hop = deliver_new(&dp, &usage, err, sizeof err);
-    if (hop)
-        return hop;
-    if (strncmp(err, "--fault: ", 9) == 0)
-        cli_error(&cli_verb_run, "--deliver-fault: %s", err + 9);
-    else if (strncmp(err, "--listen ", 9) == 0 && strstr(err, ": "))
-        cli_error(&cli_verb_run, "--deliver-to: '%s': %s", o->deliver_to,
-                  strstr(err, ": ") + 2);
-    else
-        cli_error(&cli_verb_run, "--deliver-to: %s", err);
-    *code = usage ? EXIT_USAGE : EXIT_INCONCLUSIVE;
-    return NULL;
-}
-
 static void record_latency(void *arg, int64_t us)
 {
     hist_record(arg, us);
@@ -396,25 +352,18 @@ static void record_latency(void *arg, int64_t us)
 /* Waits for the arrivals; puts the findings into run and on the
  * console. Returns EXIT_FAILED when a message was lost, duplicated or
  * corrupted (the verdict rule of docs/delivery.md), else EXIT_OK. */
-static int deliver_end(const struct run_opts *o, struct deliver *hop,
+static int deliver_end(const struct run_opts *o, struct cli_deliver *dlv,
                        struct result_run *run)
 {
-    if (!STOP)
-        deliver_wait(hop, clock_mono_us() + o->deliver_drain, o->deliver_settle,
-                     &STOP);
     char err[256];
     struct hist *h = hist_new(&HIST_PARAMS_DEFAULT, err, sizeof err);
     if (!h)
         fatal("run: %s", err);
     struct deliver_report r;
-    deliver_finish(hop, o->deliver_late, &r, record_latency, h);
+    cli_deliver_finish(dlv, &STOP, &r, record_latency, h, run);
     hist_to_result(h, "delivery", "sent", result_hist_add(run));
     hist_free(h);
-    deliver_report_to_result(&r, run);
-    struct result_kv *kv = result_property_add(run);
-    kv->name = xstrdup("delivery.to");
-    kv->value = xstrdup(o->deliver_to);
-    load_print_delivery(stdout, &r, o->deliver_to, o->deliver_late);
+    load_print_delivery(stdout, &r, o->dlv.to, o->dlv.late);
     return r.lost || r.duplicated || r.corrupt ? EXIT_FAILED : EXIT_OK;
 }
 
@@ -479,9 +428,11 @@ static int execute(const struct run_opts *o, struct load_result *lr,
             return EXIT_USAGE;
         }
     }
-    int dcode;
-    struct deliver *hop = deliver_start(o, &dcode);
+    struct cli_deliver dlv;
+    int dcode = cli_deliver_start(&cli_verb_run, &o->dlv, o->dlv.log, false,
+                                  o->quiet, &dlv);
     if (dcode != EXIT_OK) {
+        cli_deliver_free(&dlv);
         for (size_t k = 0; k < nt; k++)
             tls_client_free(tls[k]);
         free(tls);
@@ -490,8 +441,7 @@ static int execute(const struct run_opts *o, struct load_result *lr,
     }
     struct result_run *run = result_run_new("run");
     run->command = command_line(argc, argv);
-    if (hop)
-        deliver_set_run(hop, run->run_id);
+    cli_deliver_set_run(&dlv, run->run_id, 0, 1);
     run->cases = xcalloc(lr->ncases * nt, sizeof *run->cases);
     run->capcases = lr->ncases * nt;
     bool color = console_want_color(stdout, o->no_color);
@@ -504,14 +454,14 @@ static int execute(const struct run_opts *o, struct load_result *lr,
         if (nt > 1)
             printf("%s== target %s\n", i ? "\n" : "", ts[i]->name);
         size_t from = run->ncases;
-        run_target(o, lr, ts[i], tls[i], run, &ctx, &interrupted, hop);
+        run_target(o, lr, ts[i], tls[i], run, &ctx, &interrupted, dlv.hop);
         code = worst_exit(code, target_exit(o, run, from, run->ncases, base, interrupted));
         done_targets++;
     }
-    if (hop) {
-        code = worst_exit(code, deliver_end(o, hop, run));
-        deliver_free(hop);
-    }
+    if (o->dlv.to)
+        code = worst_exit(code, deliver_end(o, &dlv, run));
+    code = worst_exit(code, cli_deliver_close_log(&cli_verb_run, &dlv, o->quiet));
+    cli_deliver_free(&dlv);
     run->ended_us = clock_wall_us();
     run->incomplete = interrupted || done_targets < nt;
     console_summary(ctx.con, run);
@@ -544,9 +494,7 @@ static int run_main(int argc, char **argv)
     o.retry_wait = 60000000;
     o.tmo = &TIMEOUTS_CI;
     o.grace = 5000000;
-    o.deliver_drain = DELIVER_DRAIN_US;
-    o.deliver_late = DELIVER_LATE_US;
-    o.deliver_settle = DELIVER_SETTLE_US;
+    cli_deliver_defaults(&o.dlv);
     struct cli_list pos = {0};
     int code = EXIT_USAGE;
     struct load_result lr = {0};
@@ -599,7 +547,7 @@ out:
     load_result_free(&lr);
     cli_list_free(&pos);
     cli_target_opts_free(&o.tgt);
-    cli_list_free(&o.deliver_faults);
+    cli_deliver_opts_free(&o.dlv);
     cli_list_free(&o.ids);
     return code;
 }

@@ -8,6 +8,7 @@ target_sources(smtpsuite_core PRIVATE
   suite/cli.c
   suite/cli_check.c
   suite/cli_compare.c
+  suite/cli_deliver.c
   suite/cli_load.c
   suite/cli_merge.c
   suite/cli_run.c
