@@ -136,9 +136,9 @@ char *sink_log_format(const struct sink_message *m, bool with_data)
     for (size_t i = 0; i < m->nrcpt; i++)
         json_array_append_new(rcpts, address(&m->rcpts[i]));
     json_t *o = json_pack(
-        "{s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:o, s:o, s:I, s:I, s:s, s:s, "
-        "s:o}",
-        "time", when, "session", m->session, "queue_id", m->queue_id, "client",
+        "{s:s, s:I, s:s, s:s, s:s, s:o, s:s, s:s, s:o, s:o, s:I, s:I, s:s, "
+        "s:s, s:o}",
+        "time", when, "time_us", (json_int_t)m->time_us, "session", m->session, "queue_id", m->queue_id, "client",
         m->client, "helo", text(m->helo, strlen(m->helo), NULL), "protocol",
         m->protocol, "transfer", m->transfer, "mail_from", address(m->mail),
         "rcpt_to", rcpts, "size", (json_int_t)m->len, "body_size",

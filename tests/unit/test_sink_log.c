@@ -51,6 +51,11 @@ START_TEST(test_record)
     const char *msg = "Subject: x\r\nX-Folded: a\r\n b\r\n\r\nbody\r\n";
     json_t *o = record(msg, strlen(msg), false);
     ck_assert_str_eq(str(o, "time"), "2023-11-14T22:13:20.123Z");
+    json_t *us = json_object_get(o, "time_us"); /* exact, for the join */
+    ck_assert_msg(json_is_integer(us) &&
+                      json_integer_value(us) == 1700000000123456LL,
+                  "time_us: got %lld, want 1700000000123456",
+                  (long long)json_integer_value(us));
     ck_assert_str_eq(str(o, "session"), "abcd-000001");
     ck_assert_str_eq(str(o, "queue_id"), "abcd-000001.1");
     ck_assert_str_eq(str(o, "client"), "127.0.0.1:4242");
