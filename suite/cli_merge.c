@@ -7,17 +7,29 @@
  * or step), 3 a shard missing, duplicated, failed or of another run
  * (schedule, scenarios, shard count, run id, histogram parameters:
  * nothing is merged then), or nothing measured, 99 a threshold
- * breached. */
+ * breached.
+ *
+ * With --deliver-log and --arrivals it also joins the submission logs
+ * of the run with the arrival logs of standalone sinks
+ * (suite/deliver_join.c) and adds the delivery figures as a load with
+ * --deliver-to does (docs/delivery.md "Across machines"): a log that
+ * cannot be read or has a malformed line is a usage error (2), a
+ * submission log of another run, or a shard's missing or given twice,
+ * is 3. */
 #include "suite/verbs.h"
+#include "suite/deliver_join.h"
 #include "suite/load_judge.h"
 #include "suite/load_print.h"
 #include "suite/merge.h"
 #include "suite/threshold.h"
+#include "harness/buf.h"
+#include "harness/deliver.h"
 #include "harness/verdict.h"
 #include "harness/xalloc.h"
 #include "reports/json.h"
 #include "reports/report.h"
 
+#include <glob.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -33,6 +45,9 @@ struct merge_opts {
     const char *json;
     const char *junit;
     const char *html;
+    struct cli_list deliver_logs; /* --deliver-log, paths or globs */
+    struct cli_list arrivals;     /* --arrivals, paths or globs */
+    int64_t deliver_late;
 };
 
 #define O(f) offsetof(struct merge_opts, f)
@@ -45,6 +60,10 @@ static const struct cli_opt OPTS[] = {
     {"json", 0, CLI_STR, O(json), "FILE", "write the merged JSON result file", 0, 0, NULL},
     {"junit", 0, CLI_STR, O(junit), "FILE", "write a JUnit XML report: a testcase a threshold", 0, 0, NULL},
     {"html", 0, CLI_STR, O(html), "FILE", "write a self-contained HTML report with charts", 0, 0, NULL},
+    CLI_SECTION("delivery join (docs/delivery.md, across machines)"),
+    {"deliver-log", 0, CLI_LIST, O(deliver_logs), "FILE", "a submission log of the run (load --deliver-log),\none a shard; repeatable, or a quoted glob\n('out/d-*.jsonl')", 0, 0, NULL},
+    {"arrivals", 0, CLI_LIST, O(arrivals), "FILE", "an arrival log of the next hop (smtpsuite sink\n--record); repeatable, or a quoted glob", 0, 0, NULL},
+    {"deliver-late", 0, CLI_DURATION, O(deliver_late), "D", "a message that took longer than D from its 250 to\nits arrival is late (default 10s)", 0, 0, NULL},
 };
 /* clang-format on */
 
@@ -60,17 +79,25 @@ const struct cli_verb cli_verb_merge = {
         "and counters exactly, then judges the thresholds on the whole and\n"
         "writes the reports a single run writes (docs/distributed.md).\n"
         "Files of another run (schedule, scenarios, shard count, run id)\n"
-        "are refused; missing, duplicated and failed shards are named.\n",
+        "are refused; missing, duplicated and failed shards are named.\n"
+        "With --deliver-log and --arrivals it matches the messages the run's\n"
+        "server accepted with those that reached a standalone sink\n"
+        "(smtpsuite sink --record), and adds the delivery figures: lost,\n"
+        "late, duplicated, corrupt, and the 'delivery' latency histogram.\n",
     .epilog =
         "exit codes:\n"
         "  0    no threshold breached (and some session succeeded)\n"
         "  2    usage error, a file that cannot be read or is not a\n"
-        "       load result, a threshold naming an unknown metric or step\n"
+        "       load result, a threshold naming an unknown metric or step;\n"
+        "       a --deliver-log or --arrivals file that cannot be read or\n"
+        "       has a malformed line (named FILE:LINE)\n"
         "  3    a shard missing, given twice or failed (the reports are\n"
         "       still written, marked incomplete); a file of another run\n"
         "       (schedule, scenarios, shard count, run id) or with\n"
         "       histograms of other parameters (nothing is merged);\n"
-        "       nothing measured, or a threshold not measured\n"
+        "       nothing measured, or a threshold not measured; a\n"
+        "       submission log of another run, or a shard's missing or\n"
+        "       given twice\n"
         "  99   a threshold breached\n",
     .opts = OPTS,
     .nopts = sizeof OPTS / sizeof OPTS[0],
@@ -140,7 +167,8 @@ static const char *property(const struct result_run *run, const char *name)
 }
 
 static void summary(const struct merge_outcome *m,
-                    const struct load_print_threshold *pt, size_t nth)
+                    const struct load_print_threshold *pt, size_t nth,
+                    const struct merge_delivery *dl)
 {
     const struct result_run *run = m->run;
     const char *threads = property(run, "load.threads");
@@ -160,9 +188,9 @@ static void summary(const struct merge_outcome *m,
         nth,
         "smtpsuite merge",
         shards,
-        NULL,
-        NULL,
-        0,
+        dl ? dl->report : NULL,
+        dl ? dl->to : NULL,
+        dl ? dl->late_us : 0,
     };
     load_print_summary(stdout, &ps);
     free(shards);
@@ -187,6 +215,112 @@ static int write_reports(const struct merge_opts *o,
     return EXIT_INCONCLUSIVE;
 }
 
+/* ---- the delivery join ------------------------------------------------- */
+
+/* Paths from --deliver-log or --arrivals values (a path, or a glob that
+ * must match); owned strings. NULL after the error (*n: count). */
+static char **expand(const char *opt, const struct cli_list *in, size_t *n)
+{
+    char **out = NULL;
+    *n = 0;
+    for (size_t i = 0; i < in->n; i++) {
+        glob_t g;
+        int r = glob(in->v[i], 0, NULL, &g);
+        if (r != 0 && (r != GLOB_NOMATCH || strpbrk(in->v[i], "*?["))) {
+            cli_error(&cli_verb_merge, "--%s '%s': no file matches", opt,
+                      in->v[i]);
+            if (r != GLOB_NOMATCH)
+                globfree(&g);
+            for (size_t k = 0; k < *n; k++)
+                free(out[k]);
+            free(out);
+            return NULL;
+        }
+        size_t add = r == 0 ? g.gl_pathc : 1;
+        out = xrealloc(out, (*n + add) * sizeof *out);
+        for (size_t k = 0; k < add; k++)
+            out[(*n)++] = xstrdup(r == 0 ? g.gl_pathv[k] : in->v[i]);
+        if (r == 0)
+            globfree(&g);
+    }
+    return out;
+}
+
+static void free_paths(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+/* N of the results' run: their shard "I/N", 1 when not sharded. */
+static unsigned shard_count(const struct result_run *run)
+{
+    unsigned i, n;
+    if (run->shard && sscanf(run->shard, "%u/%u", &i, &n) == 2 && n > 0)
+        return n;
+    return 1;
+}
+
+/* A join status as an exit code, after saying why. */
+static int join_error(int st, const char *err)
+{
+    if (st == DELIVER_JOIN_BAD_FILE)
+        return cli_error(&cli_verb_merge, "%s", err);
+    fprintf(stderr, "smtpsuite merge: %s\n", err);
+    return EXIT_INCONCLUSIVE;
+}
+
+/* "the arrival log FILE" or "the arrival logs FILE, FILE, ..." */
+static char *arrivals_words(char **paths, size_t n)
+{
+    struct buf b;
+    buf_init(&b, 4096);
+    buf_adds(&b, n == 1 ? "the arrival log " : "the arrival logs ");
+    for (size_t i = 0; i < n && i < 3; i++)
+        buf_addf(&b, "%s%s", i ? ", " : "", paths[i]);
+    if (n > 3)
+        buf_addf(&b, " and %zu more", n - 3);
+    return buf_detach(&b);
+}
+
+/* Reads every log into *join (for the run of runs[0]); 0, or the exit
+ * code after the error. */
+static int join_logs(const struct merge_opts *o, const struct result_run *run,
+                     struct deliver_join **join, char **to)
+{
+    if (!o->deliver_logs.n != !o->arrivals.n)
+        return cli_error(&cli_verb_merge,
+                         "--deliver-log and --arrivals go together: the "
+                         "submission logs and the next hop's arrival logs");
+    size_t ns = 0, na = 0;
+    char **subs = expand("deliver-log", &o->deliver_logs, &ns);
+    char **arrs = subs ? expand("arrivals", &o->arrivals, &na) : NULL;
+    if (!subs || !arrs) {
+        free_paths(subs, ns);
+        return EXIT_USAGE;
+    }
+    char err[2048];
+    struct deliver_join *j =
+        deliver_join_new(run->run_id ? run->run_id : "", shard_count(run));
+    int st = DELIVER_JOIN_OK;
+    for (size_t i = 0; st == DELIVER_JOIN_OK && i < ns; i++)
+        st = deliver_join_submissions(j, subs[i], err, sizeof err);
+    for (size_t i = 0; st == DELIVER_JOIN_OK && i < na; i++)
+        st = deliver_join_arrivals(j, arrs[i], err, sizeof err);
+    if (st == DELIVER_JOIN_OK)
+        st = deliver_join_check(j, err, sizeof err);
+    *to = arrivals_words(arrs, na);
+    free_paths(subs, ns);
+    free_paths(arrs, na);
+    if (st != DELIVER_JOIN_OK) {
+        deliver_join_free(j);
+        return join_error(st, err);
+    }
+    *join = j;
+    return 0;
+}
+
 /* 3 for an incomplete set of shards (whatever the thresholds say: the
  * figures are not the whole run's), 99 a breach, 3 nothing succeeded or
  * a threshold not measured, else 0. */
@@ -204,12 +338,13 @@ static int exit_code(const struct merge_outcome *m,
 
 /* Merges, judges, tells; the exit code. */
 static int merge_and_judge(const struct merge_opts *o,
-                           const struct cli_list *pos, struct result_run **runs)
+                           const struct cli_list *pos, struct result_run **runs,
+                           const struct merge_delivery *dl)
 {
     char err[2048];
     struct merge_outcome m;
-    int st = merge_shards(runs, (const char *const *)pos->v, pos->n, &m, err,
-                          sizeof err);
+    int st = merge_shards_join(runs, (const char *const *)pos->v, pos->n, dl,
+                               &m, err, sizeof err);
     if (st == MERGE_BAD_FILE)
         return cli_error(&cli_verb_merge, "%s", err);
     if (st != MERGE_OK) { /* the set of shards is wrong, not the command */
@@ -222,9 +357,9 @@ static int merge_and_judge(const struct merge_opts *o,
         struct load_print_threshold pt[MAX_THRESHOLDS];
         char obs[MAX_THRESHOLDS][THRESHOLD_MAX_OBSERVED];
         struct load_judge_tally tally = {0, 0};
-        load_judge(j->th, j->nth, m.o.stats, NULL, false, m.run, pt, obs,
-                   &tally);
-        summary(&m, pt, j->nth);
+        load_judge(j->th, j->nth, m.o.stats, dl ? dl->report : NULL, false,
+                   m.run, pt, obs, &tally);
+        summary(&m, pt, j->nth, dl);
         if (m.problems)
             fprintf(stderr, "smtpsuite merge: %s\n", m.problems);
         code = exit_code(&m, &tally);
@@ -241,6 +376,9 @@ static int merge_main(int argc, char **argv)
     struct merge_opts o = {0};
     struct cli_list pos = {0};
     struct result_run **runs = NULL;
+    struct deliver_join *join = NULL;
+    char *to = NULL;
+    o.deliver_late = DELIVER_LATE_US;
     int code = EXIT_USAGE;
     enum cli_status st = cli_parse(&cli_verb_merge, argc, argv, &o, &pos);
     if (st != CLI_OK) {
@@ -256,9 +394,19 @@ static int merge_main(int argc, char **argv)
     }
     runs = xcalloc(pos.n, sizeof *runs);
     code = read_all(&pos, runs);
-    if (code == 0)
-        code = merge_and_judge(&o, &pos, runs);
+    if (code == 0 && (o.deliver_logs.n || o.arrivals.n))
+        code = join_logs(&o, runs[0], &join, &to);
+    if (code == 0) {
+        struct deliver_report report;
+        struct merge_delivery dl = {join ? deliver_join_book(join) : NULL,
+                                    o.deliver_late, to, &report};
+        code = merge_and_judge(&o, &pos, runs, join ? &dl : NULL);
+    }
 out:
+    deliver_join_free(join);
+    free(to);
+    cli_list_free(&o.deliver_logs);
+    cli_list_free(&o.arrivals);
     for (size_t i = 0; runs && i < pos.n; i++)
         result_run_free(runs[i]);
     free(runs);

@@ -5,6 +5,9 @@
  * rule into a load_outcome, which load_outcome_to_result writes exactly
  * as a single run's. */
 #include "suite/merge.h"
+#include "suite/cli_deliver.h"
+#include "harness/deliver.h"
+#include "harness/duration.h"
 #include "harness/buf.h"
 #include "harness/load_stats.h"
 #include "harness/xalloc.h"
@@ -357,7 +360,7 @@ static void vocabulary(struct merge_outcome *m, const struct result_run *r)
 /* The run facts of the merged result: the first shard's description,
  * threads added up, and which file was which shard. */
 static void facts(struct merge_outcome *m, const struct input *in,
-                  const int *slot, const struct input *ref)
+                  const int *slot, const struct input *ref, bool with_delivery)
 {
     static const char *const COPY[] = {"load.model", "load.scenarios",
                                        "load.schedule", "load.scenario_hash",
@@ -379,6 +382,8 @@ static void facts(struct merge_outcome *m, const struct input *in,
             snprintf(name, sizeof name, "shard.%u.host", i);
             put_prop(run, name, host ? host : "");
         }
+    if (with_delivery)
+        add_distinct(&m->steps, &m->nsteps, "delivery");
     snprintf(v, sizeof v, "%lu", threads);
     put_prop(run, "load.threads", v);
     struct buf b;
@@ -438,9 +443,29 @@ static void copy_targets(struct result_run *run, const struct result_run *src)
     }
 }
 
+/* The join's findings: into the stats (the "delivery" step, before they
+ * are written) and, with join_props, the counters and properties. */
+static void delivery(struct merge_outcome *m, const struct merge_delivery *dl,
+                     bool join_props)
+{
+    if (!join_props) {
+        deliver_book_report(dl->book, dl->late_us, dl->report,
+                            cli_deliver_latency, m->o.stats);
+        cli_deliver_stats(m->o.stats, dl->report);
+        return;
+    }
+    deliver_report_to_result(dl->report, m->run);
+    char d[32];
+    put_prop(m->run, "delivery.to", dl->to);
+    duration_format(dl->late_us, d, sizeof d);
+    put_prop(m->run, "delivery.late_after", d);
+    put_prop(m->run, "delivery.drain", "none (joined from logs)");
+}
+
 /* The merged result and figures, from the inputs in slot. */
 static int build(struct merge_outcome *m, const struct input *in,
-                 const int *slot, char *err, size_t errlen)
+                 const int *slot, const struct merge_delivery *dl, char *err,
+                 size_t errlen)
 {
     m->o.stats = load_stats_new();
     for (unsigned i = 0; i < m->nshards; i++) {
@@ -453,6 +478,8 @@ static int build(struct merge_outcome *m, const struct input *in,
                    MERGE_NOT_ONE_RUN;
         m->merged++;
     }
+    if (dl)
+        delivery(m, dl, false);
     m->run = result_run_new("merge");
     free(m->run->run_id);
     m->run->run_id = xstrdup(in[0].run->run_id);
@@ -461,14 +488,23 @@ static int build(struct merge_outcome *m, const struct input *in,
     figures(&m->o, in, slot, m->nshards);
     timelines(&m->o, in, slot, m->nshards);
     m->run->incomplete = m->o.interrupted || m->problems != NULL;
-    facts(m, in, slot, &in[0]);
+    facts(m, in, slot, &in[0], dl != NULL);
     load_outcome_to_result(&m->o, m->run);
     other_counters(m->run, in, slot, m->nshards);
+    if (dl)
+        delivery(m, dl, true);
     return 0;
 }
 
 int merge_shards(struct result_run *const *runs, const char *const *names,
                  size_t n, struct merge_outcome *out, char *err, size_t errlen)
+{
+    return merge_shards_join(runs, names, n, NULL, out, err, errlen);
+}
+
+int merge_shards_join(struct result_run *const *runs, const char *const *names,
+                      size_t n, const struct merge_delivery *dl,
+                      struct merge_outcome *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     if (n == 0)
@@ -490,7 +526,7 @@ int merge_shards(struct result_run *const *runs, const char *const *names,
         assign(in, n, slot, out->nshards, &pb);
         out->problems = pb.len ? buf_detach(&pb) : NULL;
         buf_free(&pb);
-        rc = build(out, in, slot, err, errlen);
+        rc = build(out, in, slot, dl, err, errlen);
     }
     free(slot);
     free(in);

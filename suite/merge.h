@@ -18,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "harness/load_run.h"
 #include "harness/result.h"
@@ -50,6 +51,24 @@ enum merge_status {
  * the file), and out empty. */
 int merge_shards(struct result_run *const *runs, const char *const *names,
                  size_t n, struct merge_outcome *out, char *err, size_t errlen);
+
+struct deliver_book;
+struct deliver_report;
+
+/* A delivery join to add (docs/delivery.md "Across machines"). */
+struct merge_delivery {
+    const struct deliver_book *book; /* submissions and arrivals */
+    int64_t late_us;                 /* --deliver-late */
+    const char *to;                  /* where they arrived, in words */
+    struct deliver_report *report;   /* out: the book's findings */
+};
+
+/* merge_shards, then the book's findings added as a load with
+ * --deliver-to adds them: the "delivery" step (histogram, attempts,
+ * error lines), the delivery.* counters and properties. */
+int merge_shards_join(struct result_run *const *runs, const char *const *names,
+                      size_t n, const struct merge_delivery *dl,
+                      struct merge_outcome *out, char *err, size_t errlen);
 void merge_outcome_free(struct merge_outcome *m);
 
 #endif

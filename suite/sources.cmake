@@ -14,6 +14,7 @@ target_sources(smtpsuite_core PRIVATE
   suite/cli_run.c
   suite/cli_sink.c
   suite/cli_target.c
+  suite/deliver_join.c
   suite/diag.c
   suite/load.c
   suite/load_judge.c
