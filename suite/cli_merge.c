@@ -309,7 +309,7 @@ static int join_logs(const struct merge_opts *o, const struct result_run *run,
     for (size_t i = 0; st == DELIVER_JOIN_OK && i < na; i++)
         st = deliver_join_arrivals(j, arrs[i], err, sizeof err);
     if (st == DELIVER_JOIN_OK)
-        st = deliver_join_check(j, err, sizeof err);
+        st = deliver_join_finish(j, err, sizeof err);
     *to = arrivals_words(arrs, na);
     free_paths(subs, ns);
     free_paths(arrs, na);

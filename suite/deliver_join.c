@@ -13,12 +13,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* One recipient's arrival, kept until every log is read. */
+struct arrival {
+    int64_t at_us;
+    uint64_t seq; /* order of reading: ties keep it */
+    char *token;  /* NULL: none */
+    char *rcpt;
+    bool carries;
+    enum arrival_class cls;
+};
+
 struct deliver_join {
     char *run_id;
     unsigned nshards;
     char **shard_file; /* nshards: the submission log of each shard */
     struct deliver_book *book;
     uint64_t records;
+    struct arrival *arr; /* every recipient's arrival, all logs */
+    size_t narr, caparr;
+    bool finished;
 };
 
 struct deliver_join *deliver_join_new(const char *run_id, unsigned nshards)
@@ -39,6 +52,11 @@ void deliver_join_free(struct deliver_join *j)
         free(j->shard_file[i]);
     free(j->shard_file);
     deliver_book_free(j->book);
+    for (size_t i = 0; i < j->narr; i++) {
+        free(j->arr[i].token);
+        free(j->arr[i].rcpt);
+    }
+    free(j->arr);
     free(j->run_id);
     free(j);
 }
@@ -175,9 +193,20 @@ static int arrival_line(struct deliver_join *j, const char *path, size_t no,
                     "%s:%zu: %s (not a record of smtpsuite sink --record)",
                     path, no, why);
     j->records++;
-    for (size_t i = 0; i < a.nrcpt; i++) /* as the in-process next hop */
-        deliver_book_arrive(j->book, a.has_token ? a.token : NULL, a.rcpts[i],
-                            a.at_us, a.has_token && a.carries, a.cls);
+    for (size_t i = 0; i < a.nrcpt; i++) {
+        if (j->narr == j->caparr) {
+            j->caparr = j->caparr ? 2 * j->caparr : 1024;
+            j->arr = xrealloc(j->arr, j->caparr * sizeof *j->arr);
+        }
+        j->arr[j->narr] =
+            (struct arrival){a.at_us,
+                             j->narr,
+                             a.has_token ? xstrdup(a.token) : NULL,
+                             xstrdup(a.rcpts[i]),
+                             a.has_token && a.carries,
+                             a.cls};
+        j->narr++;
+    }
     deliver_arrival_clear(&a);
     return DELIVER_JOIN_OK;
 }
@@ -188,7 +217,16 @@ int deliver_join_arrivals(struct deliver_join *j, const char *path, char *err,
     return each_line(j, path, arrival_line, NULL, err, errlen);
 }
 
-int deliver_join_check(const struct deliver_join *j, char *err, size_t errlen)
+/* Earlier arrivals first; at one time, in the order read. */
+static int by_time(const void *x, const void *y)
+{
+    const struct arrival *a = x, *b = y;
+    if (a->at_us != b->at_us)
+        return a->at_us < b->at_us ? -1 : 1;
+    return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+int deliver_join_finish(struct deliver_join *j, char *err, size_t errlen)
 {
     for (unsigned i = 0; i < j->nshards; i++)
         if (!j->shard_file[i])
@@ -200,6 +238,15 @@ int deliver_join_check(const struct deliver_join *j, char *err, size_t errlen)
                               "no submission log of shard %u of %u (give "
                               "every shard's --deliver-log file)",
                               i, j->nshards);
+    if (j->finished)
+        return DELIVER_JOIN_OK;
+    /* In time order, as they reached the next hops: the first arrival of
+     * a message is its earliest, whichever log holds it. */
+    qsort(j->arr, j->narr, sizeof *j->arr, by_time);
+    for (size_t i = 0; i < j->narr; i++)
+        deliver_book_arrive(j->book, j->arr[i].token, j->arr[i].rcpt,
+                            j->arr[i].at_us, j->arr[i].carries, j->arr[i].cls);
+    j->finished = true;
     return DELIVER_JOIN_OK;
 }
 

@@ -31,12 +31,15 @@ void deliver_join_free(struct deliver_join *j); /* NULL is a no-op */
 /* Books every message of one submission log; a status, err on error. */
 int deliver_join_submissions(struct deliver_join *j, const char *path,
                              char *err, size_t errlen);
-/* Books every arrival of one arrival log; a status, err on error. */
+/* Reads every arrival of one arrival log (booked by finish); a status,
+ * err on error. */
 int deliver_join_arrivals(struct deliver_join *j, const char *path, char *err,
                           size_t errlen);
-/* After the logs: every shard's submission log was given. A status. */
-int deliver_join_check(const struct deliver_join *j, char *err, size_t errlen);
-/* The book (owned by j). */
+/* After the logs: every shard's submission log must have been given;
+ * then the arrivals are booked in time order (the first arrival of a
+ * message is its earliest, whichever log holds it). A status. */
+int deliver_join_finish(struct deliver_join *j, char *err, size_t errlen);
+/* The book (owned by j; complete after deliver_join_finish). */
 const struct deliver_book *deliver_join_book(const struct deliver_join *j);
 /* Arrival records read (lines of the arrival logs). */
 uint64_t deliver_join_records(const struct deliver_join *j);
