@@ -289,10 +289,6 @@ static char *arrivals_words(char **paths, size_t n)
 static int join_logs(const struct merge_opts *o, const struct result_run *run,
                      struct deliver_join **join, char **to)
 {
-    if (!o->deliver_logs.n != !o->arrivals.n)
-        return cli_error(&cli_verb_merge,
-                         "--deliver-log and --arrivals go together: the "
-                         "submission logs and the next hop's arrival logs");
     size_t ns = 0, na = 0;
     char **subs = expand("deliver-log", &o->deliver_logs, &ns);
     char **arrs = subs ? expand("arrivals", &o->arrivals, &na) : NULL;
@@ -390,6 +386,12 @@ static int merge_main(int argc, char **argv)
                          "give the shards' result files (1 to %d), e.g. "
                          "out/r-*.json",
                          MAX_FILES);
+        goto out;
+    }
+    if (!o.deliver_logs.n != !o.arrivals.n) {
+        code = cli_error(&cli_verb_merge,
+                         "--deliver-log and --arrivals go together: the "
+                         "submission logs and the next hop's arrival logs");
         goto out;
     }
     runs = xcalloc(pos.n, sizeof *runs);

@@ -108,6 +108,13 @@ ROWS = [
     (LOADCMD + ["--deliver-to", "127.0.0.1:0", "--deliver-fault", "bogus"], "--deliver-fault: fault 'bogus'"),
     (LOADCMD + ["--deliver-to", "127.0.0.1:0", "--corpus", MBOX], "--deliver-to: --corpus messages carry no delivery token"),
     (LOADCMD + ["--threshold", "late < 1"], "late is measured only with --deliver-to"),
+    # the submission log (docs/delivery.md "Across machines")
+    (LOADCMD + ["--deliver-log", os.path.join(tmp, "d.jsonl"), "--corpus", MBOX], "--deliver-log: --corpus messages carry no delivery token"),
+    (LOADCMD + ["--deliver-log", os.path.join(tmp, "d.jsonl"), "--threshold", "corrupt == 0"], "give it to smtpsuite merge --deliver-log"),
+    (LOADCMD + ["--deliver-log", os.path.join(tmp, "no", "d.jsonl")], "--deliver-log: cannot write"),
+    (LOADCMD + ["-c", "2", "--shard", "0/2", "--json", os.path.join(tmp, "r-{shard}.json"), "--deliver-log", os.path.join(tmp, "d.jsonl")], "--deliver-log " + os.path.join(tmp, "d.jsonl") + ": shard 0 of 2 needs {shard}"),
+    (["run", "-t", "127.0.0.1:25", "--deliver-log", os.path.join(tmp, "no", "d.jsonl"), SMOKE], "--deliver-log: cannot write"),
+    (["merge", NOT_RESULT, "--deliver-log", os.path.join(tmp, "d.jsonl")], "--deliver-log and --arrivals go together"),
 ]
 
 failed = 0
