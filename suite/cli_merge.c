@@ -24,6 +24,8 @@
 #include "suite/threshold.h"
 #include "harness/buf.h"
 #include "harness/deliver.h"
+#include "harness/duration.h"
+#include "harness/hist.h"
 #include "harness/verdict.h"
 #include "harness/xalloc.h"
 #include "reports/json.h"
@@ -83,10 +85,13 @@ const struct cli_verb cli_verb_merge = {
         "With --deliver-log and --arrivals it matches the messages the run's\n"
         "server accepted with those that reached a standalone sink\n"
         "(smtpsuite sink --record), and adds the delivery figures: lost,\n"
-        "late, duplicated, corrupt, and the 'delivery' latency histogram.\n",
+        "late, duplicated, corrupt, and the 'delivery' latency histogram;\n"
+        "one result of 'smtpsuite run --deliver-log' is joined alone (exit 1\n"
+        "when a message was lost, duplicated or corrupted).\n",
     .epilog =
         "exit codes:\n"
         "  0    no threshold breached (and some session succeeded)\n"
+        "  1    (a run result joined) a message lost, duplicated or corrupted\n"
         "  2    usage error, a file that cannot be read or is not a\n"
         "       load result, a threshold naming an unknown metric or step;\n"
         "       a --deliver-log or --arrivals file that cannot be read or\n"
@@ -284,11 +289,35 @@ static char *arrivals_words(char **paths, size_t n)
     return buf_detach(&b);
 }
 
+/* Whether a result already has delivery figures (--deliver-to). */
+static bool has_delivery(const struct result_run *run)
+{
+    for (size_t i = 0; i < run->ncounters; i++)
+        if (run->counters[i].name &&
+            strcmp(run->counters[i].name, "delivery.submitted") == 0)
+            return true;
+    return false;
+}
+
 /* Reads every log into *join (for the run of runs[0]); 0, or the exit
  * code after the error. */
-static int join_logs(const struct merge_opts *o, const struct result_run *run,
-                     struct deliver_join **join, char **to)
+static int join_logs(const struct merge_opts *o, const struct cli_list *pos,
+                     struct result_run *const *runs, struct deliver_join **join,
+                     char **to)
 {
+    const struct result_run *run = runs[0];
+    for (size_t i = 0; i < pos->n; i++)
+        if (has_delivery(runs[i]))
+            return cli_error(&cli_verb_merge,
+                             "%s already has delivery figures (it ran with "
+                             "--deliver-to): nothing to join",
+                             pos->v[i]);
+    bool one_run = run->kind && strcmp(run->kind, "run") == 0;
+    if (one_run && pos->n > 1)
+        return cli_error(&cli_verb_merge,
+                         "%s is the result of 'smtpsuite run': it joins its "
+                         "logs alone, not with other files",
+                         pos->v[0]);
     size_t ns = 0, na = 0;
     char **subs = expand("deliver-log", &o->deliver_logs, &ns);
     char **arrs = subs ? expand("arrivals", &o->arrivals, &na) : NULL;
@@ -315,6 +344,50 @@ static int join_logs(const struct merge_opts *o, const struct result_run *run,
     }
     *join = j;
     return 0;
+}
+
+static void record_latency(void *arg, int64_t us)
+{
+    hist_record(arg, us);
+}
+
+static void put_prop(struct result_run *run, const char *name, const char *v)
+{
+    struct result_kv *kv = result_property_add(run);
+    kv->name = xstrdup(name);
+    kv->value = xstrdup(v);
+}
+
+/* The result of 'smtpsuite run --deliver-log' and its logs: the delivery
+ * figures added as 'run --deliver-to' adds them, the reports written;
+ * exit 1 when a message was lost, duplicated or corrupted (the verdict
+ * rule of docs/delivery.md), else 0. */
+static int join_run(const struct merge_opts *o, struct result_run *run,
+                    const struct deliver_join *j, const char *to)
+{
+    if (o->thresholds.n)
+        return cli_error(&cli_verb_merge,
+                         "--threshold judges load results; the result of "
+                         "'smtpsuite run' is judged by the delivery rule "
+                         "(nothing lost, duplicated or corrupted)");
+    char err[256], d[32];
+    struct hist *h = hist_new(&HIST_PARAMS_DEFAULT, err, sizeof err);
+    if (!h)
+        fatal("merge: %s", err);
+    struct deliver_report r;
+    deliver_book_report(deliver_join_book(j), o->deliver_late, &r,
+                        record_latency, h);
+    hist_to_result(h, "delivery", "sent", result_hist_add(run));
+    hist_free(h);
+    deliver_report_to_result(&r, run);
+    put_prop(run, "delivery.to", to);
+    duration_format(o->deliver_late, d, sizeof d);
+    put_prop(run, "delivery.late_after", d);
+    load_print_delivery(stdout, &r, to, o->deliver_late);
+    int code = r.lost || r.duplicated || r.corrupt ? EXIT_FAILED : EXIT_OK;
+    if (write_reports(o, run) != EXIT_OK && code == EXIT_OK)
+        code = EXIT_INCONCLUSIVE;
+    return code;
 }
 
 /* 3 for an incomplete set of shards (whatever the thresholds say: the
@@ -397,8 +470,11 @@ static int merge_main(int argc, char **argv)
     runs = xcalloc(pos.n, sizeof *runs);
     code = read_all(&pos, runs);
     if (code == 0 && (o.deliver_logs.n || o.arrivals.n))
-        code = join_logs(&o, runs[0], &join, &to);
-    if (code == 0) {
+        code = join_logs(&o, &pos, runs, &join, &to);
+    if (code == 0 && join && runs[0]->kind &&
+        strcmp(runs[0]->kind, "run") == 0) {
+        code = join_run(&o, runs[0], join, to);
+    } else if (code == 0) {
         struct deliver_report report;
         struct merge_delivery dl = {join ? deliver_join_book(join) : NULL,
                                     o.deliver_late, to, &report};

@@ -10,7 +10,10 @@
 #  2. the arrival log without message 5's record: exactly message 5 is
 #     lost, 'lost == 0' is breached (exit 99);
 #  3. bad input: a malformed line (exit 2, FILE:LINE named), a submission
-#     log of another run and a shard's log missing (exit 3).
+#     log of another run and a shard's log missing (exit 3);
+#  4. `run --deliver-log` against a sink that is its own next hop: merge
+#     joins the single run result (every message intact; without one
+#     arrival record that message is lost and the exit is 1).
 # Usage: deliver_join.sh SMTPSUITE_BINARY
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -112,4 +115,26 @@ expect_rc 2 "nothing-\*.jsonl': no file matches" "$SMTPSUITE" merge "$D/r-0.json
   --deliver-log "$D/sub-*.jsonl" --arrivals "$D/nothing-*.jsonl"
 expect_rc 2 "go together" "$SMTPSUITE" merge "$D/r-0.json" "$D/r-1.json" \
   --deliver-log "$D/sub-*.jsonl"
+
+echo "== 4: run --deliver-log, the sink its own next hop, joined by merge"
+srv_sink --record "$D/run-arrivals.jsonl"
+"$SMTPSUITE" run -q --cases-dir "$CASES" -T "$CASES/targets/sink.target" \
+  --target "127.0.0.1:$SINK_PORT" --deliver-log "$D/run-sub.jsonl" \
+  --json "$D/run.json" "$CASES/suites/smoke.suite" > /dev/null ||
+  srv_fail "run exited $?, want 0"
+n=$(grep -c '"token"' "$D/run-sub.jsonl")
+[ "$n" -ge 1 ] || srv_fail "the run's submission log holds no message"
+srv_wait_lines "$D/run-arrivals.jsonl" "$n" 10 || srv_fail "the sink logged fewer than $n arrivals"
+rc=0
+"$SMTPSUITE" merge "$D/run.json" --deliver-log "$D/run-sub.jsonl" \
+  --arrivals "$D/run-arrivals.jsonl" --json "$D/run-m.json" > /dev/null || rc=$?
+[ "$rc" = 0 ] || srv_fail "merge of the run result exited $rc, want 0"
+check "$D/run-m.json" "c['delivery.submitted'] == $n and c['delivery.arrived'] == $n and c['delivery.class.intact'] == $n and c['delivery.lost'] == 0"
+check "$D/run-m.json" "d['kind'] == 'run' and all(x['total'] == $n for x in h)"
+tail -n +2 "$D/run-arrivals.jsonl" > "$D/run-arrivals-1.jsonl"
+rc=0
+"$SMTPSUITE" merge "$D/run.json" --deliver-log "$D/run-sub.jsonl" \
+  --arrivals "$D/run-arrivals-1.jsonl" --json "$D/run-m1.json" > /dev/null || rc=$?
+[ "$rc" = 1 ] || srv_fail "merge without one arrival exited $rc, want 1"
+check "$D/run-m1.json" "c['delivery.lost'] == 1 and c['delivery.arrived'] == $n - 1"
 echo PASS
