@@ -21,6 +21,7 @@
 #include "suite/load_judge.h"
 #include "suite/load_print.h"
 #include "suite/merge.h"
+#include "suite/shard.h"
 #include "suite/threshold.h"
 #include "harness/buf.h"
 #include "harness/deliver.h"
@@ -63,8 +64,8 @@ static const struct cli_opt OPTS[] = {
     {"junit", 0, CLI_STR, O(junit), "FILE", "write a JUnit XML report: a testcase a threshold", 0, 0, NULL},
     {"html", 0, CLI_STR, O(html), "FILE", "write a self-contained HTML report with charts", 0, 0, NULL},
     CLI_SECTION("delivery join (docs/delivery.md, across machines)"),
-    {"deliver-log", 0, CLI_LIST, O(deliver_logs), "FILE", "a submission log of the run (load --deliver-log),\none a shard; repeatable, or a quoted glob\n('out/d-*.jsonl')", 0, 0, NULL},
-    {"arrivals", 0, CLI_LIST, O(arrivals), "FILE", "an arrival log of the next hop (smtpsuite sink\n--record); repeatable, or a quoted glob", 0, 0, NULL},
+    {"deliver-log", 0, CLI_LIST, O(deliver_logs), "FILE", "a submission log of the run (load --deliver-log),\none a shard; repeatable, a quoted glob\n('out/d-*.jsonl') or the path with {shard}", 0, 0, NULL},
+    {"arrivals", 0, CLI_LIST, O(arrivals), "FILE", "an arrival log of the next hop (smtpsuite sink\n--record); repeatable, or a quoted glob\n(or with {shard}: one a shard)", 0, 0, NULL},
     {"deliver-late", 0, CLI_DURATION, O(deliver_late), "D", "a message that took longer than D from its 250 to\nits arrival is late (default 10s)", 0, 0, NULL},
 };
 /* clang-format on */
@@ -222,31 +223,52 @@ static int write_reports(const struct merge_opts *o,
 
 /* ---- the delivery join ------------------------------------------------- */
 
-/* Paths from --deliver-log or --arrivals values (a path, or a glob that
- * must match); owned strings. NULL after the error (*n: count). */
-static char **expand(const char *opt, const struct cli_list *in, size_t *n)
+static void add_path(char ***v, size_t *n, char *path)
+{
+    *v = xrealloc(*v, (*n + 1) * sizeof **v);
+    (*v)[(*n)++] = path;
+}
+
+/* Adds the paths of one value: with {shard}, one a shard of nshards
+ * (as the load's own option was given); else the files a glob matches
+ * (it must match one), or the path itself. 0, or -1 after the error. */
+static int add_value(const char *opt, const char *v, unsigned nshards,
+                     char ***out, size_t *n)
+{
+    if (shard_path_has(v)) {
+        for (unsigned i = 0; i < nshards; i++)
+            add_path(out, n, shard_path(v, i));
+        return 0;
+    }
+    glob_t g;
+    int r = glob(v, 0, NULL, &g);
+    if (r == 0)
+        for (size_t k = 0; k < g.gl_pathc; k++)
+            add_path(out, n, xstrdup(g.gl_pathv[k]));
+    else if (r == GLOB_NOMATCH && !strpbrk(v, "*?["))
+        add_path(out, n, xstrdup(v));
+    globfree(&g);
+    if (r != 0 && (r != GLOB_NOMATCH || strpbrk(v, "*?[")))
+        return cli_error(&cli_verb_merge, "--%s '%s': no file matches", opt,
+                         v),
+               -1;
+    return 0;
+}
+
+/* Paths from --deliver-log or --arrivals values (owned strings); NULL
+ * after the error (*n: their count). */
+static char **expand(const char *opt, const struct cli_list *in,
+                     unsigned nshards, size_t *n)
 {
     char **out = NULL;
     *n = 0;
     for (size_t i = 0; i < in->n; i++) {
-        glob_t g;
-        int r = glob(in->v[i], 0, NULL, &g);
-        if (r != 0 && (r != GLOB_NOMATCH || strpbrk(in->v[i], "*?["))) {
-            cli_error(&cli_verb_merge, "--%s '%s': no file matches", opt,
-                      in->v[i]);
-            if (r != GLOB_NOMATCH)
-                globfree(&g);
+        if (add_value(opt, in->v[i], nshards, &out, n) != 0) {
             for (size_t k = 0; k < *n; k++)
                 free(out[k]);
             free(out);
             return NULL;
         }
-        size_t add = r == 0 ? g.gl_pathc : 1;
-        out = xrealloc(out, (*n + add) * sizeof *out);
-        for (size_t k = 0; k < add; k++)
-            out[(*n)++] = xstrdup(r == 0 ? g.gl_pathv[k] : in->v[i]);
-        if (r == 0)
-            globfree(&g);
     }
     return out;
 }
@@ -319,15 +341,16 @@ static int join_logs(const struct merge_opts *o, const struct cli_list *pos,
                          "logs alone, not with other files",
                          pos->v[0]);
     size_t ns = 0, na = 0;
-    char **subs = expand("deliver-log", &o->deliver_logs, &ns);
-    char **arrs = subs ? expand("arrivals", &o->arrivals, &na) : NULL;
+    unsigned nshards = shard_count(run);
+    char **subs = expand("deliver-log", &o->deliver_logs, nshards, &ns);
+    char **arrs = subs ? expand("arrivals", &o->arrivals, nshards, &na) : NULL;
     if (!subs || !arrs) {
         free_paths(subs, ns);
         return EXIT_USAGE;
     }
     char err[2048];
     struct deliver_join *j =
-        deliver_join_new(run->run_id ? run->run_id : "", shard_count(run));
+        deliver_join_new(run->run_id ? run->run_id : "", nshards);
     int st = DELIVER_JOIN_OK;
     for (size_t i = 0; st == DELIVER_JOIN_OK && i < ns; i++)
         st = deliver_join_submissions(j, subs[i], err, sizeof err);

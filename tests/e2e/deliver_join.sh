@@ -91,7 +91,7 @@ echo "== 2: message 5 not in the arrival log: exactly it is lost"
 grep -v '"u5@sink.test"' "$D/arrivals.jsonl" > "$D/arrivals-5.jsonl"
 rc=0
 "$SMTPSUITE" merge "$D/r-0.json" "$D/r-1.json" \
-  --deliver-log "$D/sub-0.jsonl" --deliver-log "$D/sub-1.jsonl" \
+  --deliver-log "$D/sub-{shard}.jsonl" \
   --arrivals "$D/arrivals-5.jsonl" --threshold 'lost == 0' \
   --json "$D/m5.json" > "$D/merge5.out" || rc=$?
 [ "$rc" = 99 ] || srv_fail "merge exited $rc, want 99 (lost == 0 breached)"
