@@ -92,7 +92,8 @@ struct deliver_params {
 
 struct deliver;
 
-/* Binds the sink and starts its thread. NULL with a one-line err
+/* Binds the sink and starts its thread (without p->listen: neither;
+ * deliver_submit then only writes p->log). NULL with a one-line err
  * (*usage: the parameters were at fault). Free with deliver_free. */
 struct deliver *deliver_new(const struct deliver_params *p, bool *usage,
                             char *err, size_t errlen);
