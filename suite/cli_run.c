@@ -372,6 +372,7 @@ static struct deliver *deliver_start(const struct run_opts *o, int *code)
         .record = o->deliver_record,
         .faults = (const char *const *)o->deliver_faults.v,
         .nfaults = o->deliver_faults.n,
+        .keep = true, /* cases may look at what arrived (expect arrival) */
         .quiet = o->quiet,
     };
     struct deliver *hop = deliver_new(&dp, &usage, err, sizeof err);
