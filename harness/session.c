@@ -1214,8 +1214,10 @@ static void track(struct session *s, struct buf *c)
     buf_add(&m, buf_str(c), c->len);
     const char *p = buf_str(&m);
     size_t body = arrival_body_offset(p, m.len);
+    char hlist[ARRIVAL_HLIST_MAX];
+    arrival_field_names(p, body, hlist, sizeof hlist); /* all of them */
     struct arrival_digest d;
-    arrival_hash_headers(p, body, MSGGEN_HLIST, &d);
+    arrival_hash_headers(p, body, hlist, &d);
     arrival_hash_body(p + body, m.len - body, &d);
     buf_reset(c);
     buf_add(c, p, id_len);
