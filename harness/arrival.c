@@ -97,6 +97,8 @@ void arrival_field_names(const char *hdr, size_t n, char *out, size_t outlen)
         bool seen = false;
         for (const char *p = out; *p && !seen; p += strcspn(p, ":"), p += *p == ':')
             seen = strcspn(p, ":") == f.nlen && memcmp(p, name, f.nlen) == 0;
+        for (size_t i = 0; i < sizeof TRACE_FIELDS / sizeof *TRACE_FIELDS; i++)
+            seen |= strcmp(name, TRACE_FIELDS[i]) == 0; /* relays add them */
         if (seen || strcmp(name, "x-smtpsuite-digest") == 0 ||
             used + f.nlen + 2 > outlen)
             continue;

@@ -4,6 +4,7 @@
 #include "harness/arrival.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -150,6 +151,35 @@ static int64_t bare_lf(const char *p, size_t n)
     return k;
 }
 
+static int64_t bare_cr(const char *p, size_t n)
+{
+    int64_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        k += p[i] == '\r' && (i + 1 == n || p[i + 1] != '\n');
+    return k;
+}
+
+/* The i-th header field (from 1), "Name: value" unfolded (the CR LF
+ * of each fold removed, RFC 5322 2.2.3), into out; nothing when there
+ * are fewer. */
+static int nth_field(const struct arrival_view *v, int64_t i, struct buf *out)
+{
+    size_t body = arrival_body_offset(v->data, v->len), n;
+    const char *p = v->data, *end = v->data + body;
+    int64_t k = 0;
+    while (p < end) {
+        const char *l = p;
+        p = line_at(p, end, &n);
+        if (n == 0)
+            break; /* the empty line */
+        if (l[0] != ' ' && l[0] != '\t' && ++k > i)
+            break;
+        if (k == i && buf_add(out, l, n) != BUF_OK)
+            return -1;
+    }
+    return 0;
+}
+
 /* dsn_status, dsn_action, dsn_rcpt. */
 static int dsn(const struct arrival_view *v, const char *name, struct buf *out)
 {
@@ -188,6 +218,8 @@ int arrival_eval_call(const struct arrival_view *v, const char *name,
         *iv = (int64_t)v->len;
     else if (strcmp(name, "arrival_bare_lf") == 0)
         *iv = bare_lf(v->data, v->len);
+    else if (strcmp(name, "arrival_bare_cr") == 0)
+        *iv = bare_cr(v->data, v->len);
     else if (strcmp(name, "arrival_has") == 0)
         *iv = holds(v->data, v->len, arg, arglen);
     else
@@ -200,6 +232,15 @@ int arrival_eval_call(const struct arrival_view *v, const char *name,
         return text(out, v->from);
     if (strcmp(name, "arrival_rcpt") == 0)
         return text(out, v->rcpt);
+    if (strcmp(name, "arrival_body") == 0) {
+        size_t body = arrival_body_offset(v->data, v->len);
+        return buf_add(out, v->data + body, v->len - body) == BUF_OK ? 0 : -1;
+    }
+    if (strcmp(name, "arrival_field") == 0) {
+        char num[24];
+        snprintf(num, sizeof num, "%.*s", (int)(arglen < 23 ? arglen : 23), arg);
+        return nth_field(v, strtoll(num, NULL, 10), out);
+    }
     if (strcmp(name, "arrival_header") == 0) {
         char field[ARRIVAL_EVAL_FIELD_MAX], val[ARRIVAL_EVAL_FIELD_MAX];
         snprintf(field, sizeof field, "%.*s", (int)arglen, arg);

@@ -32,8 +32,12 @@ struct arrival_view {
  *   arrival_from()       the envelope sender ("" for <>)
  *   arrival_rcpt()       the envelope recipients, ' '-joined
  *   arrival_header(n)    the unfolded value of field n, "" when absent
+ *   arrival_field(i)     the i-th header field (from 1), "Name: value"
+ *                        unfolded, "" when there are fewer
+ *   arrival_body()       the body: what follows the header section
  *   arrival_has(s)       1 if the content holds the octets s, else 0
  *   arrival_bare_lf()    LF octets not preceded by CR in the content
+ *   arrival_bare_cr()    CR octets not followed by LF in the content
  *   dsn_status()         the Status of the first recipient of a DSN
  *   dsn_action()         its Action (failed, delayed, delivered ...)
  *   dsn_rcpt()           its Final-Recipient address (type; stripped) */
@@ -44,8 +48,11 @@ struct arrival_view {
     X("arrival_from", 0)                                                       \
     X("arrival_rcpt", 0)                                                       \
     X("arrival_header", 1)                                                     \
+    X("arrival_field", 1)                                                      \
+    X("arrival_body", 0)                                                       \
     X("arrival_has", 1)                                                        \
     X("arrival_bare_lf", 0)                                                    \
+    X("arrival_bare_cr", 0)                                                    \
     X("dsn_status", 0)                                                         \
     X("dsn_action", 0)                                                         \
     X("dsn_rcpt", 0)

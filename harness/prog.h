@@ -76,6 +76,8 @@ struct prog_expr {
  *   has(kw, p)     ... and kw lists parameter p (e.g. has("AUTH","PLAIN"))
  *   param(kw)      the parameters of EHLO keyword kw, "" when absent
  *   code()         the code of the last reply (0 if none)
+ *   contains(s, t) 1 if s holds the octets t, else 0
+ *   starts(s, t)   1 if s begins with t, else 0
  *   tls_version()  the connection's TLS protocol: 0 none, 10, 11, 12, 13
  *   tls_verified() its certificate check: 1 passed, 0 failed (or no TLS),
  *                  -1 not checked (tls-verify none)
@@ -255,6 +257,8 @@ struct prog_step {
     bool dot_stuff;             /* DATA: true unless `data raw` */
     bool tracked;               /* DATA: the template's content gets a
                                    delivery token and digest fields */
+    bool absent;                /* EXPECT_ARRIVAL EXPECT_DSN: `no`: it must
+                                   not come within dur_us */
     int tls_mode;               /* CONNECT: -1 target's, 0 plain,
                                    1 implicit TLS */
     int proxy;                  /* CONNECT: -1 the target's PROXY header,

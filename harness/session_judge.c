@@ -653,17 +653,23 @@ void judge_arrival(struct session *s, const struct prog_step *st, bool found,
         rs->note = xasprintf("%s from <%s> to %s, %zu octets, %s%s",
                              dsn ? "a DSN" : "arrived", f->from, f->rcpt,
                              f->len, f->cls,
-                             f->data ? ""
-                                     : " (content not kept: over the "
-                                       "next hop's keep limit)");
+                             f->data ? "" : " (content not kept: over the "
+                                            "next hop's keep limit)");
         session_note(s, "line %d: %s", st->line, rs->note);
-        return;
     }
+    if (found != st->absent)
+        return;
     int64_t us = st->dur_us ? st->dur_us : SESSION_ARRIVAL_WAIT_US;
-    judge_grade(s, by_severity(s), idx,
-                "line %d: %s %s reached the next hop within %lld.%03llds",
-                st->line, dsn ? "no DSN quoting" : "no message", token,
-                (long long)(us / 1000000), (long long)(us % 1000000 / 1000));
+    const char *what = dsn ? "DSN quoting" : "message";
+    if (found)
+        judge_grade(s, by_severity(s), idx,
+                    "line %d: a %s %s reached the next hop, and must not", st->line,
+                    what, token);
+    else
+        judge_grade(s, by_severity(s), idx,
+                    "line %d: no %s %s reached the next hop within %lld.%03llds",
+                    st->line, what, token, (long long)(us / 1000000),
+                    (long long)(us % 1000000 / 1000));
     if (by_severity(s) == VERDICT_FAIL)
         session_end(s);
 }

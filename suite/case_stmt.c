@@ -689,8 +689,9 @@ static int expect_ehlo(struct cp *ps, struct lex *x)
     return else_grade(ps, x, &s->grade_false);
 }
 
-/* arrival|dsn [of EXPR] [within D] (t: the word read). */
-static int expect_arrival(struct cp *ps, struct lex *x, const struct lex_tok *t)
+/* [no] arrival|dsn [of EXPR] [within D] (t: the word read). */
+static int expect_arrival(struct cp *ps, struct lex *x, const struct lex_tok *t,
+                          bool absent)
 {
     bool dsn = lex_is(x, t, "dsn");
     if (ps->in_pipeline) {
@@ -700,6 +701,7 @@ static int expect_arrival(struct cp *ps, struct lex *x, const struct lex_tok *t)
     }
     struct prog_step *s =
         cp_step(ps, dsn ? PROG_STEP_EXPECT_DSN : PROG_STEP_EXPECT_ARRIVAL);
+    s->absent = absent;
     struct lex_tok k;
     lex_peek(x, &k);
     if (lex_is(x, &k, "of")) {
@@ -729,8 +731,13 @@ static int st_expect(struct cp *ps, struct lex *x)
         lex_next(x, &t);
         return duration(ps, x, &s->dur_us, false);
     }
+    bool absent = lex_is(x, &t, "no");
+    if (absent)
+        lex_next(x, &t);
     if (lex_is(x, &t, "arrival") || lex_is(x, &t, "dsn"))
-        return expect_arrival(ps, x, &t);
+        return expect_arrival(ps, x, &t, absent);
+    if (absent)
+        return want(ps, &t, "arrival or dsn after expect no");
     bool silence = lex_is(x, &t, "silence");
     if (!silence && !lex_is(x, &t, "ehlo"))
         return want(ps, &t,

@@ -61,6 +61,12 @@ START_TEST(test_functions)
     } V[] = {
         {"arrival_size", NULL, sizeof MSG - 1, NULL},
         {"arrival_bare_lf", NULL, 2, NULL}, /* "ab\n" and ".\n" */
+        {"arrival_bare_cr", NULL, 0, NULL},
+        {"arrival_body", NULL, 0, "ab\ncd\r\n.\n\r\n"},
+        {"arrival_field", "1", 0, "Subject: x"},
+        {"arrival_field", "2", 0, "X-A: 1"},
+        {"arrival_field", "3", 0, ""},
+        {"arrival_field", "0", 0, ""},
         {"arrival_has", "cd\r\n.", 1, NULL},
         {"arrival_has", "X-B", 0, NULL},
         {"arrival_has", "", 1, NULL},

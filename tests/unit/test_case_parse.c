@@ -180,6 +180,8 @@ static void put_step(struct buf *b, size_t i, const struct prog_step *s)
         buf_adds(b, " raw");
     if (s->tracked)
         buf_adds(b, " tracked");
+    if (s->absent)
+        buf_adds(b, " no");
     if (s->last)
         buf_adds(b, " last");
     if (s->name)
@@ -259,10 +261,10 @@ static const struct {
     /* tracked messages and what arrives at the next hop */
     {H "open\ndata tracked raw <<E\nx\nE\nS: 250\ndata raw tracked <<E\nE\n"
        "S: 250\nexpect arrival\n! expect dsn of run_id within 2s\n"
-       "expect arrival within 1s\nassert dsn_status() == \"5.1.1\"\n",
+       "expect no arrival within 1s\nassert dsn_status() == \"5.1.1\"\n",
      "0 open\n1 data raw tracked \"x\\r\\n\"\n2 expect [250]\n"
      "3 data raw tracked\n4 expect [250]\n5 expect arrival\n"
-     "6 expect dsn ! dur=2000000 ${run_id}\n7 expect arrival dur=1000000\n"
+     "6 expect dsn ! dur=2000000 ${run_id}\n7 expect arrival no dur=1000000\n"
      "8 assert expr=(dsn_status() == \"5.1.1\")\n"},
     /* bdat forms */
     {H "open\nbdat 100\nS: 250\nbdat 5 last\nS: 250\nbdat last <<X\nab\nX\n"
@@ -465,6 +467,8 @@ static const struct {
     {H "open\nexpect arrival within\n", "t.smtp:7:22: want a duration such as "
                                         "250ms, 2s or 5m"},
     {H "open\nexpect dsn of\n", "t.smtp:7:14: an expression is missing"},
+    {H "open\nexpect no close\n", "t.smtp:7:11: want arrival or dsn after "
+                                  "expect no"},
     {H "open\nexpect arrival 5s\n", "t.smtp:7:16: unexpected '5s' at the end "
                                     "of the statement"},
     {H "open\npipeline {\nexpect dsn\n}\n", "t.smtp:8:8: expect dsn cannot be "
