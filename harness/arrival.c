@@ -82,6 +82,31 @@ static bool next_field(const char *hdr, size_t n, size_t *off, struct field *f)
     return true;
 }
 
+void arrival_field_names(const char *hdr, size_t n, char *out, size_t outlen)
+{
+    size_t off = 0, used = 0;
+    struct field f;
+    out[0] = '\0';
+    while (next_field(hdr, n, &off, &f)) {
+        char name[ARRIVAL_HLIST_MAX];
+        if (f.nlen >= sizeof name)
+            continue;
+        for (size_t i = 0; i < f.nlen; i++)
+            name[i] = (char)tolower((unsigned char)f.name[i]);
+        name[f.nlen] = '\0';
+        bool seen = false;
+        for (const char *p = out; *p && !seen; p += strcspn(p, ":"), p += *p == ':')
+            seen = strcspn(p, ":") == f.nlen && memcmp(p, name, f.nlen) == 0;
+        for (size_t i = 0; i < sizeof TRACE_FIELDS / sizeof *TRACE_FIELDS; i++)
+            seen |= strcmp(name, TRACE_FIELDS[i]) == 0; /* relays add them */
+        if (seen || strcmp(name, "x-smtpsuite-digest") == 0 ||
+            used + f.nlen + 2 > outlen)
+            continue;
+        used += (size_t)snprintf(out + used, outlen - used, "%s%s",
+                                 used ? ":" : "", name);
+    }
+}
+
 size_t arrival_body_offset(const char *msg, size_t len)
 {
     size_t off = 0;

@@ -59,6 +59,12 @@ struct arrival_digest {
  * out (cut to outlen - 1). Returns false when there is none. */
 bool arrival_header(const char *msg, size_t len, const char *name, char *out,
                     size_t outlen);
+/* The names of the header fields in hdr[0..n), lower case, each once,
+ * in order, ':'-joined, without the digest field and the trace fields
+ * relays add (Received: and kin): the h= list of a digest that covers
+ * every other field. Names that do not fit in outlen are
+ * left out. */
+void arrival_field_names(const char *hdr, size_t n, char *out, size_t outlen);
 /* The offset where the body starts (after the empty line), or len. */
 size_t arrival_body_offset(const char *msg, size_t len);
 

@@ -1,6 +1,7 @@
 /* deliver: the book of submissions and arrivals, and the in-process
  * next hop (see deliver.h). */
 #include "harness/deliver.h"
+#include "harness/buf.h"
 #include "harness/clock.h"
 #include "harness/deliver_log.h"
 #include "harness/result.h"
@@ -273,7 +274,38 @@ struct deliver {
     struct deliver_book *book; /* under mu */
     bool stopping;             /* under mu */
     struct deliver_log *log;   /* or NULL; not owned */
+    bool keep;
+    struct deliver_seen *kept; /* under mu, in arrival order */
+    size_t nkept, capkept, kept_bytes;
 };
+
+/* Keeps a copy of m for deliver_seek (under mu). */
+static void keep(struct deliver *d, const struct sink_message *m,
+                 const char *token, bool carries, enum arrival_class c)
+{
+    if (d->nkept == d->capkept) {
+        d->capkept = d->capkept ? 2 * d->capkept : 16;
+        d->kept = xrealloc(d->kept, d->capkept * sizeof *d->kept);
+    }
+    struct deliver_seen *k = &d->kept[d->nkept++];
+    memset(k, 0, sizeof *k);
+    k->token = xstrdup(token ? token : "");
+    k->from = xstrdup(m->mail && m->mail->addr ? m->mail->addr : "");
+    struct buf r;
+    buf_init(&r, SIZE_MAX);
+    for (size_t i = 0; i < m->nrcpt; i++)
+        buf_addf(&r, "%s%s", i ? " " : "", m->rcpts[i].addr);
+    k->rcpt = xstrdup(buf_str(&r));
+    buf_free(&r);
+    k->cls = carries ? arrival_class_name(c) : "unsigned";
+    k->len = m->len;
+    if (d->kept_bytes + m->len <= DELIVER_KEEP_MAX) {
+        k->data = xmalloc(m->len + 1);
+        memcpy(k->data, m->data, m->len);
+        k->data[m->len] = '\0';
+        d->kept_bytes += m->len;
+    }
+}
 
 static void on_arrival(void *arg, const struct sink_message *m)
 {
@@ -288,6 +320,8 @@ static void on_arrival(void *arg, const struct sink_message *m)
     for (size_t i = 0; i < m->nrcpt; i++)
         deliver_book_arrive(d->book, has ? token : NULL, m->rcpts[i].addr,
                             m->time_us, carries, c);
+    if (d->keep)
+        keep(d, m, has ? token : NULL, carries, c);
     pthread_cond_broadcast(&d->cv);
     pthread_mutex_unlock(&d->mu);
 }
@@ -327,6 +361,7 @@ struct deliver *deliver_new(const struct deliver_params *p, bool *usage,
 {
     struct deliver *d = xcalloc(1, sizeof *d);
     d->quiet = p->quiet;
+    d->keep = p->keep;
     pthread_mutex_init(&d->mu, NULL);
     pthread_cond_init(&d->cv, NULL);
     d->book = deliver_book_new(p->run_id);
@@ -370,6 +405,11 @@ void deliver_set_run(struct deliver *d, const char *run_id)
     deliver_book_free(d->book);
     d->book = deliver_book_new(run_id);
     pthread_mutex_unlock(&d->mu);
+}
+
+bool deliver_listening(const struct deliver *d)
+{
+    return d->sink != NULL;
 }
 
 int deliver_port(const struct deliver *d)
@@ -428,6 +468,61 @@ void deliver_finish(struct deliver *d, int64_t late_us,
     deliver_book_report(d->book, late_us, r, latency, arg);
 }
 
+static void seen_clear(struct deliver_seen *k)
+{
+    free(k->token);
+    free(k->from);
+    free(k->rcpt);
+    free(k->data);
+}
+
+void deliver_seen_free(struct deliver_seen *s)
+{
+    if (!s)
+        return;
+    seen_clear(s);
+    free(s);
+}
+
+/* Whether kept arrival k is what deliver_seek looks for. */
+static bool seek_match(const struct deliver_seen *k, const char *token,
+                       bool dsn)
+{
+    if (!dsn)
+        return strcmp(k->token, token) == 0;
+    if (k->from[0] || !k->data || !token[0])
+        return false;
+    return strstr(k->data, token) != NULL; /* in the returned headers */
+}
+
+struct deliver_seen *deliver_seek(struct deliver *d, const char *token,
+                                  bool dsn)
+{
+    struct deliver_seen *out = NULL;
+    pthread_mutex_lock(&d->mu);
+    for (size_t i = 0; i < d->nkept; i++) {
+        const struct deliver_seen *k = &d->kept[i];
+        if (!seek_match(k, token, dsn))
+            continue;
+        if (out) {
+            out->count++;
+            continue;
+        }
+        out = xcalloc(1, sizeof *out);
+        *out = *k;
+        out->token = xstrdup(k->token);
+        out->from = xstrdup(k->from);
+        out->rcpt = xstrdup(k->rcpt);
+        if (k->data) {
+            out->data = xmalloc(k->len + 1);
+            memcpy(out->data, k->data, k->len + 1);
+        }
+        out->count = 1;
+    }
+    pthread_mutex_unlock(&d->mu);
+    return out;
+}
+
 void deliver_free(struct deliver *d)
 {
     if (!d)
@@ -442,6 +537,9 @@ void deliver_free(struct deliver *d)
     if (d->base)
         event_base_free(d->base);
     deliver_book_free(d->book);
+    for (size_t i = 0; i < d->nkept; i++)
+        seen_clear(&d->kept[i]);
+    free(d->kept);
     pthread_cond_destroy(&d->cv);
     pthread_mutex_destroy(&d->mu);
     free(d);

@@ -88,7 +88,10 @@ struct deliver_params {
     /* the submission log (harness/deliver_log.h; not owned), or NULL:
      * deliver_submit writes every accepted message there too */
     struct deliver_log *log;
+    bool keep;  /* keep what arrives, for deliver_seek (cases) */
 };
+
+#define DELIVER_KEEP_MAX (256u << 20) /* octets of content kept in all */
 
 struct deliver;
 
@@ -100,6 +103,8 @@ struct deliver *deliver_new(const struct deliver_params *p, bool *usage,
 /* Thread-safe: the run whose tokens are this run's (before any message
  * is submitted; the book forgets what it had). */
 void deliver_set_run(struct deliver *d, const char *run_id);
+/* Whether d runs a next hop (deliver_params.listen), not only a log. */
+bool deliver_listening(const struct deliver *d);
 /* The bound TCP port (the sink's). */
 int deliver_port(const struct deliver *d);
 /* Thread-safe: a message the relay accepted. */
@@ -115,5 +120,24 @@ void deliver_finish(struct deliver *d, int64_t late_us,
                     struct deliver_report *r,
                     void (*latency)(void *arg, int64_t us), void *arg);
 void deliver_free(struct deliver *d); /* NULL is a no-op */
+
+/* A message the next hop kept (deliver_params.keep): a copy the caller
+ * owns (deliver_seen_free). */
+struct deliver_seen {
+    char *token; /* its X-Smtpsuite-Id, "" without one */
+    char *from;  /* envelope sender, "" for <> */
+    char *rcpt;  /* accepted recipients, ' '-joined */
+    char *data;  /* the content, NULL when over DELIVER_KEEP_MAX */
+    size_t len;
+    const char *cls; /* change class name, or "unsigned" */
+    int64_t count;   /* arrivals that matched the same search */
+};
+
+/* Thread-safe: the first kept arrival carrying token (dsn false), or
+ * the first DSN for it (dsn true: a message from <> whose content holds
+ * token, as RFC 3464's returned headers do); NULL when none yet. */
+struct deliver_seen *deliver_seek(struct deliver *d, const char *token,
+                                  bool dsn);
+void deliver_seen_free(struct deliver_seen *s); /* NULL is a no-op */
 
 #endif

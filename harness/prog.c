@@ -1,6 +1,7 @@
 /* prog: the step program: construction, expression evaluation, reply
  * matching and dot-stuffing (see prog.h). */
 #include "harness/prog.h"
+#include "harness/arrival_eval.h"
 #include "harness/xalloc.h"
 
 #include <openssl/evp.h>
@@ -14,8 +15,11 @@
 const struct prog_func PROG_FUNCS[] = {
     {"fill", 1, 2}, {"cat", 1, 16}, {"b64", 1, 1},   {"len", 1, 1},
     {"lower", 1, 1}, {"upper", 1, 1}, {"has", 1, 2}, {"param", 1, 1},
-    {"code", 0, 0},
+    {"code", 0, 0},  {"contains", 2, 2}, {"starts", 2, 2},
     {"tls_version", 0, 0}, {"tls_verified", 0, 0}, {"tls_cipher", 0, 0},
+#define X(n, a) {n, a, a},
+    ARRIVAL_EVAL_LIST(X)
+#undef X
 };
 const size_t PROG_NFUNCS = sizeof PROG_FUNCS / sizeof PROG_FUNCS[0];
 
@@ -523,6 +527,29 @@ static int fn_case(struct ev *ev, const struct prog_expr *e, struct val *out,
     return 0;
 }
 
+/* contains(s, t): 1 if s holds the octets t; starts(s, t): 1 if s
+ * begins with them. */
+static int fn_contains(struct ev *ev, const struct prog_expr *e,
+                       struct val *out, bool at_start)
+{
+    struct buf a, b;
+    buf_init(&a, PROG_MAX_VALUE);
+    buf_init(&b, PROG_MAX_VALUE);
+    int rc = arg_text(ev, e, 0, &a);
+    if (rc == 0)
+        rc = arg_text(ev, e, 1, &b);
+    bool found = b.len == 0;
+    for (size_t i = 0; rc == 0 && !found && i + b.len <= a.len; i++) {
+        found = memcmp(a.data + i, b.data, b.len) == 0;
+        if (at_start)
+            break;
+    }
+    val_set_int(out, found);
+    buf_free(&a);
+    buf_free(&b);
+    return rc;
+}
+
 /* Base64 (RFC 4648) of in into out. */
 static int b64(struct ev *ev, const struct prog_expr *e, struct buf *in,
                struct val *out)
@@ -555,6 +582,31 @@ static int fn_tls(struct ev *ev, const struct prog_expr *e, struct val *out)
     return 0;
 }
 
+/* arrival_*(), dsn_*(): the message the last `expect arrival` or
+ * `expect dsn` found (harness/arrival_eval.c). */
+static int fn_arrival(struct ev *ev, const struct prog_expr *e, struct val *out)
+{
+    const struct arrival_view *v =
+        ev->env->arrival ? ev->env->arrival(ev->env->arg) : NULL;
+    if (!v)
+        return ev_fail(ev, e,
+                       "%s: no message found yet (expect arrival or "
+                       "expect dsn comes first)",
+                       e->sval);
+    struct buf arg;
+    buf_init(&arg, PROG_MAX_VALUE);
+    int rc = e->nargs ? arg_text(ev, e, 0, &arg) : 0;
+    bool is_int = false;
+    int64_t iv = 0;
+    if (rc == 0 && arrival_eval_call(v, e->sval, buf_str(&arg), arg.len,
+                                     &out->s, &iv, &is_int) != 0)
+        rc = ev_fail(ev, e, "%s: value too long", e->sval);
+    if (rc == 0 && is_int)
+        val_set_int(out, iv);
+    buf_free(&arg);
+    return rc;
+}
+
 static int eval_call(struct ev *ev, const struct prog_expr *e, struct val *out)
 {
     const char *f = e->sval;
@@ -577,6 +629,8 @@ static int eval_call(struct ev *ev, const struct prog_expr *e, struct val *out)
         buf_free(&in);
         return rc;
     }
+    if (strcmp(f, "contains") == 0 || strcmp(f, "starts") == 0)
+        return fn_contains(ev, e, out, f[0] == 's');
     if (strcmp(f, "lower") == 0 || strcmp(f, "upper") == 0)
         return fn_case(ev, e, out, f[0] == 'u');
     if (strcmp(f, "has") == 0 || strcmp(f, "param") == 0)
@@ -587,6 +641,8 @@ static int eval_call(struct ev *ev, const struct prog_expr *e, struct val *out)
     }
     if (strncmp(f, "tls_", 4) == 0)
         return fn_tls(ev, e, out);
+    if (arrival_eval_known(f))
+        return fn_arrival(ev, e, out);
     return ev_fail(ev, e, "unknown function '%s'", f);
 }
 

@@ -76,10 +76,14 @@ struct prog_expr {
  *   has(kw, p)     ... and kw lists parameter p (e.g. has("AUTH","PLAIN"))
  *   param(kw)      the parameters of EHLO keyword kw, "" when absent
  *   code()         the code of the last reply (0 if none)
+ *   contains(s, t) 1 if s holds the octets t, else 0
+ *   starts(s, t)   1 if s begins with t, else 0
  *   tls_version()  the connection's TLS protocol: 0 none, 10, 11, 12, 13
  *   tls_verified() its certificate check: 1 passed, 0 failed (or no TLS),
  *                  -1 not checked (tls-verify none)
- *   tls_cipher()   its cipher ("" without TLS) */
+ *   tls_cipher()   its cipher ("" without TLS)
+ *   arrival_*(), dsn_*()  the message the last expect arrival / expect
+ *                  dsn found (harness/arrival_eval.h lists them) */
 struct prog_func {
     const char *name;
     int min_args, max_args;
@@ -170,6 +174,9 @@ struct prog_expect {
     X(EXPECT, "expect")         /* S: the next reply */                       \
     X(EXPECT_CLOSE, "expect close")                                            \
     X(EXPECT_SILENCE, "expect silence") /* nothing arrives for dur_us */      \
+    X(EXPECT_ARRIVAL, "expect arrival") /* the next hop got message tmpl      \
+                                   (or the last tracked one) in dur_us */     \
+    X(EXPECT_DSN, "expect dsn") /* a DSN (from <>) quoting that token */      \
     X(SLEEP, "sleep")           /* dur_us */                                  \
     X(CAPTURE, "capture")       /* name = from (regex | ehlo kw | code) */    \
     X(SET, "set")               /* name = expr */                             \
@@ -228,12 +235,14 @@ struct prog_step {
     int conn;       /* index into prog_case.conns, -1 = current */
     int jump;       /* block steps: index of the matching step */
 
-    struct prog_tmpl tmpl;      /* SEND RAW DATA BDAT SKIP */
+    struct prog_tmpl tmpl;      /* SEND RAW DATA BDAT SKIP; EXPECT_ARRIVAL
+                                   EXPECT_DSN: the token (may be empty) */
     struct prog_expr *expr;     /* SET IF_BEGIN REPEAT_BEGIN ASSERT;
                                    DATA/BDAT: size */
     struct prog_expect expect;  /* EXPECT; STARTTLS and AUTH (optional) */
-    int64_t dur_us;             /* SLEEP EXPECT_SILENCE EXPECT_CLOSE(0 =
-                                   default timeout) */
+    int64_t dur_us;             /* SLEEP EXPECT_SILENCE EXPECT_CLOSE
+                                   EXPECT_ARRIVAL EXPECT_DSN (0 = default
+                                   timeout) */
     char *name;                 /* CAPTURE SET: variable; REPEAT: counter
                                    (may be NULL); AUTH: mechanism */
     enum prog_capture_from from;
@@ -246,6 +255,10 @@ struct prog_step {
     enum prog_data_gen gen;     /* DATA */
     bool last;                  /* BDAT LAST */
     bool dot_stuff;             /* DATA: true unless `data raw` */
+    bool tracked;               /* DATA: the template's content gets a
+                                   delivery token and digest fields */
+    bool absent;                /* EXPECT_ARRIVAL EXPECT_DSN: `no`: it must
+                                   not come within dur_us */
     int tls_mode;               /* CONNECT: -1 target's, 0 plain,
                                    1 implicit TLS */
     int proxy;                  /* CONNECT: -1 the target's PROXY header,
@@ -315,6 +328,8 @@ const char *prog_step_kind_name(enum prog_step_kind k);
 
 /* ---- evaluation (used by the engine) --------------------------------- */
 
+struct arrival_view;
+
 /* The TLS facts of the current connection, for tls_*(). */
 struct prog_tls_view {
     int version;        /* 0 no TLS, 10 (TLS 1.0), 11, 12, 13 */
@@ -334,6 +349,8 @@ struct prog_env {
     int (*last_code)(void *arg);
     void *arg;
     void (*tls)(void *arg, struct prog_tls_view *out);
+    /* The message the last expect arrival / expect dsn found, or NULL. */
+    const struct arrival_view *(*arrival)(void *arg);
 };
 
 /* Evaluates t into out. *secret is set when a secret value went in.

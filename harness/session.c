@@ -213,9 +213,17 @@ static void env_tls(void *arg, struct prog_tls_view *out)
     out->cipher = t->cipher ? t->cipher : "";
 }
 
+/* arrival_*() and dsn_*(): what the last expect arrival / dsn found. */
+static const struct arrival_view *env_arrival(void *arg)
+{
+    struct session *s = arg;
+    return s->arrival && s->arrival->data ? &s->arrival_view : NULL;
+}
+
 static struct prog_env env_of(struct session *s)
 {
-    struct prog_env e = {env_lookup, env_ehlo, env_code, s, env_tls};
+    struct prog_env e = {env_lookup, env_ehlo, env_code,
+                         s,          env_tls,  env_arrival};
     return e;
 }
 
@@ -856,6 +864,64 @@ static void step_expect_silence(struct session *s, const struct prog_step *st)
     arm(s, st->dur_us);
 }
 
+/* ---- expect arrival / expect dsn (deliver.h) ----------------------------- */
+
+#define ARRIVAL_POLL_US 25000 /* how often the next hop is asked */
+
+/* Asks the next hop; ends the wait when found or past the deadline. */
+static void arrival_poll(struct session *s)
+{
+    const struct prog_step *st = s->waiting;
+    struct deliver_seen *f = deliver_seek(s->p.deliver, s->seek_token,
+                                          st->kind == PROG_STEP_EXPECT_DSN);
+    if (!f && clock_mono_us() < s->seek_until) {
+        arm(s, ARRIVAL_POLL_US);
+        return;
+    }
+    session_set_state(s, SESSION_READY);
+    if (f) {
+        deliver_seen_free(s->arrival);
+        s->arrival = f;
+        s->arrival_view = (struct arrival_view){f->data, f->len, f->from,
+                                                f->rcpt, f->cls, f->count};
+    }
+    judge_arrival(s, st, f != NULL, s->seek_token);
+    if (!s->ended)
+        next(s);
+}
+
+static void step_expect_arrival(struct session *s, const struct prog_step *st)
+{
+    if (s->pipe_phase == 1) {
+        next(s);
+        return;
+    }
+    struct buf t;
+    buf_init(&t, MSGGEN_TOKEN_MAX - 1);
+    bool secret = false;
+    if (st->tmpl.nsegs && eval(s, st, &st->tmpl, true, &t, &secret) != 0) {
+        buf_free(&t);
+        return;
+    }
+    snprintf(s->seek_token, sizeof s->seek_token, "%s",
+             st->tmpl.nsegs ? buf_str(&t) : s->last_token);
+    buf_free(&t);
+    if (!s->seek_token[0]) {
+        judge_error(s, ERRCAT_INTERNAL, -1,
+                    "line %d: %s: no tracked message was sent before it "
+                    "(send one with data msg or data tracked, or name its "
+                    "token with: of EXPR)",
+                    st->line, prog_step_kind_name(st->kind));
+        session_end(s);
+        return;
+    }
+    s->seek_until =
+        clock_mono_us() + (st->dur_us ? st->dur_us : SESSION_ARRIVAL_WAIT_US);
+    s->waiting = st;
+    session_set_state(s, SESSION_WAIT_ARRIVAL);
+    arrival_poll(s);
+}
+
 /* ---- steps --------------------------------------------------------------- */
 
 static void step_open(struct session *s, const struct prog_step *st)
@@ -1127,10 +1193,39 @@ static void step_data_stream(struct session *s, const struct prog_step *st,
     if (!s->body)
         s->body = body_stream_gen(&mp);
     snprintf(s->token, sizeof s->token, "%s", body_stream_token(s->body));
+    snprintf(s->last_token, sizeof s->last_token, "%s", s->token);
     s->body_unlogged = 0;
     s->waiting = st;
     s->wait_conn = sc->index;
     body_pump(s, sc);
+}
+
+/* data tracked: the content c gets the delivery token and digest
+ * fields first (docs/delivery.md), as a generated message has them;
+ * the token is this message's from now on. */
+static void track(struct session *s, struct buf *c)
+{
+    char token[MSGGEN_TOKEN_MAX];
+    msggen_token(token, sizeof token, s->p.run_id, s->p.pc->id);
+    struct buf m;
+    buf_init(&m, PROG_MAX_VALUE + 2 * ARRIVAL_TOKEN_MAX);
+    buf_addf(&m, "%s: %s\r\n", ARRIVAL_TOKEN_HEADER, token);
+    size_t id_len = m.len;
+    buf_add(&m, buf_str(c), c->len);
+    const char *p = buf_str(&m);
+    size_t body = arrival_body_offset(p, m.len);
+    char hlist[ARRIVAL_HLIST_MAX];
+    arrival_field_names(p, body, hlist, sizeof hlist); /* all of them */
+    struct arrival_digest d;
+    arrival_hash_headers(p, body, hlist, &d);
+    arrival_hash_body(p + body, m.len - body, &d);
+    buf_reset(c);
+    buf_add(c, p, id_len);
+    arrival_digest_format(&d, c);
+    buf_add(c, p + id_len, m.len - id_len);
+    buf_free(&m);
+    snprintf(s->token, sizeof s->token, "%s", token);
+    snprintf(s->last_token, sizeof s->last_token, "%s", token);
 }
 
 static void step_data(struct session *s, const struct prog_step *st)
@@ -1148,6 +1243,8 @@ static void step_data(struct session *s, const struct prog_step *st)
     buf_init(&c, PROG_MAX_VALUE);
     buf_init(&wire, PROG_MAX_VALUE * 2);
     if (content(s, st, &c) == 0) {
+        if (st->tracked)
+            track(s, &c);
         if (st->dot_stuff) {
             prog_dot_stuff(buf_str(&c), c.len, &wire);
         } else {
@@ -1627,6 +1724,8 @@ static step_fn *const STEP_TABLE[PROG_STEP_COUNT] = {
     [PROG_STEP_EXPECT] = step_expect,
     [PROG_STEP_EXPECT_CLOSE] = step_expect_close,
     [PROG_STEP_EXPECT_SILENCE] = step_expect_silence,
+    [PROG_STEP_EXPECT_ARRIVAL] = step_expect_arrival,
+    [PROG_STEP_EXPECT_DSN] = step_expect_arrival,
     [PROG_STEP_SLEEP] = step_sleep,
     [PROG_STEP_CAPTURE] = step_capture,
     [PROG_STEP_SET] = step_set,
@@ -1962,6 +2061,9 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
         session_set_state(s, SESSION_READY);
         next(s);
         break;
+    case SESSION_WAIT_ARRIVAL:
+        arrival_poll(s);
+        break;
     case SESSION_SENDING:
         body_stop(s);
         judge_error(s, ERRCAT_TIMEOUT, -1,
@@ -2027,6 +2129,16 @@ struct session *session_new(const struct session_params *p,
     return s;
 }
 
+/* Whether the case has an expect arrival or expect dsn step. */
+static bool watches_next_hop(const struct prog_case *pc)
+{
+    for (size_t i = 0; i < pc->nsteps; i++)
+        if (pc->steps[i].kind == PROG_STEP_EXPECT_ARRIVAL ||
+            pc->steps[i].kind == PROG_STEP_EXPECT_DSN)
+            return true;
+    return false;
+}
+
 void session_start(struct session *s)
 {
     s->t0 = clock_mono_us();
@@ -2041,6 +2153,14 @@ void session_start(struct session *s)
             done(s);
             return;
         }
+    }
+    if (watches_next_hop(s->p.pc) &&
+        !(s->p.deliver && deliver_listening(s->p.deliver))) {
+        judge_skip(s, "the case watches the next hop: run it with --deliver-to "
+                      "(docs/delivery.md)");
+        s->ended = true;
+        done(s);
+        return;
     }
     int64_t total = s->p.pc->timeout_us ? s->p.pc->timeout_us : s->p.tmo->case_total;
     struct timeval tv = {(time_t)(total / 1000000), (suseconds_t)(total % 1000000)};
@@ -2079,6 +2199,7 @@ void session_free(struct session *s)
     }
     auth_free(s);
     body_stop(s);
+    deliver_seen_free(s->arrival);
     event_free(s->auth_ev);
     buf_free(&s->pipebuf);
     event_free(s->step_timer);

@@ -4,8 +4,10 @@
 #ifndef SMTPSUITE_SESSION_INT_H
 #define SMTPSUITE_SESSION_INT_H
 
+#include "harness/arrival_eval.h"
 #include "harness/buf.h"
 #include "harness/conn.h"
+#include "harness/deliver.h"
 #include "harness/reply.h"
 #include "harness/session.h"
 #include "harness/verdict.h"
@@ -24,6 +26,7 @@
     X(WAIT_CLOSE, "wait-close")                                                \
     X(WAIT_SILENCE, "wait-silence")                                            \
     X(SLEEPING, "sleeping")                                                    \
+    X(WAIT_ARRIVAL, "wait-arrival") /* polling the next hop (deliver.h) */     \
     X(SENDING, "sending")       /* streaming DATA content as output drains */ \
     X(FINISHING, "finishing")   /* closing QUITs */                           \
     X(DONE, "done")
@@ -146,6 +149,11 @@ struct session {
     uint64_t body_unlogged;   /* its octets not in the transcript */
     char token[MSGGEN_TOKEN_MAX]; /* the generated message being sent */
     char *body_sent;          /* its start, escaped, for the eod step */
+    char last_token[MSGGEN_TOKEN_MAX]; /* the last tracked message sent */
+    char seek_token[MSGGEN_TOKEN_MAX]; /* what expect arrival waits for */
+    int64_t seek_until;                /* ... until then (monotonic) */
+    struct deliver_seen *arrival;      /* what it found (owned) */
+    struct arrival_view arrival_view;  /* ... as the functions see it */
 };
 
 /* Transcript lines, none in lean sessions. */
@@ -178,7 +186,13 @@ void session_end(struct session *s); /* stop running steps; finish */
  * a long session keeps a bounded number of steps. */
 struct result_step *session_step_add(struct session *s);
 
+#define SESSION_ARRIVAL_WAIT_US 30000000 /* expect arrival without within */
+
 /* session_judge.c */
+/* The outcome of expect arrival / expect dsn: found, or not by its
+ * deadline (graded at the case's severity). */
+void judge_arrival(struct session *s, const struct prog_step *st, bool found,
+                   const char *token);
 /* Records an outcome of the case: grade (PASS/WARN/FAIL) of a step at
  * result step index idx, with reason. */
 void judge_grade(struct session *s, enum verdict v, int idx, const char *fmt,

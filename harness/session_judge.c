@@ -635,6 +635,45 @@ void judge_assert(struct session *s, const struct prog_step *st, bool ok)
         session_end(s);
 }
 
+void judge_arrival(struct session *s, const struct prog_step *st, bool found,
+                   const char *token)
+{
+    bool dsn = st->kind == PROG_STEP_EXPECT_DSN;
+    struct result_step *rs = session_step_add(s);
+    int idx = (int)s->out->nsteps - 1;
+    rs->name = xstrdup(dsn ? "dsn" : "arrival");
+    rs->conn = xstrdup(s->p.pc->conns[s->cur]);
+    rs->line = st->line;
+    rs->key = st->key;
+    rs->expect = xstrdup(st->text ? st->text : prog_step_kind_name(st->kind));
+    rs->t_us = session_now(s);
+    rs->grade = VERDICT_PASS;
+    if (found) {
+        const struct deliver_seen *f = s->arrival;
+        rs->note = xasprintf("%s from <%s> to %s, %zu octets, %s%s",
+                             dsn ? "a DSN" : "arrived", f->from, f->rcpt,
+                             f->len, f->cls,
+                             f->data ? "" : " (content not kept: over the "
+                                            "next hop's keep limit)");
+        session_note(s, "line %d: %s", st->line, rs->note);
+    }
+    if (found != st->absent)
+        return;
+    int64_t us = st->dur_us ? st->dur_us : SESSION_ARRIVAL_WAIT_US;
+    const char *what = dsn ? "DSN quoting" : "message";
+    if (found)
+        judge_grade(s, by_severity(s), idx,
+                    "line %d: a %s %s reached the next hop, and must not", st->line,
+                    what, token);
+    else
+        judge_grade(s, by_severity(s), idx,
+                    "line %d: no %s %s reached the next hop within %lld.%03llds",
+                    st->line, what, token, (long long)(us / 1000000),
+                    (long long)(us % 1000000 / 1000));
+    if (by_severity(s) == VERDICT_FAIL)
+        session_end(s);
+}
+
 /* XFAIL / XPASS for a target's known deviations; an entry past its date
  * no longer excuses a failure and shows as WARN. */
 static void apply_xfail(struct session *s, struct result_case *out)

@@ -2,6 +2,7 @@
 # libevent and OpenSSL. One file a line, sorted.
 target_sources(smtpsuite_core PRIVATE
   harness/arrival.c
+  harness/arrival_eval.c
   harness/b64.c
   harness/buf.c
   harness/body.c

@@ -601,12 +601,18 @@ static int st_data(struct cp *ps, struct lex *x)
         s->expr = cp_expr(ps, x);
         return s->expr ? 0 : -1;
     }
-    if (lex_is(x, &t, "raw")) {
-        s->dot_stuff = false;
-        lex_next(x, &t);
+    for (int i = 0; i < 2; i++) { /* raw, tracked: either order */
+        if (lex_is(x, &t, "raw") && s->dot_stuff) {
+            s->dot_stuff = false;
+            lex_next(x, &t);
+        } else if (lex_is(x, &t, "tracked") && !s->tracked) {
+            s->tracked = true;
+            lex_next(x, &t);
+        }
     }
     if (t.kind != LEX_HEREDOC)
-        return want(ps, &t, "<<WORD, raw <<WORD, msg or msg size N");
+        return want(ps, &t,
+                    "<<WORD, raw <<WORD, tracked <<WORD, msg or msg size N");
     if (!lex_at_end(x)) {
         lex_next(x, &t);
         return want(ps, &t, "the end of the line after <<WORD");
@@ -683,7 +689,36 @@ static int expect_ehlo(struct cp *ps, struct lex *x)
     return else_grade(ps, x, &s->grade_false);
 }
 
-/* expect close [within D] | silence D | ehlo ... */
+/* [no] arrival|dsn [of EXPR] [within D] (t: the word read). */
+static int expect_arrival(struct cp *ps, struct lex *x, const struct lex_tok *t,
+                          bool absent)
+{
+    bool dsn = lex_is(x, t, "dsn");
+    if (ps->in_pipeline) {
+        cp_err(ps, t->off, "expect %s cannot be used inside pipeline { }",
+               dsn ? "dsn" : "arrival");
+        return -1;
+    }
+    struct prog_step *s =
+        cp_step(ps, dsn ? PROG_STEP_EXPECT_DSN : PROG_STEP_EXPECT_ARRIVAL);
+    s->absent = absent;
+    struct lex_tok k;
+    lex_peek(x, &k);
+    if (lex_is(x, &k, "of")) {
+        lex_next(x, &k);
+        struct prog_expr *e = cp_expr(ps, x);
+        if (!e)
+            return -1;
+        prog_tmpl_add_expr(&s->tmpl, e);
+        lex_peek(x, &k);
+    }
+    if (!lex_is(x, &k, "within"))
+        return 0;
+    lex_next(x, &k);
+    return duration(ps, x, &s->dur_us, false);
+}
+
+/* expect close [within D] | silence D | ehlo ... | arrival ... | dsn ... */
 static int st_expect(struct cp *ps, struct lex *x)
 {
     struct lex_tok t;
@@ -696,9 +731,17 @@ static int st_expect(struct cp *ps, struct lex *x)
         lex_next(x, &t);
         return duration(ps, x, &s->dur_us, false);
     }
+    bool absent = lex_is(x, &t, "no");
+    if (absent)
+        lex_next(x, &t);
+    if (lex_is(x, &t, "arrival") || lex_is(x, &t, "dsn"))
+        return expect_arrival(ps, x, &t, absent);
+    if (absent)
+        return want(ps, &t, "arrival or dsn after expect no");
     bool silence = lex_is(x, &t, "silence");
     if (!silence && !lex_is(x, &t, "ehlo"))
-        return want(ps, &t, "close, silence D or ehlo after expect");
+        return want(ps, &t,
+                    "close, silence D, ehlo, arrival or dsn after expect");
     if (ps->in_pipeline) {
         cp_err(ps, t.off, "expect %s cannot be used inside pipeline { }",
                silence ? "silence" : "ehlo");

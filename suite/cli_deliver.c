@@ -8,6 +8,7 @@
 #include "harness/result.h"
 #include "harness/verdict.h"
 #include "harness/xalloc.h"
+#include "suite/verbs.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -76,6 +77,9 @@ int cli_deliver_start(const struct cli_verb *verb,
         .nfaults = o->faults.n,
         .quiet = quiet,
         .log = d->log,
+        /* run's cases may look at what arrived (expect arrival); a
+         * load keeps nothing but the book */
+        .keep = verb == &cli_verb_run,
     };
     if (!(d->hop = deliver_new(&dp, &usage, err, sizeof err))) {
         hop_error(verb, o, err);

@@ -25,7 +25,7 @@ $LIB plan "$SMTPSUITE" "$ROOT" "$OUT"
 # run_library TARGET PORT JSON JOBS [IDS]: the library (no slow cases)
 # against a sink; with IDS (comma-separated) only those cases.
 run_library() {
-  local sel=(--tags 'not slow and not load') id
+  local sel=(--tags 'not slow and not load and not delivery') id
   if [ -n "${5:-}" ]; then
     sel=()
     for id in ${5//,/ }; do sel+=(--id "$id"); done

@@ -29,7 +29,7 @@ while IFS=$'\t' read -r name target args ff; do
   # shellcheck disable=SC2086 # the options are words
   srv_sink --quiet $args --fault-file "$ff" > /dev/null
   stops+=("$SINK_PID $SINK_DIR")
-  "$SMTPSUITE" run --cases-dir "$ROOT/cases" "$ROOT/cases" --tags 'not slow and not load' \
+  "$SMTPSUITE" run --cases-dir "$ROOT/cases" "$ROOT/cases" --tags 'not slow and not load and not delivery' \
     --allow-intrusive -j 200 -q --no-color --target-file "$ROOT/cases/targets/$target" \
     --target "127.0.0.1:$SINK_PORT" --json "$OUT/base-$name.json" \
     > "$OUT/base-$name.log" 2>&1 &

@@ -67,7 +67,8 @@ def render():
                 if t[4:] not in ids:
                     errors.append(f"{path}: tag {t} names no check of cases/catalogue.tsv")
                 by_id.setdefault(t[4:], []).append((path, cid, "intrusive" in tags,
-                                                    "slow" in tags, "load" in tags))
+                                                    "slow" in tags, "load" in tags,
+                                                    "delivery" in tags))
     for n in notes:
         if n not in ids:
             errors.append(f"tests/tools/coverage-notes.tsv: {n} is not in the catalogue")
@@ -95,7 +96,9 @@ def render():
              "something named below (the delivery path, AUTH in the sink ...). "
              "Cases tagged intrusive (i) run only with `--allow-intrusive`; slow "
              "ones (s) wait 30 s or more; load scenarios (l) are run by "
-             "`smtpsuite load`.\n")
+             "`smtpsuite load`; delivery cases (d) submit through a relay and "
+             "judge what reaches the next hop (`run --deliver-to`, "
+             "docs/delivery.md).\n")
     o.append("| group | checks | covered |")
     o.append("|---|---|---|")
     groups = []
@@ -114,8 +117,8 @@ def render():
         cs = by_id.get(cid, [])
         cell = "<br>".join(
             f"[{i}](../{p}){' (i)' if intr else ''}{' (s)' if slow else ''}"
-            f"{' (l)' if load else ''}"
-            for p, i, intr, slow, load in cs) or "—"
+            f"{' (l)' if load else ''}{' (d)' if dlv else ''}"
+            for p, i, intr, slow, load, dlv in cs) or "—"
         note = notes.get(cid, ("", ""))
         ntext = f"{note[0]}: {note[1]}" if note[0] else ""
         o.append(f"| {cid} | {level} | {title} | {cell} | {ntext} |")

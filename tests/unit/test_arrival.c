@@ -266,8 +266,31 @@ START_TEST(test_digest_parse)
 }
 END_TEST
 
+START_TEST(test_field_names)
+{
+    static const struct {
+        const char *hdr, *want;
+        size_t outlen;
+    } V[] = {
+        {"From: a\r\nTo: b\r\nSubject: c\r\n", "from:to:subject", 400},
+        {"Received: 1\r\n\tfolded\r\nreceived: 2\r\nX-A: 3\r\n",
+         "x-a", 400},
+        {"X-Smtpsuite-Digest: v=1\r\nFROM: a\r\n", "from", 400},
+        {"From: a\r\nSubject: b\r\n", "from", 12}, /* "subject" does not fit */
+        {"no colon here\r\nFrom: a\r\n", "", 400},
+    };
+    for (size_t i = 0; i < sizeof V / sizeof *V; i++) {
+        char out[400];
+        arrival_field_names(V[i].hdr, strlen(V[i].hdr), out, V[i].outlen);
+        ck_assert_msg(strcmp(out, V[i].want) == 0, "%zu: got '%s' want '%s'",
+                      i, out, V[i].want);
+    }
+}
+END_TEST
+
 static void add_tests(TCase *tc)
 {
+    tcase_add_test(tc, test_field_names);
     tcase_add_loop_test(tc, test_classes, 0, sizeof VECS / sizeof VECS[0]);
     tcase_add_test(tc, test_generated_sizes_intact);
     tcase_add_test(tc, test_token_and_header);

@@ -3,6 +3,7 @@
  * parser), where parsing stops, and error offsets. */
 #define TEST_NAME "case_expr"
 #include "suite/case_expr.h"
+#include "harness/arrival_eval.h"
 #include "harness/xalloc.h"
 
 #include <check.h>
@@ -35,7 +36,37 @@ static int last_code(void *arg)
     return 250;
 }
 
-static const struct prog_env ENV = {lookup, ehlo, last_code, NULL, NULL};
+/* A DSN as Postfix writes one (RFC 3464), with a bare LF in its text. */
+static const char DSN[] =
+    "From: MAILER-DAEMON\r\n"
+    "Subject: Undelivered Mail\r\n"
+    "Content-Type: multipart/report; report-type=delivery-status;\r\n"
+    "\tboundary=\"B\"\r\n"
+    "\r\n"
+    "--B\r\n"
+    "Content-Type: text/plain\r\n"
+    "\r\n"
+    "Status: 2.0.0 is not this one\nbare\r\n"
+    "--B\r\n"
+    "Content-Type: message/delivery-status\r\n"
+    "\r\n"
+    "Reporting-MTA: dns; relay.test\r\n"
+    "\r\n"
+    "Final-Recipient: rfc822; refuse@sink.test\r\n"
+    "Action: failed\r\n"
+    "Status: 5.1.1\r\n"
+    "--B--\r\n";
+
+static const struct arrival_view VIEW = {DSN, sizeof DSN - 1, "",
+                                         "a@sink.test", "unsigned", 2};
+
+static const struct arrival_view *arrival(void *arg)
+{
+    return &VIEW;
+}
+
+static const struct prog_env ENV = {lookup, ehlo, last_code, NULL, NULL,
+                                    arrival};
 
 /* Parses and evaluates src as a template value. */
 static void eval(const char *src, char *out, size_t outlen, size_t *stop)
@@ -92,6 +123,24 @@ START_TEST(test_values)
         {"3 -> close", "3", 1},
         {"4 << 5", "4", 1},
         {"9223372036854775807", "9223372036854775807", 19},
+        {"dsn_status()", "5.1.1", 12},
+        {"contains(\"abc\", \"bc\") + contains(\"abc\", \"cb\")", "1", 45},
+        {"starts(\"abc\", \"ab\") * 2 + starts(\"abc\", \"bc\") + starts(\"\", \"\")",
+         "3", 62},
+        {"arrival_field(2)", "Subject: Undelivered Mail", 16},
+        {"arrival_field(3)", "Content-Type: multipart/report; "
+                             "report-type=delivery-status;\tboundary=\"B\"", 16},
+        {"len(arrival_field(4))", "0", 21},
+        {"starts(arrival_body(), \"--B\\r\\n\")", "1", 33},
+        {"dsn_action() == \"failed\"", "1", 24},
+        {"dsn_rcpt()", "refuse@sink.test", 10},
+        {"arrival_header(\"SUBJECT\")", "Undelivered Mail", 25},
+        {"arrival_header(\"x-none\") == \"\"", "1", 30},
+        {"arrival_has(\"Reporting-MTA\") + arrival_has(\"nope\")", "1", 50},
+        {"arrival_bare_lf()", "1", 17},
+        {"cat(arrival_from(), \"|\", arrival_rcpt(), \"|\", arrival_class())",
+         "|a@sink.test|unsigned", 62},
+        {"arrival_count() * 10 + (arrival_size() > 300)", "21", 45},
     };
     char got[256];
     for (size_t i = 0; i < sizeof V / sizeof V[0]; i++) {
@@ -118,6 +167,8 @@ START_TEST(test_errors)
         {"9223372036854775808", "error at 0: number too large"},
         {"12ab", "error at 2: a number runs into a name"},
         {"f(1)", "error at 0: unknown function 'f'"},
+        {"arrival_class(1)", "error at 0: arrival_class() takes 0 arguments, not 1"},
+        {"dsn_status(", "error at 11: an expression is missing"},
         {"fill()", "error at 0: fill() takes 1 to 2 arguments, not 0"},
         {"b64(1, 2)", "error at 0: b64() takes 1 argument, not 2"},
         {"cat(1 2)", "error at 6: want ',' or ')' in the arguments of cat()"},

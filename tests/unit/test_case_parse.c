@@ -178,6 +178,10 @@ static void put_step(struct buf *b, size_t i, const struct prog_step *s)
         buf_adds(b, " msg");
     if (s->kind == PROG_STEP_DATA && !s->dot_stuff)
         buf_adds(b, " raw");
+    if (s->tracked)
+        buf_adds(b, " tracked");
+    if (s->absent)
+        buf_adds(b, " no");
     if (s->last)
         buf_adds(b, " last");
     if (s->name)
@@ -254,6 +258,14 @@ static const struct {
      "0 open\n1 data raw \"..x\\r\\n\"\n2 expect [250]\n3 data msg\n"
      "4 expect [250]\n5 data msg expr=(1 + 2)\n6 expect [250]\n"},
     {H "open\ndata <<EOF\nEOF\nS: 250\n", "0 open\n1 data\n2 expect [250]\n"},
+    /* tracked messages and what arrives at the next hop */
+    {H "open\ndata tracked raw <<E\nx\nE\nS: 250\ndata raw tracked <<E\nE\n"
+       "S: 250\nexpect arrival\n! expect dsn of run_id within 2s\n"
+       "expect no arrival within 1s\nassert dsn_status() == \"5.1.1\"\n",
+     "0 open\n1 data raw tracked \"x\\r\\n\"\n2 expect [250]\n"
+     "3 data raw tracked\n4 expect [250]\n5 expect arrival\n"
+     "6 expect dsn ! dur=2000000 ${run_id}\n7 expect arrival no dur=1000000\n"
+     "8 assert expr=(dsn_status() == \"5.1.1\")\n"},
     /* bdat forms */
     {H "open\nbdat 100\nS: 250\nbdat 5 last\nS: 250\nbdat last <<X\nab\nX\n"
        "S: 250\nbdat <<X\nX\nS: 250\n",
@@ -450,14 +462,25 @@ static const struct {
                                    "zero"},
     {H "open\nexpect silence\n", "t.smtp:7:15: want a duration such as 250ms, "
                                  "2s or 5m"},
-    {H "open\nexpect nothing\n", "t.smtp:7:8: want close, silence D or ehlo "
-                                 "after expect"},
+    {H "open\nexpect nothing\n", "t.smtp:7:8: want close, silence D, ehlo, "
+                                 "arrival or dsn after expect"},
+    {H "open\nexpect arrival within\n", "t.smtp:7:22: want a duration such as "
+                                        "250ms, 2s or 5m"},
+    {H "open\nexpect dsn of\n", "t.smtp:7:14: an expression is missing"},
+    {H "open\nexpect no close\n", "t.smtp:7:11: want arrival or dsn after "
+                                  "expect no"},
+    {H "open\nexpect arrival 5s\n", "t.smtp:7:16: unexpected '5s' at the end "
+                                    "of the statement"},
+    {H "open\npipeline {\nexpect dsn\n}\n", "t.smtp:8:8: expect dsn cannot be "
+                                           "used inside pipeline { }"},
+    {H "open\ndata raw raw <<E\nE\n", "t.smtp:7:10: want <<WORD, raw <<WORD, "
+                                    "tracked <<WORD, msg or msg size N"},
     {H "open\nexpect ehlo has\n", "t.smtp:7:16: want an EHLO keyword such as "
                                   "PIPELINING"},
     {H "open\nexpect ehlo wellformed else pass\n",
      "t.smtp:7:29: want warn or fail after else"},
-    {H "open\ndata\n", "t.smtp:7:5: want <<WORD, raw <<WORD, msg or msg size "
-                       "N"},
+    {H "open\ndata\n", "t.smtp:7:5: want <<WORD, raw <<WORD, tracked <<WORD, "
+                       "msg or msg size N"},
     {H "open\ndata <<\n", "t.smtp:7:6: want a word after << (e.g. <<EOF)"},
     {H "open\ndata <<EOF\nx\n", "t.smtp:7:6: <<EOF is never closed: want a "
                                 "line 'EOF'"},

@@ -36,7 +36,7 @@ static int last_code(void *arg)
     return 354;
 }
 
-static const struct prog_env ENV = {lookup, ehlo, last_code, NULL, NULL};
+static const struct prog_env ENV = {lookup, ehlo, last_code, NULL, NULL, NULL};
 
 static struct prog_expr *e_int(int64_t v)
 {
