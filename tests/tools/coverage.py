@@ -51,7 +51,7 @@ def cases():
     return out
 
 
-OWN_PREFIXES = ("PROXY-", "XCLIENT-")  # checks beyond CONFORMANCE.md
+OWN_PREFIXES = ("PROXY-", "XCLIENT-", "DELIV-")  # checks beyond CONFORMANCE.md
 
 
 def render():
@@ -90,7 +90,7 @@ def render():
     o.append("     cases' cat: tags and tests/tools/coverage-notes.tsv. Do not edit:")
     o.append("     /usr/bin/python3 tests/tools/coverage.py > docs/coverage.md -->\n")
     o.append(f"**{len(cat_cov)} of {len(cat)}** checks of the catalogue are covered "
-             f"(and {len(own_cov)} of smtpsuite's own {len(own)}: PROXY, XCLIENT) "
+             f"(and {len(own_cov)} of smtpsuite's own {len(own)}: PROXY, XCLIENT, DELIV) "
              f"by {nconf} case files. A check is covered when a case carries its "
              "`cat:` tag; *partial* marks a check whose remaining part waits for "
              "something named below (the delivery path, AUTH in the sink ...). "
