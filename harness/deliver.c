@@ -23,6 +23,7 @@ struct entry {
     int64_t accepted_us; /* NONE: arrived, never seen accepted */
     int64_t first_us;    /* NONE: not arrived */
     bool carries;
+    bool exempt; /* judged by its case (deliver_exempt): not counted */
     enum arrival_class cls;
     char **rcpts; /* recipients delivered so far */
     size_t nrcpt;
@@ -105,6 +106,11 @@ static struct entry *entry_of(struct deliver_book *b, const char *token)
     return e;
 }
 
+void deliver_book_exempt(struct deliver_book *b, const char *token)
+{
+    entry_of(b, token)->exempt = true;
+}
+
 void deliver_book_submit(struct deliver_book *b, const char *token,
                          int64_t accepted_us)
 {
@@ -171,6 +177,8 @@ static void report_entry(const struct entry *e, int64_t late_us,
                          struct deliver_report *r,
                          void (*latency)(void *arg, int64_t us), void *arg)
 {
+    if (e->exempt)
+        return;
     if (e->accepted_us == NONE) {
         r->unexpected += 1 + e->dups;
         return;
@@ -425,6 +433,15 @@ void deliver_submit(struct deliver *d, const char *token, int64_t accepted_us)
         return; /* nothing arrives here: book nothing */
     pthread_mutex_lock(&d->mu);
     deliver_book_submit(d->book, token, accepted_us);
+    pthread_mutex_unlock(&d->mu);
+}
+
+void deliver_exempt(struct deliver *d, const char *token)
+{
+    if (!d->sink)
+        return;
+    pthread_mutex_lock(&d->mu);
+    deliver_book_exempt(d->book, token);
     pthread_mutex_unlock(&d->mu);
 }
 

@@ -56,6 +56,9 @@ void deliver_book_submit(struct deliver_book *b, const char *token,
 void deliver_book_arrive(struct deliver_book *b, const char *token,
                          const char *rcpt, int64_t at_us, bool carries,
                          enum arrival_class c);
+/* A message its case judges itself (expect arrival, expect dsn): it
+ * counts in none of the findings, nor do its arrivals. */
+void deliver_book_exempt(struct deliver_book *b, const char *token);
 /* Submitted messages not arrived yet. */
 uint64_t deliver_book_missing(const struct deliver_book *b);
 /* The findings into *r; latency(arg, us) once for each message that
@@ -109,6 +112,9 @@ bool deliver_listening(const struct deliver *d);
 int deliver_port(const struct deliver *d);
 /* Thread-safe: a message the relay accepted. */
 void deliver_submit(struct deliver *d, const char *token, int64_t accepted_us);
+/* Thread-safe: a message the relay accepted whose case looks at its
+ * arrival itself (deliver_book_exempt); neither booked nor logged. */
+void deliver_exempt(struct deliver *d, const char *token);
 /* Waits until every submitted message arrived, or until deadline_us
  * (monotonic clock) passed, or until *stop is set; then waits settle_us
  * more for duplicates. Returns the messages still missing. */

@@ -2154,8 +2154,8 @@ void session_start(struct session *s)
             return;
         }
     }
-    if (watches_next_hop(s->p.pc) &&
-        !(s->p.deliver && deliver_listening(s->p.deliver))) {
+    s->watches = watches_next_hop(s->p.pc);
+    if (s->watches && !(s->p.deliver && deliver_listening(s->p.deliver))) {
         judge_skip(s, "the case watches the next hop: run it with --deliver-to "
                       "(docs/delivery.md)");
         s->ended = true;

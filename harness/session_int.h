@@ -149,6 +149,7 @@ struct session {
     uint64_t body_unlogged;   /* its octets not in the transcript */
     char token[MSGGEN_TOKEN_MAX]; /* the generated message being sent */
     char *body_sent;          /* its start, escaped, for the eod step */
+    bool watches; /* the case has expect arrival or expect dsn steps */
     char last_token[MSGGEN_TOKEN_MAX]; /* the last tracked message sent */
     char seek_token[MSGGEN_TOKEN_MAX]; /* what expect arrival waits for */
     int64_t seek_until;                /* ... until then (monotonic) */

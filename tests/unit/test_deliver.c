@@ -75,6 +75,34 @@ START_TEST(test_book)
 }
 END_TEST
 
+/* Messages their cases judge (expect arrival, expect dsn) count in no
+ * finding, whether they arrive changed, twice, before being exempted,
+ * or never. */
+START_TEST(test_book_exempt)
+{
+    struct deliver_book *b = deliver_book_new("R");
+    deliver_book_submit(b, "R.0.1.0.c", 1000);
+    deliver_book_exempt(b, "R.0.2.0.c");
+    deliver_book_exempt(b, "R.0.3.0.c"); /* refused downstream: never */
+    deliver_book_arrive(b, "R.0.4.0.c", "x", 900, true, ARRIVAL_BODY_CHANGED);
+    deliver_book_exempt(b, "R.0.4.0.c"); /* its 250 after its arrival */
+    deliver_book_arrive(b, "R.0.1.0.c", "x", 1500, true, ARRIVAL_TRACE_ONLY);
+    deliver_book_arrive(b, "R.0.2.0.c", "x", 1500, true, ARRIVAL_BODY_CHANGED);
+    deliver_book_arrive(b, "R.0.2.0.c", "x", 1600, true, ARRIVAL_BODY_CHANGED);
+    ck_assert_uint_eq(deliver_book_missing(b), 0);
+    struct deliver_report r;
+    SUM_US = NLAT = 0;
+    deliver_book_report(b, 5000000, &r, lat, NULL);
+    ck_assert_uint_eq(r.submitted, 1);
+    ck_assert_uint_eq(r.arrived, 1);
+    ck_assert_uint_eq(r.lost + r.duplicated + r.unexpected + r.corrupt, 0);
+    ck_assert_uint_eq(r.classes[ARRIVAL_TRACE_ONLY], 1);
+    ck_assert_uint_eq(r.classes[ARRIVAL_BODY_CHANGED], 0);
+    ck_assert_int_eq(NLAT, 1);
+    deliver_book_free(b);
+}
+END_TEST
+
 /* Many tokens: the table grows and finds every one again. */
 START_TEST(test_book_many)
 {
@@ -157,6 +185,7 @@ static void add_tests(TCase *tc)
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_book);
     tcase_add_test(tc, test_book_many);
+    tcase_add_test(tc, test_book_exempt);
     tcase_add_test(tc, test_next_hop);
 }
 
