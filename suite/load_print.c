@@ -178,7 +178,7 @@ void load_print_delivery(FILE *fp, const struct deliver_report *r,
             fprintf(fp, " %s %" PRIu64, arrival_class_name(c), r->classes[c]);
     if (r->unsigned_)
         fprintf(fp, " no-digest %" PRIu64, r->unsigned_);
-    fprintf(fp, "\n");
+    fprintf(fp, "%s\n", r->arrived ? "" : " none (nothing arrived)");
     if (r->unexpected || r->foreign)
         fprintf(fp,
                 "    %" PRIu64 " arrivals never seen accepted, %" PRIu64
