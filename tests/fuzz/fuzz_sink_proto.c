@@ -81,8 +81,10 @@ static bool handle(struct sink_proto *p, unsigned ev,
             assert(m->len <= c->size_limit);
             assert(m->mail && m->mail->addr);
 #ifdef SMTPSUITE_FUZZ_CANARY
-            /* Planted bug: proves the fuzzer reaches LMTP, CHUNKING and
-             * several recipients. */
+            /* Planted bug: proves the fuzzer gets an LMTP message with
+             * several recipients through CHUNKING to delivery. The seed
+             * lmtp-bdat-short stops one octet short of its last chunk
+             * (BDAT 4 LAST, three octets): one integer mutation away. */
             if (strcmp(m->protocol, "LMTP") == 0 && m->nrcpt >= 2 &&
                 strcmp(m->transfer, "BDAT") == 0)
                 abort();
