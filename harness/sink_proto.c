@@ -1855,6 +1855,7 @@ static void finish_chunk(struct sink_proto *p)
     }
     if (d->code == 0) {
         if (p->chunk_last || (p->txn.too_big && !overrules(&c->fx))) {
+            p->txn.bdat = true; /* a lone BDAT LAST is a BDAT transfer */
             final_decision(p, c, d);
             final = true;
         } else {

@@ -136,7 +136,9 @@ static void fuzz_client(enum sasl_mech m, const uint8_t *p, const uint8_t *end,
 #ifdef SMTPSUITE_FUZZ_CANARY
             /* Planted bug: proves the fuzzer builds a valid SCRAM
              * server-first (our nonce extended, a base64 salt, a count
-             * below 4096) and reaches the client-final. */
+             * below 4096) and reaches the client-final. The seed
+             * client-scram1-iter65 is one integer away: its count is one
+             * above what this client accepts (scram_max_iter 64). */
             if (st == SASL_STEP_SEND && m == SASL_MECH_SCRAM_SHA_1 &&
                 (sasl_client_warnings(c) & SASL_WARN_LOW_ITER))
                 abort();

@@ -81,8 +81,12 @@ static bool handle(struct sink_proto *p, unsigned ev,
             assert(m->len <= c->size_limit);
             assert(m->mail && m->mail->addr);
 #ifdef SMTPSUITE_FUZZ_CANARY
-            /* Planted bug: proves the fuzzer reaches LMTP, CHUNKING and
-             * several recipients. */
+            /* Planted bug: proves the fuzzer gets an LMTP message with
+             * several recipients through CHUNKING to delivery. The seeds
+             * lmtp-bdat-short* (three configurations) end on "BDAT 1
+             * LAST" with no octet after it: one integer mutation (to 0)
+             * or one appended octet away, and nothing at their end for
+             * input reduction to wear away. */
             if (strcmp(m->protocol, "LMTP") == 0 && m->nrcpt >= 2 &&
                 strcmp(m->transfer, "BDAT") == 0)
                 abort();

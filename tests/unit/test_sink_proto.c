@@ -1265,6 +1265,43 @@ START_TEST(test_timeout_and_message)
 }
 END_TEST
 
+/* The message record names its transfer: DATA, or BDAT however many
+ * chunks carried it (a lone BDAT LAST too). */
+START_TEST(test_transfer)
+{
+    static const struct {
+        const char *in, *want;
+    } T[] = {
+        {EHLO TXN "DATA\r\nx\r\n.\r\n", "DATA"},
+        {EHLO TXN "BDAT 1 LAST\r\nx", "BDAT"},
+        {EHLO TXN "BDAT 0 LAST\r\n", "BDAT"},
+        {EHLO TXN "BDAT 1\r\nxBDAT 1 LAST\r\ny", "BDAT"},
+    };
+    struct sink_proto_config cfg;
+    sink_proto_config_init(&cfg);
+    for (size_t i = 0; i < sizeof T / sizeof T[0]; i++) {
+        struct sink_proto *p = sink_proto_new(&cfg, "s1", "c");
+        sink_proto_start(p);
+        size_t off = 0, n = strlen(T[i].in), msgs = 0;
+        while (off < n) {
+            size_t used;
+            unsigned ev = sink_proto_feed(p, T[i].in + off, n - off, &used);
+            if (ev & SINK_PROTO_EV_MESSAGE) {
+                const char *got = sink_proto_message(p)->transfer;
+                ck_assert_msg(strcmp(got, T[i].want) == 0,
+                              "%zu: transfer got %s, want %s", i, got,
+                              T[i].want);
+                msgs++;
+            }
+            ck_assert_msg(used > 0 || ev, "%zu: no progress", i);
+            off += used;
+        }
+        ck_assert_msg(msgs == 1, "%zu: got %zu messages, want 1", i, msgs);
+        sink_proto_free(p);
+    }
+}
+END_TEST
+
 /* Many recipients and a big pipelined group lose nothing (PIPE-03). */
 START_TEST(test_big_group)
 {
@@ -1634,6 +1671,7 @@ static void add_tests(TCase *tc)
     tcase_add_test(tc, test_inlog_redacts);
     tcase_add_loop_test(tc, test_vectors, 0, sizeof VECS / sizeof VECS[0]);
     tcase_add_test(tc, test_timeout_and_message);
+    tcase_add_test(tc, test_transfer);
     tcase_add_test(tc, test_big_group);
 }
 
