@@ -16,6 +16,8 @@
 #   bounce: a refused recipient (RCPT 550 5.1.1, or 554 5.7.1 after the
 #     data) yields a DSN from <> to the sender with its Status and the
 #     original X-Smtpsuite-Id; without bounce, no DSN
+#   the rig's Postfix (srv_postfix_bounce) answers the same refusal with
+#     a DSN of the same fields, within the 10 s the arrival wait allows
 #   an unreachable next hop: 451; SIGTERM: exit 0 (srv_stop_relay)
 # Usage: relay_fixture.sh SMTPSUITE_BINARY
 set -eu
@@ -64,7 +66,8 @@ PY
 
 # expect N 'python expression': the arrival log's records after the
 # first $SEEN hold N more records, all in r (a list of dicts, each with
-# "raw": the content as bytes), and the expression is true.
+# "raw": the content as bytes, "hdr": the field names; dsns: those from
+# <>, mails: the others), and the expression is true.
 SEEN=0
 expect() {
   local n=$1
@@ -88,12 +91,14 @@ r = [json.loads(l) for l in open(path)][seen:]
 for x in r:
     x["raw"] = unescape(x.get("data", ""))
     x["hdr"] = [h["name"] for h in x["headers"]]
+dsns = [x for x in r if x["mail_from"]["address"] == ""]
+mails = [x for x in r if x["mail_from"]["address"] != ""]
 ok = len(r) == n and bool(eval(expr))
 print(("ok   " if ok else "FAIL ") + expr)
 if not ok:
     for x in r:
         print("  ", {k: x.get(k) for k in ("mail_from", "rcpt_to", "change", "token")}, x["raw"][:600])
-    sys.exit("want %d records, got %d" % (n, len(r)))
+    sys.exit("the %d record(s) after %d do not match (want %d)" % (len(r), seen, n))
 PY
   SEEN=$((SEEN + n))
 }
@@ -211,6 +216,11 @@ submit "$RELAY_PORT" "" refuse@sink.test "$GEN"
 sleep 1
 expect 0 "True" # no DSN for a DSN (null sender)
 srv_stop_relay
+
+echo "== the rig's Postfix bounces the same refusal: the DSN arrives at once"
+srv_postfix_bounce "$HOP"
+submit "$POSTFIX_PORT" a@sink.test b@sink.test,refuse@sink.test "$GEN"
+expect 2 "len(dsns) == 1 and mails[0]['token'] == '$TOKEN' and [x['address'] for x in dsns[0]['rcpt_to']] == ['a@sink.test'] and all(s in dsns[0]['raw'] for s in [b'report-type=delivery-status', b'Final-Recipient: rfc822; refuse@sink.test', b'Action: failed', b'Status: 5.1.1', b'Diagnostic-Code: smtp; 550 5.1.1', b'X-Smtpsuite-Id: $TOKEN\r\n'])"
 
 echo "== an unreachable next hop: 451"
 srv_relay "$(srv_free_port)"

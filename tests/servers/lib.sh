@@ -14,6 +14,8 @@
 #   srv_postfix [main.cf lines]   POSTFIX_PORT POSTFIX_DIR
 #   srv_postfix_relay PORT [...]  a Postfix relaying everything to
 #                                 [127.0.0.1]:PORT (e.g. $SINK_PORT)
+#   srv_postfix_bounce PORT [...] the same, set to bounce at once: a DSN
+#                                 for a 5xx reaches [127.0.0.1]:PORT
 #   srv_postfix_tls CERT KEY [...] a Postfix with STARTTLS on POSTFIX_PORT
 #                                 and implicit TLS (smtpd_tls_wrappermode)
 #                                 on POSTFIX_SMTPS_PORT
@@ -341,6 +343,20 @@ srv_postfix_relay() {
   srv_postfix "relay_domains = sink.test" \
     "relayhost = [127.0.0.1]:$next" \
     "transport_maps = inline:{sink.test=smtp:[127.0.0.1]:$next}" "$@"
+}
+
+# srv_postfix_bounce PORT [lines]: srv_postfix_relay for DSN tests. A 5xx
+# from the next hop (at RCPT or after the data) is a hard bounce, and the
+# DSN to the sender (any domain: relayhost, or sink.test's transport)
+# goes to the same next hop at once: measured well under a second. The
+# lines only pin what that needs: no soft bounce, no delay warnings, and
+# bounce_queue_lifetime within the rig's maximal_queue_lifetime (else
+# every Postfix program warns as it starts, see srv_postfix).
+srv_postfix_bounce() {
+  local next=$1
+  shift
+  srv_postfix_relay "$next" "soft_bounce = no" "delay_warning_time = 0h" \
+    "bounce_queue_lifetime = 1h" "$@"
 }
 
 # srv_postfix_tls CERT KEY [lines]: STARTTLS offered on POSTFIX_PORT
