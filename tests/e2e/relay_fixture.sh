@@ -8,7 +8,8 @@
 # long lines and 8-bit octets.
 #   normalize (default): no bare LF or CR arrives; dots survive; the
 #     trace field is on top; the generated message arrives trace-only
-#   pass: the bare LF and bare CR arrive as sent
+#   pass: the bare LF and bare CR arrive as sent; 1 MiB of dot lines and
+#     end-of-data look-alikes arrives octet for octet
 #   drop: 250, nothing arrives;  twice: two records of one token
 #   alter-body: body-changed;  add-header: headers-added, after Received
 #   fold: no line over 78 octets, nothing but CRLF inserted
@@ -18,7 +19,8 @@
 #     original X-Smtpsuite-Id; without bounce, no DSN
 #   the rig's Postfix (srv_postfix_bounce) answers the same refusal with
 #     a DSN of the same fields, within the 10 s the arrival wait allows
-#   an unreachable next hop: 451; SIGTERM: exit 0 (srv_stop_relay)
+#   a 4xx at RCPT, or an unreachable next hop: 451, nothing forwarded;
+#   SIGTERM: exit 0 (srv_stop_relay)
 # Usage: relay_fixture.sh SMTPSUITE_BINARY
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -126,7 +128,8 @@ srv_stop_sink
 echo "== the next hop: a sink that refuses refuse@sink.test and one message"
 srv_sink --record-data \
   --fault 'RCPT~<refuse@sink\.test> -> reply 550 5.1.1 <refuse@sink.test>: Recipient address rejected: User unknown' \
-  --fault 'EOD~refuse-this-body -> reply 554 5.7.1 Error: content rejected'
+  --fault 'EOD~refuse-this-body -> reply 554 5.7.1 Error: content rejected' \
+  --fault 'RCPT~<later@sink\.test> -> reply 450 4.2.0 <later@sink.test>: try again later'
 HOP=$SINK_PORT
 ARR=$SINK_DIR/arrivals.jsonl
 
@@ -140,6 +143,12 @@ printf 'Subject: long\r\n\r\n%s\r\n%s\r\nshort\r\n' \
 printf 'Subject: 8bit\r\nContent-Type: text/plain; charset=utf-8\r\n\r\ngr\303\274\303\237e \342\202\254\r\n' > "$M/8bit"
 # the marker is in the body, so the DSN (header section only) passes
 printf 'Subject: refuse\r\nX-Smtpsuite-Id: refuse.1\r\n\r\nrefuse-this-body\r\n' > "$M/refuse-eod"
+$SRV_PY - "$M/big" <<'PY' # 1 MiB: every end-of-data look-alike, dots
+import sys
+lines = [b".", b"..", b".x", b"x\n.\n", b"\r.\r", b"a" * 990, b""]
+body = b"\r\n".join(lines[i % len(lines)] for i in range(8000))
+open(sys.argv[1], "wb").write(b"Subject: big\r\n\r\n" + body + b"\r\n")
+PY
 has_bare='re.search(rb"(?<!\r)\n|\r(?!\n)", x["raw"])'
 
 echo "== normalize (the default)"
@@ -158,6 +167,8 @@ submit "$RELAY_PORT" a@sink.test b@sink.test "$M/bare"
 expect 1 "r[0]['raw'].endswith(open('$M/bare', 'rb').read().split(b'\r\n\r\n', 1)[1]) and b'line a\nline b\rline c' in r[0]['raw']"
 submit "$RELAY_PORT" a@sink.test b@sink.test "$GEN"
 expect 1 "r[0]['change'] == 'trace-only'"
+submit "$RELAY_PORT" a@sink.test b@sink.test "$M/big"
+expect 1 "r[0]['raw'].split(b'\r\n', 1)[1] == open('$M/big', 'rb').read()"
 srv_stop_relay
 
 echo "== drop: 250, nothing forwarded"
@@ -222,7 +233,13 @@ srv_postfix_bounce "$HOP"
 submit "$POSTFIX_PORT" a@sink.test b@sink.test,refuse@sink.test "$GEN"
 expect 2 "len(dsns) == 1 and mails[0]['token'] == '$TOKEN' and [x['address'] for x in dsns[0]['rcpt_to']] == ['a@sink.test'] and all(s in dsns[0]['raw'] for s in [b'report-type=delivery-status', b'Final-Recipient: rfc822; refuse@sink.test', b'Action: failed', b'Status: 5.1.1', b'Diagnostic-Code: smtp; 550 5.1.1', b'X-Smtpsuite-Id: $TOKEN\r\n'])"
 
-echo "== an unreachable next hop: 451"
+echo "== a 4xx from the next hop, or none at all: 451, nothing forwarded"
+srv_relay "$HOP" --mode bounce
+submit "$RELAY_PORT" a@sink.test b@sink.test,later@sink.test "$GEN" 451
+sleep 1
+expect 0 "True"
+srv_stop_relay
+grep -q "deferred: 450 4.2.0 <later@sink.test>" "$RELAY_DIR/log" || srv_fail "the relay did not log the 450"
 srv_relay "$(srv_free_port)"
 submit "$RELAY_PORT" a@sink.test b@sink.test "$GEN" 451
 srv_stop_relay

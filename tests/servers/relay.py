@@ -105,12 +105,14 @@ class Reader:
         """The content up to CRLF.CRLF (its last CRLF kept), unstuffed;
         the CRLF that ended the DATA command counts as a line start."""
         end = b"\r\n.\r\n"
+        start = 0  # where the search resumes: octets before it were searched
         while True:
-            at = (b"\r\n" + self.buf).find(end)
+            at = (b"\r\n" + self.buf).find(end, start)
             if at >= 0:
                 break
             if len(self.buf) > SIZE_MAX + 1024:
                 raise Closed("message too big")
+            start = max(0, len(self.buf) + 2 - len(end) + 1)
             self._fill()
         raw = (b"\r\n" + self.buf)[: at + 2]
         self.buf = self.buf[at + 3 :]
@@ -268,9 +270,11 @@ def mail_params(params, ext):
 
 def send_once(hop_addr, timeout, sender, params, rcpts, content):
     """One transaction with the next hop. Returns (status, refused):
-    status is None (delivered to at least one recipient, or all refused
-    with 5xx) or a Reply/str saying why the message must be deferred;
-    refused lists (recipient, Reply) of permanent refusals."""
+    status is None (delivered to the recipients not refused, or all
+    refused with 5xx) or a Reply/str saying why the whole message must
+    be deferred (a 4xx anywhere, also for one recipient: then nothing is
+    sent, so a retry delivers no duplicates); refused lists (recipient,
+    Reply) of permanent refusals."""
     try:
         hop = NextHop(hop_addr, timeout)
     except OSError as e:
@@ -292,7 +296,7 @@ def transaction(hop, sender, params, rcpts, content):
         return None, [(x, r) for x in rcpts]
     if r.code != 250:
         return r, []
-    accepted, refused, deferred = [], [], None
+    accepted, refused = [], []
     for rcpt in rcpts:
         r = hop.cmd("RCPT TO:<%s>" % rcpt)
         if r.code in (250, 251):
@@ -300,9 +304,9 @@ def transaction(hop, sender, params, rcpts, content):
         elif r.code >= 500:
             refused.append((rcpt, r))
         else:
-            deferred = r
+            return r, []
     if not accepted:
-        return (deferred if deferred and not refused else None), refused
+        return None, refused
     r = hop.cmd("DATA")
     if r.code != 354:
         return r, refused
