@@ -14,11 +14,16 @@
 #   srv_postfix [main.cf lines]   POSTFIX_PORT POSTFIX_DIR
 #   srv_postfix_relay PORT [...]  a Postfix relaying everything to
 #                                 [127.0.0.1]:PORT (e.g. $SINK_PORT)
+#   srv_postfix_bounce PORT [...] the same, set to bounce at once: a DSN
+#                                 for a 5xx reaches [127.0.0.1]:PORT
 #   srv_postfix_tls CERT KEY [...] a Postfix with STARTTLS on POSTFIX_PORT
 #                                 and implicit TLS (smtpd_tls_wrappermode)
 #                                 on POSTFIX_SMTPS_PORT
 #   srv_aiosmtpd [--tls-cert F --tls-key F [--require-tls]]
 #                                 AIOSMTPD_PORT (record: $AIOSMTPD_DIR/...)
+#   srv_relay NEXT [args]         tests/servers/relay.py in front of
+#                                 127.0.0.1:NEXT: RELAY_PORT RELAY_PID
+#                                 RELAY_DIR; srv_stop_relay [PID DIR]
 #   srv_dovecot [RELAYPORT]       DOVECOT_SUBMISSION_PORT DOVECOT_LMTP_PORT
 #                                 DOVECOT_USER DOVECOT_PASS; set
 #                                 SRV_DOVECOT_MECHS (default "plain login")
@@ -340,6 +345,20 @@ srv_postfix_relay() {
     "transport_maps = inline:{sink.test=smtp:[127.0.0.1]:$next}" "$@"
 }
 
+# srv_postfix_bounce PORT [lines]: srv_postfix_relay for DSN tests. A 5xx
+# from the next hop (at RCPT or after the data) is a hard bounce, and the
+# DSN to the sender (any domain: relayhost, or sink.test's transport)
+# goes to the same next hop at once: measured well under a second. The
+# lines only pin what that needs: no soft bounce, no delay warnings, and
+# bounce_queue_lifetime within the rig's maximal_queue_lifetime (else
+# every Postfix program warns as it starts, see srv_postfix).
+srv_postfix_bounce() {
+  local next=$1
+  shift
+  srv_postfix_relay "$next" "soft_bounce = no" "delay_warning_time = 0h" \
+    "bounce_queue_lifetime = 1h" "$@"
+}
+
 # srv_postfix_tls CERT KEY [lines]: STARTTLS offered on POSTFIX_PORT
 # (smtpd_tls_security_level = may) and a submissions-style service with
 # TLS from the first byte (smtpd_tls_wrappermode = yes, RFC 8314) on
@@ -382,6 +401,46 @@ srv_aiosmtpd() {
   AIOSMTPD_PORT=$port
   AIOSMTPD_DIR=$d
   echo "srv_aiosmtpd: port $port ($d)"
+}
+
+# ---- the test relay (tests/servers/relay.py) ------------------------------
+
+# srv_relay NEXT_PORT [relay.py args, e.g. --mode pass]: the strict test
+# relay in front of 127.0.0.1:NEXT_PORT; RELAY_PORT RELAY_PID RELAY_DIR
+# (log: $RELAY_DIR/log, one line per message).
+srv_relay() {
+  local next=$1 d tries=100
+  shift
+  srv_dir relay
+  d=$SRV_NEWDIR
+  $SRV_PY "$SRV_HERE/relay.py" --listen 127.0.0.1:0 --port-file "$d/port" \
+    --next "127.0.0.1:$next" "$@" < /dev/null >> "$d/log" 2>&1 &
+  RELAY_PID=$!
+  RELAY_DIR=$d
+  SRV_STOPS+=("srv_stop_relay $RELAY_PID $d")
+  while [ ! -s "$d/port" ] && [ $tries -gt 0 ]; do
+    kill -0 "$RELAY_PID" 2>/dev/null || { cat "$d/log" >&2; srv_fail "srv_relay: the relay did not start"; }
+    sleep 0.1
+    tries=$((tries - 1))
+  done
+  [ -s "$d/port" ] || srv_fail "srv_relay: no port file after 10 s"
+  RELAY_PORT=$(cat "$d/port")
+  echo "srv_relay: port $RELAY_PORT -> $next ($*) (pid $RELAY_PID, $d)"
+}
+
+# srv_stop_relay [PID DIR]: SIGTERM; a relay that does not exit 0 (or a
+# Python traceback in its log) fails the test at exit.
+srv_stop_relay() {
+  local pid=${1:-$RELAY_PID} d=${2:-$RELAY_DIR} rc
+  kill -TERM "$pid" 2>/dev/null
+  srv_reap_nowait "$pid" 10
+  wait "$pid" 2>/dev/null && rc=0 || rc=$?
+  if { [ "$rc" != 0 ] && [ "$rc" != 127 ]; } || grep -q "^Traceback" "$d/log" 2>/dev/null; then
+    echo "srv: the relay in $d ended badly (exit $rc):" >&2
+    tail -n 40 "$d/log" >&2
+    SRV_BAD=1
+  fi
+  return 0
 }
 
 # ---- Dovecot (submission with SASL, LMTP) -------------------------------
