@@ -45,6 +45,7 @@ struct cp {
     struct cp_block blocks[CASE_MAX_NESTING];
     int nblocks;
     int in_pipeline; /* 0 or 1 */
+    size_t stmt_off; /* where the statement being parsed starts */
 
     char **vars; /* capture / set names defined so far */
     size_t nvars, capvars;

@@ -735,9 +735,14 @@ static int st_expect(struct cp *ps, struct lex *x)
     if (absent)
         lex_next(x, &t);
     if (lex_is(x, &t, "arrival") || lex_is(x, &t, "dsn"))
-        return expect_arrival(ps, x, &t, absent);
+        return expect_arrival(ps, x, &t, absent); /* no connection needed */
     if (absent)
         return want(ps, &t, "arrival or dsn after expect no");
+    if (!ps->opened[ps->cur_conn]) {
+        cp_err(ps, ps->stmt_off,
+               "no connection is open here: start with open or connect");
+        return -1;
+    }
     bool silence = lex_is(x, &t, "silence");
     if (!silence && !lex_is(x, &t, "ehlo"))
         return want(ps, &t,
@@ -975,7 +980,7 @@ static const struct stmt {
     {"send", st_send, SF_CONN},
     {"data", st_data, SF_CONN},
     {"bdat", st_bdat, SF_CONN},
-    {"expect", st_expect, SF_KEY | SF_CONN},
+    {"expect", st_expect, SF_KEY}, /* SF_CONN but for arrival and dsn */
     {"open", st_open, SF_NOPIPE},
     {"connect", st_connect, SF_NOPIPE},
     {"use", st_use, SF_NOPIPE},
@@ -1081,6 +1086,7 @@ int cp_statement(struct cp *ps, struct lex *x)
     }
     if (placement(ps, st, t.off, key) != 0)
         return -1;
+    ps->stmt_off = t.off;
     size_t before = ps->c->nsteps;
     if (st->fn(ps, x) != 0)
         return -1;

@@ -48,6 +48,12 @@ MODES = {
     "strip-8bit": "the high bit of every octet cleared [body-changed]",
     "add-header": "X-Relay-Note: added after the trace field [headers-added]",
     "bounce": "a 5xx from the next hop becomes an RFC 3464 DSN to the sender",
+    "no-unstuff": "dot-stuffing not undone on receipt: '..x' arrives [DATA-01]",
+    "add-crlf": "an extra CRLF after the last line [DATA-07]",
+    "no-trace": "no Received: field of its own [DATA-08]",
+    "lower-rcpt": "recipients forwarded in lower case [ADDR-04]",
+    "cut-nul": "the content cut at its first NUL [DATA-11]",
+    "deliver-partial": "a client gone during DATA: what came is forwarded [CONN-05]",
 }
 
 _ids = itertools.count(1)
@@ -180,8 +186,14 @@ def alter_body(content):
 
 def transform(content, modes):
     """The content as this relay forwards it, before the trace field."""
+    if "cut-nul" in modes and b"\0" in content:
+        content = content[: content.index(b"\0")] + b"\r\n"
     if "pass" not in modes:
         content = normalize_line_ends(content)
+    if "no-unstuff" in modes:  # as if the stuffed lines had been kept
+        content = (b"\r\n" + content).replace(b"\r\n.", b"\r\n..")[2:]
+    if "add-crlf" in modes:
+        content += b"\r\n"
     if "strip-8bit" in modes:
         content = strip_8bit(content)
     if "fold" in modes:
@@ -196,6 +208,8 @@ def trace_fields(helo, addr, msg_id, modes):
     out = b"Received: from %s ([%s]) by %s with ESMTP id %d; %s\r\n" % (
         helo.encode("utf-8", "replace"), addr.encode(), HOSTNAME.encode(),
         msg_id, rfc5322_date().encode())
+    if "no-trace" in modes:
+        out = b""
     if "add-header" in modes:
         out += b"X-Relay-Note: added\r\n"
     return out
@@ -489,7 +503,15 @@ class Session(socketserver.BaseRequestHandler):
         if not self.env.rcpts:
             return self.send("503 5.5.1 Error: need RCPT command")
         self.send("354 End data with <CR><LF>.<CR><LF>")
-        content = self.reader.data()
+        try:
+            content = self.reader.data()
+        except Closed:
+            if "deliver-partial" in self.server.modes and self.reader.buf:
+                partial = (b"\r\n" + self.reader.buf).replace(b"\r\n.", b"\r\n")[2:]
+                if not partial.endswith(b"\r\n"):
+                    partial += b"\r\n"
+                self.server.relay(self, self.env, partial)
+            raise
         if len(content) > SIZE_MAX:
             self.send("552 5.3.4 Message size exceeds fixed limit")
         else:
@@ -537,8 +559,11 @@ class Relay(socketserver.ThreadingTCPServer):
             return "250 2.0.0 Ok: queued as %d" % msg_id
         times = 2 if "twice" in self.modes else 1
         for _ in range(times):
+            rcpts = env.rcpts
+            if "lower-rcpt" in self.modes:
+                rcpts = [r.lower() for r in rcpts]
             status, refused = send_once(self.next_hop, self.timeout_s, env.sender,
-                                        env.params, env.rcpts, out)
+                                        env.params, rcpts, out)
             if status is not None:
                 log("%d %s: deferred: %s" % (msg_id, what, status))
                 return "451 4.4.1 Error: next hop: %s" % str(status)[:200]

@@ -259,6 +259,8 @@ static const struct {
      "4 expect [250]\n5 data msg expr=(1 + 2)\n6 expect [250]\n"},
     {H "open\ndata <<EOF\nEOF\nS: 250\n", "0 open\n1 data\n2 expect [250]\n"},
     /* tracked messages and what arrives at the next hop */
+    {H "expect no arrival within 1s\nopen\n", "0 expect arrival no dur=1000000\n"
+                                              "1 open\n"},
     {H "open\ndata tracked raw <<E\nx\nE\nS: 250\ndata raw tracked <<E\nE\n"
        "S: 250\nexpect arrival\n! expect dsn of run_id within 2s\n"
        "expect no arrival within 1s\nassert dsn_status() == \"5.1.1\"\n",
@@ -467,6 +469,8 @@ static const struct {
     {H "open\nexpect arrival within\n", "t.smtp:7:22: want a duration such as "
                                         "250ms, 2s or 5m"},
     {H "open\nexpect dsn of\n", "t.smtp:7:14: an expression is missing"},
+    {H "expect silence 1s\n", "t.smtp:6:1: no connection is open here: start "
+                               "with open or connect"},
     {H "open\nexpect no close\n", "t.smtp:7:11: want arrival or dsn after "
                                   "expect no"},
     {H "open\nexpect arrival 5s\n", "t.smtp:7:16: unexpected '5s' at the end "
