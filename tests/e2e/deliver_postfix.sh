@@ -18,20 +18,8 @@ CASES=$(cd "$HERE/../../cases" && pwd)
 . "$HERE/../servers/lib.sh"
 srv_init "$1"
 
-# check JSON 'python expression over c (counters) and p (properties)'
-check() {
-  $SRV_PY - "$1" "$2" <<'PY'
-import json, sys
-d = json.load(open(sys.argv[1]))
-c = {x["name"]: x["value"] for x in d["counters"]}
-p = {x["name"]: x["value"] for x in d.get("properties", [])}
-h = [x for x in d["histograms"] if x["name"] == "delivery"]
-ok = eval(sys.argv[2])
-show = {k: v for k, v in c.items() if k.startswith("delivery.") and v}
-print(("ok   " if ok else "FAIL ") + sys.argv[2] + "   " + json.dumps(show))
-sys.exit(0 if ok else 1)
-PY
-}
+# check JSON EXPR: srv_delivery_check (tests/servers/lib.sh)
+check() { srv_delivery_check "$@"; }
 
 load() {
   local json=$1 next=$2

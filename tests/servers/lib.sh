@@ -24,6 +24,7 @@
 #   srv_relay NEXT [args]         tests/servers/relay.py in front of
 #                                 127.0.0.1:NEXT: RELAY_PORT RELAY_PID
 #                                 RELAY_DIR; srv_stop_relay [PID DIR]
+#   srv_delivery_check JSON EXPR  a result file's delivery figures hold
 #   srv_dovecot [RELAYPORT]       DOVECOT_SUBMISSION_PORT DOVECOT_LMTP_PORT
 #                                 DOVECOT_USER DOVECOT_PASS; set
 #                                 SRV_DOVECOT_MECHS (default "plain login")
@@ -401,6 +402,24 @@ srv_aiosmtpd() {
   AIOSMTPD_PORT=$port
   AIOSMTPD_DIR=$d
   echo "srv_aiosmtpd: port $port ($d)"
+}
+
+# srv_delivery_check JSON EXPR: EXPR, a Python expression over a result
+# file's delivery figures (d the file, c its counters, p its properties,
+# h its "delivery" histograms), must hold; prints ok/FAIL with the
+# non-zero delivery counters. Exit status 1 when it does not hold.
+srv_delivery_check() {
+  $SRV_PY - "$1" "$2" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+c = {x["name"]: x["value"] for x in d["counters"]}
+p = {x["name"]: x["value"] for x in d.get("properties", [])}
+h = [x for x in d["histograms"] if x["name"] == "delivery"]
+ok = eval(sys.argv[2])
+show = {k: v for k, v in c.items() if k.startswith("delivery.") and v}
+print(("ok   " if ok else "FAIL ") + sys.argv[2] + "   " + json.dumps(show))
+sys.exit(0 if ok else 1)
+PY
 }
 
 # ---- the test relay (tests/servers/relay.py) ------------------------------
