@@ -15,7 +15,7 @@
 const struct prog_func PROG_FUNCS[] = {
     {"fill", 1, 2}, {"cat", 1, 16}, {"b64", 1, 1},   {"len", 1, 1},
     {"lower", 1, 1}, {"upper", 1, 1}, {"has", 1, 2}, {"param", 1, 1},
-    {"code", 0, 0},  {"contains", 2, 2}, {"starts", 2, 2},
+    {"code", 0, 0},  {"contains", 2, 2}, {"starts", 2, 2}, {"ends", 2, 2},
     {"tls_version", 0, 0}, {"tls_verified", 0, 0}, {"tls_cipher", 0, 0},
 #define X(n, a) {n, a, a},
     ARRIVAL_EVAL_LIST(X)
@@ -527,10 +527,10 @@ static int fn_case(struct ev *ev, const struct prog_expr *e, struct val *out,
     return 0;
 }
 
-/* contains(s, t): 1 if s holds the octets t; starts(s, t): 1 if s
- * begins with them. */
+/* contains(s, t): 1 if s holds the octets t; starts(s, t), ends(s, t):
+ * 1 if s begins, ends with them. */
 static int fn_contains(struct ev *ev, const struct prog_expr *e,
-                       struct val *out, bool at_start)
+                       struct val *out, char where)
 {
     struct buf a, b;
     buf_init(&a, PROG_MAX_VALUE);
@@ -539,10 +539,11 @@ static int fn_contains(struct ev *ev, const struct prog_expr *e,
     if (rc == 0)
         rc = arg_text(ev, e, 1, &b);
     bool found = b.len == 0;
-    for (size_t i = 0; rc == 0 && !found && i + b.len <= a.len; i++) {
+    size_t from = where == 'e' && a.len >= b.len ? a.len - b.len : 0;
+    for (size_t i = from; rc == 0 && !found && i + b.len <= a.len; i++) {
         found = memcmp(a.data + i, b.data, b.len) == 0;
-        if (at_start)
-            break;
+        if (where != 'c')
+            break; /* starts, ends: one place to look */
     }
     val_set_int(out, found);
     buf_free(&a);
@@ -629,8 +630,9 @@ static int eval_call(struct ev *ev, const struct prog_expr *e, struct val *out)
         buf_free(&in);
         return rc;
     }
-    if (strcmp(f, "contains") == 0 || strcmp(f, "starts") == 0)
-        return fn_contains(ev, e, out, f[0] == 's');
+    if (strcmp(f, "contains") == 0 || strcmp(f, "starts") == 0 ||
+        strcmp(f, "ends") == 0)
+        return fn_contains(ev, e, out, f[0]);
     if (strcmp(f, "lower") == 0 || strcmp(f, "upper") == 0)
         return fn_case(ev, e, out, f[0] == 'u');
     if (strcmp(f, "has") == 0 || strcmp(f, "param") == 0)

@@ -78,6 +78,7 @@ struct prog_expr {
  *   code()         the code of the last reply (0 if none)
  *   contains(s, t) 1 if s holds the octets t, else 0
  *   starts(s, t)   1 if s begins with t, else 0
+ *   ends(s, t)     1 if s ends with t, else 0
  *   tls_version()  the connection's TLS protocol: 0 none, 10, 11, 12, 13
  *   tls_verified() its certificate check: 1 passed, 0 failed (or no TLS),
  *                  -1 not checked (tls-verify none)

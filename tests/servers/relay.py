@@ -54,6 +54,7 @@ MODES = {
     "lower-rcpt": "recipients forwarded in lower case [ADDR-04]",
     "cut-nul": "the content cut at its first NUL [DATA-11]",
     "deliver-partial": "a client gone during DATA: what came is forwarded [CONN-05]",
+    "route-hack": "local%dom@here and dom!local@here relayed to local@dom [RELAY-02]",
 }
 
 _ids = itertools.count(1)
@@ -201,6 +202,18 @@ def transform(content, modes):
     if "alter-body" in modes:
         content = alter_body(content)
     return content
+
+
+def route_hack(rcpt):
+    """route-hack: the old %-hack and bang-path routing, obeyed."""
+    local, at, _ = rcpt.rpartition("@")
+    if at and "%" in local and not local.startswith('"'):
+        user, _, dom = local.rpartition("%")
+        return "%s@%s" % (user, dom)
+    if at and "!" in local and not local.startswith('"'):
+        dom, _, user = local.partition("!")
+        return "%s@%s" % (user, dom)
+    return rcpt
 
 
 def trace_fields(helo, addr, msg_id, modes):
@@ -562,6 +575,8 @@ class Relay(socketserver.ThreadingTCPServer):
             rcpts = env.rcpts
             if "lower-rcpt" in self.modes:
                 rcpts = [r.lower() for r in rcpts]
+            if "route-hack" in self.modes:
+                rcpts = [route_hack(r) for r in rcpts]
             status, refused = send_once(self.next_hop, self.timeout_s, env.sender,
                                         env.params, rcpts, out)
             if status is not None:
@@ -604,8 +619,9 @@ def parse_args(argv):
     ap.add_argument("--next", type=host_port, required=True)
     ap.add_argument("--mode", action="append", choices=sorted(MODES), default=[])
     ap.add_argument("--port-file")
-    ap.add_argument("--timeout", type=float, default=5.0,
-                    help="seconds of silence before a session ends (default 5)")
+    ap.add_argument("--timeout", type=float, default=30.0,
+                    help="seconds of silence before a session ends, and the next hop's\n"
+                         "limit per reply (default 30; cases wait for arrivals)")
     a = ap.parse_args(argv)
     if "pass" in a.mode and "normalize" in a.mode:
         ap.error("--mode pass and --mode normalize exclude each other")

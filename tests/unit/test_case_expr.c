@@ -125,6 +125,7 @@ START_TEST(test_values)
         {"9223372036854775807", "9223372036854775807", 19},
         {"dsn_status()", "5.1.1", 12},
         {"contains(\"abc\", \"bc\") + contains(\"abc\", \"cb\")", "1", 45},
+        {"ends(\"abc\", \"bc\") * 2 + ends(\"abc\", \"ab\") + ends(\"b\", \"abc\")", "2", 60},
         {"starts(\"abc\", \"ab\") * 2 + starts(\"abc\", \"bc\") + starts(\"\", \"\")",
          "3", 62},
         {"arrival_field(2)", "Subject: Undelivered Mail", 16},
