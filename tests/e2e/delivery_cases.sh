@@ -7,7 +7,9 @@
 #     (tests/mutation/delivery.tsv) that case FAILs at its key
 #     assertion; every delivery case has its row;
 #  4. through the rig's Postfix (srv_postfix_bounce) the verdicts are
-#     those of tests/expected/postfix-delivery.txt.
+#     those of tests/expected/postfix-delivery.txt;
+#  5. through Dovecot's submission service, after AUTH, mail for a
+#     foreign domain arrives (the AUTH case, which Postfix SKIPs).
 # Usage: delivery_cases.sh SMTPSUITE_BINARY
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -16,6 +18,10 @@ CASES=$ROOT/cases
 # shellcheck source=tests/servers/lib.sh
 . "$HERE/../servers/lib.sh"
 srv_init "$1"
+# The AUTH case's credentials (cases/targets/relay.target reads them).
+export RELAY_USER=relay-user RELAY_PASS
+RELAY_PASS=$(head -c 12 /dev/urandom | base64 | tr -d '/+=')
+AUTH=(--auth "$RELAY_USER:$RELAY_PASS")
 
 # run JSON RELAY_PORT [HOP_PORT] [case files...]: the delivery cases (or
 # the files given) against the relay, with the next hop on HOP_PORT.
@@ -42,7 +48,7 @@ for c in sorted(json.load(open(sys.argv[1]))["cases"], key=lambda c: c["id"]):
 ALL=$(cd "$CASES/delivery" && ls ./*.smtp | wc -l)
 
 echo "== 1: without --deliver-to every delivery case is SKIP"
-srv_relay "$(srv_free_port)"
+srv_relay "$(srv_free_port)" "${AUTH[@]}"
 run "$SRV_DIR/skip.json" "$RELAY_PORT" -
 n=$(verdicts "$SRV_DIR/skip.json" | grep -c ' SKIP$' || true)
 [ "$n" = "$ALL" ] || { verdicts "$SRV_DIR/skip.json"; srv_fail "$n of $ALL SKIP"; }
@@ -52,7 +58,7 @@ echo "ok   $ALL of $ALL SKIP, the relay saw no message"
 
 echo "== 2: through the careful relay every delivery case PASSes"
 HOP=$(srv_free_port)
-srv_relay "$HOP" --mode normalize --mode bounce
+srv_relay "$HOP" --mode normalize --mode bounce "${AUTH[@]}"
 run "$SRV_DIR/good.json" "$RELAY_PORT" "$HOP"
 srv_stop_relay
 bad=$(verdicts "$SRV_DIR/good.json" | grep -v ' PASS$' || true)
@@ -91,7 +97,7 @@ while read -r cid file modes; do
   HOP=$(srv_free_port)
   args=()
   for m in $modes; do args+=(--mode "$m"); done
-  srv_relay "$HOP" "${args[@]}"
+  srv_relay "$HOP" "${args[@]}" "${AUTH[@]}"
   run "$SRV_DIR/m-$cid.json" "$RELAY_PORT" "$HOP" "$file"
   srv_stop_relay
   $SRV_PY - "$SRV_DIR/m-$cid.json" "$cid" "$modes" <<'PY' || srv_fail "$cid under --mode $modes"
@@ -121,4 +127,17 @@ if [ "$want" != "$got" ]; then
   srv_fail "Postfix's delivery verdicts changed (want < > got)"
 fi
 echo "$got" | sed 's/^/ok   /'
+
+echo "== 5: through Dovecot submission, after AUTH, foreign mail arrives"
+HOP=$(srv_free_port)
+srv_dovecot "$HOP"
+RELAY_USER=$DOVECOT_USER RELAY_PASS=$DOVECOT_PASS \
+  run "$SRV_DIR/dovecot.json" "$DOVECOT_SUBMISSION_PORT" "$HOP" \
+  "$CASES/delivery/submission-auth-relays.smtp"
+got=$(verdicts "$SRV_DIR/dovecot.json")
+[ "$got" = "delivery.submission.auth-relays PASS" ] ||
+  { cat "$SRV_DIR/dovecot.json.log"; srv_fail "Dovecot: $got"; }
+! grep -q -- "$DOVECOT_PASS\|$RELAY_PASS" "$SRV_DIR"/*.json "$SRV_DIR"/*.log ||
+  srv_fail "a password is in a result file or log"
+echo "ok   $got"
 echo "PASS: delivery_cases"

@@ -17,9 +17,10 @@ kept as they came unless the mode says otherwise.
 stdout's first line, or to --port-file. SIGTERM or SIGINT: exit 0. One
 line per message on stderr.
 
-Usage: relay.py --listen 127.0.0.1:0 --next 127.0.0.1:PORT [--mode M]...
+Usage: relay.py --listen 127.0.0.1:0 --next 127.0.0.1:PORT [--mode M]... [--auth USER:PASS]
 """
 import argparse
+import base64
 import datetime
 import email.utils
 import itertools
@@ -438,6 +439,7 @@ class Session(socketserver.BaseRequestHandler):
         self.helo = None
         self.env = Envelope()
         self.done = False
+        self.authed = False
 
     def send(self, text):
         self.request.sendall(text.encode("utf-8") + b"\r\n")
@@ -475,8 +477,28 @@ class Session(socketserver.BaseRequestHandler):
             self.send("501 5.5.4 Syntax: EHLO hostname")
             return
         self.helo, self.env = arg.strip(), Envelope()
+        auth = "250-AUTH PLAIN\r\n" if self.server.auth else ""
         self.send("250-%s\r\n250-PIPELINING\r\n250-SIZE %d\r\n250-8BITMIME\r\n"
-                  "250 SMTPUTF8" % (HOSTNAME, SIZE_MAX))
+                  "%s250 SMTPUTF8" % (HOSTNAME, SIZE_MAX, auth))
+
+    def do_auth(self, arg):
+        """AUTH PLAIN (RFC 4616) with --auth's user and password only."""
+        mech, _, initial = arg.strip().partition(" ")
+        if not self.server.auth or mech.upper() != "PLAIN":
+            return self.send("504 5.5.4 Unrecognized authentication type")
+        if self.authed:
+            return self.send("503 5.5.1 Error: already authenticated")
+        if not initial:
+            self.send("334 ")
+            initial = self.reader.line().decode("ascii", "replace")
+        try:
+            _, user, password = base64.b64decode(initial, validate=True).split(b"\0")
+        except ValueError:
+            return self.send("501 5.5.2 Cannot decode response")
+        if (user.decode("utf-8", "replace"), password.decode("utf-8", "replace")) != self.server.auth:
+            return self.send("535 5.7.8 Error: authentication failed")
+        self.authed = True
+        self.send("235 2.7.0 Authentication successful")
 
     def do_helo(self, arg):
         if not arg.strip():
@@ -507,6 +529,9 @@ class Session(socketserver.BaseRequestHandler):
             return self.send("501 5.5.4 Syntax: RCPT TO:<address>")
         if path[1]:
             return self.send("555 5.5.4 Unsupported option: %s" % path[1][0])
+        domain = path[0].rpartition("@")[2].lower()
+        if self.server.auth and not self.authed and domain != self.server.local_domain:
+            return self.send("530 5.7.0 Authentication required")
         if len(self.env.rcpts) >= RCPT_MAX:
             return self.send("452 4.5.3 Error: too many recipients")
         self.env.rcpts.append(path[0])
@@ -542,7 +567,8 @@ class Session(socketserver.BaseRequestHandler):
         self.send("221 2.0.0 Bye")
         self.done = True
 
-    VERBS = {"EHLO": do_ehlo, "HELO": do_helo, "MAIL": do_mail, "RCPT": do_rcpt,
+    VERBS = {"EHLO": do_ehlo, "HELO": do_helo, "AUTH": do_auth, "MAIL": do_mail,
+             "RCPT": do_rcpt,
              "DATA": do_data, "RSET": do_rset, "NOOP": do_noop, "QUIT": do_quit}
 
 
@@ -553,11 +579,14 @@ class Relay(socketserver.ThreadingTCPServer):
     allow_reuse_address = True
     daemon_threads = True
 
-    def __init__(self, listen, next_hop, modes, timeout_s):
+    def __init__(self, listen, next_hop, modes, timeout_s, auth=None,
+                 local_domain="sink.test"):
         super().__init__(listen, Session)
         self.next_hop = next_hop
         self.modes = modes
         self.timeout_s = timeout_s
+        self.auth = auth  # (user, password), or None: no AUTH, relay for all
+        self.local_domain = local_domain
 
     def relay(self, session, env, content):
         """Forwards one message; the reply to the client's end of data."""
@@ -622,7 +651,14 @@ def parse_args(argv):
     ap.add_argument("--timeout", type=float, default=30.0,
                     help="seconds of silence before a session ends, and the next hop's\n"
                          "limit per reply (default 30; cases wait for arrivals)")
+    ap.add_argument("--auth", metavar="USER:PASS",
+                    help="offer AUTH PLAIN for this user; then only mail for "
+                         "--local-domain is taken without it (530)")
+    ap.add_argument("--local-domain", default="sink.test",
+                    help="the domain taken without AUTH (default sink.test)")
     a = ap.parse_args(argv)
+    if a.auth and ":" not in a.auth:
+        ap.error("--auth wants USER:PASS")
     if "pass" in a.mode and "normalize" in a.mode:
         ap.error("--mode pass and --mode normalize exclude each other")
     return a
@@ -642,7 +678,9 @@ def announce(port, port_file):
 
 def main(argv):
     a = parse_args(argv)
-    server = Relay(a.listen, a.next, set(a.mode), a.timeout)
+    auth = tuple(a.auth.split(":", 1)) if a.auth else None
+    server = Relay(a.listen, a.next, set(a.mode), a.timeout, auth,
+                   a.local_domain.lower())
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
