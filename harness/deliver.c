@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define NONE INT64_MIN /* a time not seen */
 
@@ -502,24 +503,26 @@ void deliver_seen_free(struct deliver_seen *s)
 }
 
 /* Whether kept arrival k is what deliver_seek looks for. */
-static bool seek_match(const struct deliver_seen *k, const char *token,
-                       bool dsn)
+static bool seek_match(const struct deliver_seen *k, const char *key,
+                       enum deliver_seek_by by)
 {
-    if (!dsn)
-        return strcmp(k->token, token) == 0;
-    if (k->from[0] || !k->data || !token[0])
+    if (by == DELIVER_SEEK_TOKEN)
+        return strcmp(k->token, key) == 0;
+    if (by == DELIVER_SEEK_SENDER)
+        return strcasecmp(k->from, key) == 0;
+    if (k->from[0] || !k->data || !key[0])
         return false;
-    return strstr(k->data, token) != NULL; /* in the returned headers */
+    return strstr(k->data, key) != NULL; /* in the returned headers */
 }
 
-struct deliver_seen *deliver_seek(struct deliver *d, const char *token,
-                                  bool dsn)
+struct deliver_seen *deliver_seek(struct deliver *d, const char *key,
+                                  enum deliver_seek_by by)
 {
     struct deliver_seen *out = NULL;
     pthread_mutex_lock(&d->mu);
     for (size_t i = 0; i < d->nkept; i++) {
         const struct deliver_seen *k = &d->kept[i];
-        if (!seek_match(k, token, dsn))
+        if (!seek_match(k, key, by))
             continue;
         if (out) {
             out->count++;

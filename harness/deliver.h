@@ -139,11 +139,20 @@ struct deliver_seen {
     int64_t count;   /* arrivals that matched the same search */
 };
 
-/* Thread-safe: the first kept arrival carrying token (dsn false), or
- * the first DSN for it (dsn true: a message from <> whose content holds
- * token, as RFC 3464's returned headers do); NULL when none yet. */
-struct deliver_seen *deliver_seek(struct deliver *d, const char *token,
-                                  bool dsn);
+/* What deliver_seek looks for. */
+enum deliver_seek_by {
+    DELIVER_SEEK_TOKEN,  /* the message carrying the token */
+    DELIVER_SEEK_DSN,    /* a DSN for it: a message from <> whose content
+                            holds the token, as RFC 3464's returned
+                            headers do */
+    DELIVER_SEEK_SENDER, /* a message whose envelope sender is the key
+                            (case-insensitive) */
+};
+
+/* Thread-safe: the first kept arrival that matches key by `by`; NULL
+ * when none yet. Its count says how many matched. */
+struct deliver_seen *deliver_seek(struct deliver *d, const char *key,
+                                  enum deliver_seek_by by);
 void deliver_seen_free(struct deliver_seen *s); /* NULL is a no-op */
 
 #endif

@@ -260,6 +260,8 @@ struct prog_step {
                                    delivery token and digest fields */
     bool absent;                /* EXPECT_ARRIVAL EXPECT_DSN: `no`: it must
                                    not come within dur_us */
+    bool by_sender;             /* EXPECT_ARRIVAL: `from EXPR`: tmpl is an
+                                   envelope sender, not a token */
     int tls_mode;               /* CONNECT: -1 target's, 0 plain,
                                    1 implicit TLS */
     int proxy;                  /* CONNECT: -1 the target's PROXY header,

@@ -872,8 +872,10 @@ static void step_expect_silence(struct session *s, const struct prog_step *st)
 static void arrival_poll(struct session *s)
 {
     const struct prog_step *st = s->waiting;
-    struct deliver_seen *f = deliver_seek(s->p.deliver, s->seek_token,
-                                          st->kind == PROG_STEP_EXPECT_DSN);
+    enum deliver_seek_by by = st->kind == PROG_STEP_EXPECT_DSN ? DELIVER_SEEK_DSN
+                              : st->by_sender ? DELIVER_SEEK_SENDER
+                                              : DELIVER_SEEK_TOKEN;
+    struct deliver_seen *f = deliver_seek(s->p.deliver, s->seek_token, by);
     if (!f && clock_mono_us() < s->seek_until) {
         arm(s, ARRIVAL_POLL_US);
         return;

@@ -662,7 +662,9 @@ void judge_arrival(struct session *s, const struct prog_step *st, bool found,
     if (found != st->absent)
         return;
     int64_t us = st->dur_us ? st->dur_us : SESSION_ARRIVAL_WAIT_US;
-    const char *what = dsn ? "DSN quoting" : "message";
+    const char *what = dsn              ? "DSN quoting"
+                       : st->by_sender ? "message from"
+                                       : "message";
     if (found)
         judge_grade(s, by_severity(s), idx,
                     "line %d: a %s %s reached the next hop, and must not", st->line,

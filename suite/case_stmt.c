@@ -689,7 +689,8 @@ static int expect_ehlo(struct cp *ps, struct lex *x)
     return else_grade(ps, x, &s->grade_false);
 }
 
-/* [no] arrival|dsn [of EXPR] [within D] (t: the word read). */
+/* [no] arrival [of EXPR | from EXPR] [within D] | [no] dsn [of EXPR]
+ * [within D] (t: the word read). */
 static int expect_arrival(struct cp *ps, struct lex *x, const struct lex_tok *t,
                           bool absent)
 {
@@ -704,7 +705,8 @@ static int expect_arrival(struct cp *ps, struct lex *x, const struct lex_tok *t,
     s->absent = absent;
     struct lex_tok k;
     lex_peek(x, &k);
-    if (lex_is(x, &k, "of")) {
+    s->by_sender = !dsn && lex_is(x, &k, "from");
+    if (lex_is(x, &k, "of") || s->by_sender) {
         lex_next(x, &k);
         struct prog_expr *e = cp_expr(ps, x);
         if (!e)

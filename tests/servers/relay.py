@@ -56,6 +56,7 @@ MODES = {
     "cut-nul": "the content cut at its first NUL [DATA-11]",
     "deliver-partial": "a client gone during DATA: what came is forwarded [CONN-05]",
     "route-hack": "local%dom@here and dom!local@here relayed to local@dom [RELAY-02]",
+    "deliver-on-quit": "QUIT inside a transaction delivers it, empty [TXN-11]",
 }
 
 _ids = itertools.count(1)
@@ -564,6 +565,8 @@ class Session(socketserver.BaseRequestHandler):
         self.send("250 2.0.0 Ok")
 
     def do_quit(self, arg):
+        if "deliver-on-quit" in self.server.modes and self.env.rcpts:
+            self.server.relay(self, self.env, b"")
         self.send("221 2.0.0 Bye")
         self.done = True
 

@@ -182,6 +182,8 @@ static void put_step(struct buf *b, size_t i, const struct prog_step *s)
         buf_adds(b, " tracked");
     if (s->absent)
         buf_adds(b, " no");
+    if (s->by_sender)
+        buf_adds(b, " from");
     if (s->last)
         buf_adds(b, " last");
     if (s->name)
@@ -261,6 +263,8 @@ static const struct {
     /* tracked messages and what arrives at the next hop */
     {H "expect no arrival within 1s\nopen\n", "0 expect arrival no dur=1000000\n"
                                               "1 open\n"},
+    {H "expect no arrival from cat(\"a@\", run_id) within 2s\n",
+     "0 expect arrival no from dur=2000000 ${cat(\"a@\",run_id)}\n"},
     {H "open\ndata tracked raw <<E\nx\nE\nS: 250\ndata raw tracked <<E\nE\n"
        "S: 250\nexpect arrival\n! expect dsn of run_id within 2s\n"
        "expect no arrival within 1s\nassert dsn_status() == \"5.1.1\"\n",
@@ -471,6 +475,8 @@ static const struct {
     {H "open\nexpect dsn of\n", "t.smtp:7:14: an expression is missing"},
     {H "expect silence 1s\n", "t.smtp:6:1: no connection is open here: start "
                                "with open or connect"},
+    {H "expect dsn from run_id\n", "t.smtp:6:12: unexpected 'from' at the end "
+                                  "of the statement"},
     {H "open\nexpect no close\n", "t.smtp:7:11: want arrival or dsn after "
                                   "expect no"},
     {H "open\nexpect arrival 5s\n", "t.smtp:7:16: unexpected '5s' at the end "
