@@ -2,6 +2,7 @@
  * expressions over a message found at the next hop (see arrival_eval.h). */
 #include "harness/arrival_eval.h"
 #include "harness/arrival.h"
+#include "harness/bytes.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,17 +133,6 @@ static int text(struct buf *out, const char *s)
 }
 
 /* Whether p[0..n) holds the octets s[0..k). */
-static bool holds(const char *p, size_t n, const char *s, size_t k)
-{
-    if (k == 0)
-        return true;
-    for (const char *q = p; q && (size_t)(q - p) + k <= n;
-         q = memchr(q + 1, s[0], n - (size_t)(q - p) - 1))
-        if (memcmp(q, s, k) == 0)
-            return true;
-    return false;
-}
-
 static int64_t bare_lf(const char *p, size_t n)
 {
     int64_t k = 0;
@@ -221,7 +211,7 @@ int arrival_eval_call(const struct arrival_view *v, const char *name,
     else if (strcmp(name, "arrival_bare_cr") == 0)
         *iv = bare_cr(v->data, v->len);
     else if (strcmp(name, "arrival_has") == 0)
-        *iv = holds(v->data, v->len, arg, arglen);
+        *iv = bytes_find(v->data, v->len, arg, arglen) >= 0;
     else
         *is_int = false;
     if (*is_int)
@@ -238,7 +228,8 @@ int arrival_eval_call(const struct arrival_view *v, const char *name,
     }
     if (strcmp(name, "arrival_field") == 0) {
         char num[24];
-        snprintf(num, sizeof num, "%.*s", (int)(arglen < 23 ? arglen : 23), arg);
+        snprintf(num, sizeof num, "%.*s", (int)(arglen < 23 ? arglen : 23),
+                 arg);
         return nth_field(v, strtoll(num, NULL, 10), out);
     }
     if (strcmp(name, "arrival_header") == 0) {

@@ -102,3 +102,15 @@ int bytes_is_escaped(const char *s)
     }
     return 1;
 }
+
+long bytes_find(const void *p, size_t n, const void *t, size_t k)
+{
+    const unsigned char *h = p, *s = t;
+    if (k == 0)
+        return 0;
+    for (const unsigned char *q = h; q && (size_t)(q - h) + k <= n;
+         q = memchr(q + 1, s[0], n - (size_t)(q - h) - 1))
+        if (memcmp(q, s, k) == 0)
+            return (long)(q - h);
+    return -1;
+}

@@ -21,5 +21,8 @@ int bytes_unescape(struct buf *out, const char *s);
 /* Nonzero if s is already in escaped form (pure printable ASCII with
  * well-formed escapes). */
 int bytes_is_escaped(const char *s);
+/* Where the octets t[0..k) first occur in p[0..n) (NULs are octets
+ * like any other): their offset, 0 when k is 0, or -1. */
+long bytes_find(const void *p, size_t n, const void *t, size_t k);
 
 #endif

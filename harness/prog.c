@@ -2,6 +2,7 @@
  * matching and dot-stuffing (see prog.h). */
 #include "harness/prog.h"
 #include "harness/arrival_eval.h"
+#include "harness/bytes.h"
 #include "harness/xalloc.h"
 
 #include <openssl/evp.h>
@@ -538,14 +539,12 @@ static int fn_contains(struct ev *ev, const struct prog_expr *e,
     int rc = arg_text(ev, e, 0, &a);
     if (rc == 0)
         rc = arg_text(ev, e, 1, &b);
-    bool found = b.len == 0;
-    size_t from = where == 'e' && a.len >= b.len ? a.len - b.len : 0;
-    for (size_t i = from; rc == 0 && !found && i + b.len <= a.len; i++) {
-        found = memcmp(a.data + i, b.data, b.len) == 0;
-        if (where != 'c')
-            break; /* starts, ends: one place to look */
-    }
-    val_set_int(out, found);
+    size_t at = where == 'e' && a.len >= b.len ? a.len - b.len : 0;
+    bool found = b.len == 0 ||
+                 (where == 'c' ? bytes_find(a.data, a.len, b.data, b.len) >= 0
+                               : at + b.len <= a.len &&
+                                     memcmp(a.data + at, b.data, b.len) == 0);
+    val_set_int(out, rc == 0 && found);
     buf_free(&a);
     buf_free(&b);
     return rc;

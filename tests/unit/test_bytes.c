@@ -94,8 +94,37 @@ START_TEST(test_buf_bound)
 }
 END_TEST
 
+/* bytes_find against a brute-force search: every needle of lengths 0
+ * to 4 cut from a haystack with NULs and repeats, and some absent. */
+START_TEST(test_find)
+{
+    static const char H[] = "abab\0aabx\0\0ab";
+    const size_t n = sizeof H - 1;
+    static const struct {
+        const char *s;
+        size_t k;
+    } ABSENT[] = {{"abb", 3}, {"\0\0\0", 3}, {"xa", 2}, {"ba\0a", 4}};
+    for (size_t i = 0; i < n; i++) {
+        for (size_t k = 0; i + k <= n && k <= 4; k++) {
+            long want = -1;
+            for (size_t j = 0; j + k <= n && want < 0; j++)
+                if (memcmp(H + j, H + i, k) == 0)
+                    want = (long)j;
+            long got = bytes_find(H, n, H + i, k);
+            ck_assert_msg(got == want, "needle at %zu len %zu: got %ld want %ld",
+                          i, k, got, want);
+        }
+    }
+    for (size_t i = 0; i < sizeof ABSENT / sizeof *ABSENT; i++)
+        ck_assert_int_eq(bytes_find(H, n, ABSENT[i].s, ABSENT[i].k), -1);
+    ck_assert_int_eq(bytes_find("", 0, "a", 1), -1);
+    ck_assert_int_eq(bytes_find("ab", 2, "abc", 3), -1);
+}
+END_TEST
+
 static void add_tests(TCase *tc)
 {
+    tcase_add_test(tc, test_find);
     tcase_add_test(tc, test_escape_roundtrip);
     tcase_add_test(tc, test_all_bytes);
     tcase_add_test(tc, test_unescape_bad);
