@@ -689,17 +689,22 @@ static int expect_ehlo(struct cp *ps, struct lex *x)
     return else_grade(ps, x, &s->grade_false);
 }
 
+/* A statement at off that talks needs an open connection: 0, or -1
+ * (reported). */
+static int need_conn(struct cp *ps, size_t off)
+{
+    if (ps->opened[ps->cur_conn])
+        return 0;
+    cp_err(ps, off, "no connection is open here: start with open or connect");
+    return -1;
+}
+
 /* [no] arrival [of EXPR | from EXPR] [within D] | [no] dsn [of EXPR]
  * [within D] (t: the word read). */
 static int expect_arrival(struct cp *ps, struct lex *x, const struct lex_tok *t,
                           bool absent)
 {
     bool dsn = lex_is(x, t, "dsn");
-    if (ps->in_pipeline) {
-        cp_err(ps, t->off, "expect %s cannot be used inside pipeline { }",
-               dsn ? "dsn" : "arrival");
-        return -1;
-    }
     struct prog_step *s =
         cp_step(ps, dsn ? PROG_STEP_EXPECT_DSN : PROG_STEP_EXPECT_ARRIVAL);
     s->absent = absent;
@@ -725,6 +730,22 @@ static int st_expect(struct cp *ps, struct lex *x)
 {
     struct lex_tok t;
     lex_next(x, &t);
+    bool absent = lex_is(x, &t, "no");
+    if (absent)
+        lex_next(x, &t);
+    bool hop = lex_is(x, &t, "arrival") || lex_is(x, &t, "dsn");
+    if (absent && !hop)
+        return want(ps, &t, "arrival or dsn after expect no");
+    if (!hop && need_conn(ps, ps->stmt_off) != 0)
+        return -1; /* the next hop needs no connection; the rest do */
+    if (ps->in_pipeline &&
+        (hop || lex_is(x, &t, "silence") || lex_is(x, &t, "ehlo"))) {
+        cp_err(ps, t.off, "expect %.*s cannot be used inside pipeline { }",
+               (int)t.len, x->p + t.off);
+        return -1;
+    }
+    if (hop)
+        return expect_arrival(ps, x, &t, absent);
     if (lex_is(x, &t, "close")) {
         struct prog_step *s = cp_step(ps, PROG_STEP_EXPECT_CLOSE);
         lex_peek(x, &t);
@@ -733,29 +754,11 @@ static int st_expect(struct cp *ps, struct lex *x)
         lex_next(x, &t);
         return duration(ps, x, &s->dur_us, false);
     }
-    bool absent = lex_is(x, &t, "no");
-    if (absent)
-        lex_next(x, &t);
-    if (lex_is(x, &t, "arrival") || lex_is(x, &t, "dsn"))
-        return expect_arrival(ps, x, &t, absent); /* no connection needed */
-    if (absent)
-        return want(ps, &t, "arrival or dsn after expect no");
-    if (!ps->opened[ps->cur_conn]) {
-        cp_err(ps, ps->stmt_off,
-               "no connection is open here: start with open or connect");
-        return -1;
-    }
-    bool silence = lex_is(x, &t, "silence");
-    if (!silence && !lex_is(x, &t, "ehlo"))
+    if (lex_is(x, &t, "ehlo"))
+        return expect_ehlo(ps, x);
+    if (!lex_is(x, &t, "silence"))
         return want(ps, &t,
                     "close, silence D, ehlo, arrival or dsn after expect");
-    if (ps->in_pipeline) {
-        cp_err(ps, t.off, "expect %s cannot be used inside pipeline { }",
-               silence ? "silence" : "ehlo");
-        return -1;
-    }
-    if (!silence)
-        return expect_ehlo(ps, x);
     return duration(ps, x, &cp_step(ps, PROG_STEP_EXPECT_SILENCE)->dur_us,
                     false);
 }
@@ -1054,12 +1057,8 @@ static int placement(struct cp *ps, const struct stmt *st, size_t off, bool key)
                "handshake, auth) can be the key assertion");
         return -1;
     }
-    if ((st->flags & SF_CONN) && !ps->opened[ps->cur_conn]) {
-        cp_err(ps, off,
-               "no connection is open here: start with open or "
-               "connect");
-        return -1;
-    }
+    if (st->flags & SF_CONN)
+        return need_conn(ps, off);
     return 0;
 }
 

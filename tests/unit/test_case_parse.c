@@ -475,6 +475,8 @@ static const struct {
     {H "open\nexpect dsn of\n", "t.smtp:7:14: an expression is missing"},
     {H "expect silence 1s\n", "t.smtp:6:1: no connection is open here: start "
                                "with open or connect"},
+    {H "expect close\n", "t.smtp:6:1: no connection is open here: start "
+                         "with open or connect"},
     {H "expect dsn from run_id\n", "t.smtp:6:12: unexpected 'from' at the end "
                                   "of the statement"},
     {H "open\nexpect no close\n", "t.smtp:7:11: want arrival or dsn after "
