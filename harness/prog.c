@@ -586,9 +586,8 @@ static int fn_tls(struct ev *ev, const struct prog_expr *e, struct val *out)
  * `expect dsn` found (harness/arrival_eval.c). */
 static int fn_arrival(struct ev *ev, const struct prog_expr *e, struct val *out)
 {
-    const struct arrival_view *v =
-        ev->env->arrival ? ev->env->arrival(ev->env->arg) : NULL;
-    if (!v)
+    struct arrival_view v;
+    if (!ev->env->arrival || !ev->env->arrival(ev->env->arg, &v))
         return ev_fail(ev, e,
                        "%s: no message found yet (expect arrival or "
                        "expect dsn comes first)",
@@ -598,7 +597,7 @@ static int fn_arrival(struct ev *ev, const struct prog_expr *e, struct val *out)
     int rc = e->nargs ? arg_text(ev, e, 0, &arg) : 0;
     bool is_int = false;
     int64_t iv = 0;
-    if (rc == 0 && arrival_eval_call(v, e->sval, buf_str(&arg), arg.len,
+    if (rc == 0 && arrival_eval_call(&v, e->sval, buf_str(&arg), arg.len,
                                      &out->s, &iv, &is_int) != 0)
         rc = ev_fail(ev, e, "%s: value too long", e->sval);
     if (rc == 0 && is_int)

@@ -352,8 +352,9 @@ struct prog_env {
     int (*last_code)(void *arg);
     void *arg;
     void (*tls)(void *arg, struct prog_tls_view *out);
-    /* The message the last expect arrival / expect dsn found, or NULL. */
-    const struct arrival_view *(*arrival)(void *arg);
+    /* The message the last expect arrival / expect dsn found, into
+     * *out; false when there is none. */
+    bool (*arrival)(void *arg, struct arrival_view *out);
 };
 
 /* Evaluates t into out. *secret is set when a secret value went in.

@@ -8,6 +8,7 @@
  * pending entries in order (RFC 2920 3.2), so pipelined writes and the
  * replies to them line up. Judging lives in session_judge.c. */
 #include "harness/session_int.h"
+#include "harness/arrival_eval.h"
 #include "harness/body.h"
 #include "harness/bytes.h"
 #include "harness/clock.h"
@@ -214,10 +215,14 @@ static void env_tls(void *arg, struct prog_tls_view *out)
 }
 
 /* arrival_*() and dsn_*(): what the last expect arrival / dsn found. */
-static const struct arrival_view *env_arrival(void *arg)
+static bool env_arrival(void *arg, struct arrival_view *out)
 {
-    struct session *s = arg;
-    return s->arrival && s->arrival->data ? &s->arrival_view : NULL;
+    const struct deliver_seen *f = ((struct session *)arg)->arrival;
+    if (!f || !f->data)
+        return false;
+    *out = (struct arrival_view){f->data, f->len, f->from,
+                                 f->rcpt, f->cls,  f->count};
+    return true;
 }
 
 static struct prog_env env_of(struct session *s)
@@ -884,8 +889,6 @@ static void arrival_poll(struct session *s)
     if (f) {
         deliver_seen_free(s->arrival);
         s->arrival = f;
-        s->arrival_view = (struct arrival_view){f->data, f->len, f->from,
-                                                f->rcpt, f->cls, f->count};
     }
     judge_arrival(s, st, f != NULL, s->seek_token);
     if (!s->ended)

@@ -4,7 +4,6 @@
 #ifndef SMTPSUITE_SESSION_INT_H
 #define SMTPSUITE_SESSION_INT_H
 
-#include "harness/arrival_eval.h"
 #include "harness/buf.h"
 #include "harness/conn.h"
 #include "harness/deliver.h"
@@ -154,7 +153,6 @@ struct session {
     char seek_token[MSGGEN_TOKEN_MAX]; /* what expect arrival waits for */
     int64_t seek_until;                /* ... until then (monotonic) */
     struct deliver_seen *arrival;      /* what it found (owned) */
-    struct arrival_view arrival_view;  /* ... as the functions see it */
 };
 
 /* Transcript lines, none in lean sessions. */

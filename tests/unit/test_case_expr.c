@@ -60,9 +60,10 @@ static const char DSN[] =
 static const struct arrival_view VIEW = {DSN, sizeof DSN - 1, "",
                                          "a@sink.test", "unsigned", 2};
 
-static const struct arrival_view *arrival(void *arg)
+static bool arrival(void *arg, struct arrival_view *out)
 {
-    return &VIEW;
+    *out = VIEW;
+    return true;
 }
 
 static const struct prog_env ENV = {lookup, ehlo, last_code, NULL, NULL,
