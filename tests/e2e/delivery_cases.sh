@@ -68,30 +68,23 @@ n=$(verdicts "$SRV_DIR/good.json" | wc -l)
 echo "ok   $ALL of $ALL PASS"
 
 echo "== 3: each case FAILs at its key through the relay that errs its way"
-$SRV_PY - "$CASES" "$ROOT/tests/mutation/delivery.tsv" "$SMTPSUITE" > "$SRV_DIR/plan" <<'PY'
+$SRV_PY - "$HERE" "$ROOT" "$SMTPSUITE" > "$SRV_DIR/plan" <<'PY'
 import os, subprocess, sys
-cases, table, smtpsuite = sys.argv[1:4]
-out = subprocess.run([smtpsuite, "run", "--list", "--allow-intrusive",
-                      "--cases-dir", cases, "delivery"],
+sys.path.insert(0, sys.argv[1])
+from library import files, read_tsv  # tests/e2e/library.py
+root, smtpsuite = sys.argv[2:4]
+out = subprocess.run([smtpsuite, "run", "--list", "--allow-intrusive", "--cases-dir",
+                      os.path.join(root, "cases"), "delivery"],
                      capture_output=True, text=True, check=True).stdout
 ids = {l.split("\t")[0] for l in out.splitlines() if l.strip()}
-rows = {}
-for line in open(table):
-    if line.strip() and not line.startswith("#"):
-        cid, modes = line.rstrip("\n").split("\t")
-        rows[cid] = modes
+rows = dict(f for _, f in read_tsv(os.path.join(root, "tests/mutation/delivery.tsv"), 2))
 missing = sorted(ids - set(rows))
 extra = sorted(set(rows) - ids)
 if missing or extra:
     sys.exit(f"delivery.tsv: no row for {missing}, rows for no case {extra}")
-files = {}
-for d, _, names in os.walk(os.path.join(cases, "delivery")):
-    for n in names:
-        for l in open(os.path.join(d, n), encoding="utf-8"):
-            if l.startswith("id:"):
-                files[l.split()[1]] = os.path.join(d, n)
+paths = files(root)
 for cid in sorted(rows):
-    print(cid, files[cid], rows[cid])
+    print(cid, paths[cid], rows[cid])
 PY
 while read -r cid file modes; do
   HOP=$(srv_free_port)
