@@ -130,7 +130,9 @@ RELAY_USER=$DOVECOT_USER RELAY_PASS=$DOVECOT_PASS \
 got=$(verdicts "$SRV_DIR/dovecot.json")
 [ "$got" = "delivery.submission.auth-relays PASS" ] ||
   { cat "$SRV_DIR/dovecot.json.log"; srv_fail "Dovecot: $got"; }
-! grep -q -- "$DOVECOT_PASS\|$RELAY_PASS" "$SRV_DIR"/*.json "$SRV_DIR"/*.log ||
+# in clear or in base64 (an AUTH PLAIN payload) at any alignment
+DOVECOT_PASS=$DOVECOT_PASS $SRV_PY "$HERE/secret_scan.py" --secret-env DOVECOT_PASS \
+  --secret-env RELAY_PASS "$SRV_DIR"/*.json "$SRV_DIR"/*.log ||
   srv_fail "a password is in a result file or log"
 echo "ok   $got"
 echo "PASS: delivery_cases"
