@@ -23,8 +23,9 @@ export RELAY_USER=relay-user RELAY_PASS
 RELAY_PASS=$(head -c 12 /dev/urandom | base64 | tr -d '/+=')
 AUTH=(--auth "$RELAY_USER:$RELAY_PASS")
 
-# run JSON RELAY_PORT [HOP_PORT] [case files...]: the delivery cases (or
-# the files given) against the relay, with the next hop on HOP_PORT.
+# run JSON RELAY_PORT HOP_PORT [case files...]: the delivery cases (or
+# the files given) against the relay, with the next hop on HOP_PORT (-:
+# no --deliver-to).
 run() {
   local json=$1 relay=$2 hop=$3
   shift 3
