@@ -39,6 +39,7 @@
 #                                 (localhost, 127.0.0.1, sink.test),
 #                                 SRV_CLIENT_CERT/SRV_CLIENT_KEY
 # Helpers: srv_free_port, srv_wait_port PORT, srv_wait_lines FILE N,
+# srv_wait_port_file WHO PID DIR,
 # srv_fail MESSAGE. SRV_KEEP=1 keeps the folder for a post-mortem.
 # Postfix runs as root with `postfix -c DIR start`; there is no systemd.
 
@@ -147,6 +148,19 @@ srv_reap_nowait() {
   return 0
 }
 
+# srv_wait_port_file WHO PID DIR: until PID (started by WHO) has written
+# its bound port to DIR/port; its DIR/log and a failure if it exits
+# first, or after 10 s.
+srv_wait_port_file() {
+  local who=$1 pid=$2 d=$3 tries=100
+  while [ ! -s "$d/port" ] && [ $tries -gt 0 ]; do
+    kill -0 "$pid" 2>/dev/null || { cat "$d/log" >&2; srv_fail "$who: it did not start"; }
+    sleep 0.1
+    tries=$((tries - 1))
+  done
+  [ -s "$d/port" ] || srv_fail "$who: no port file after 10 s"
+}
+
 # ---- our sink -----------------------------------------------------------
 
 # srv_sink [ARGS...]: `smtpsuite sink --listen :0 --port-file ...` with an
@@ -162,13 +176,7 @@ srv_sink() {
   SINK_PID=$!
   SINK_DIR=$d
   SRV_STOPS+=("srv_stop_sink $SINK_PID $d")
-  local tries=100
-  while [ ! -s "$d/port" ] && [ $tries -gt 0 ]; do
-    kill -0 "$SINK_PID" 2>/dev/null || { cat "$d/log" >&2; srv_fail "srv_sink: the sink did not start"; }
-    sleep 0.1
-    tries=$((tries - 1))
-  done
-  [ -s "$d/port" ] || srv_fail "srv_sink: no port file after 10 s"
+  srv_wait_port_file srv_sink "$SINK_PID" "$d"
   SINK_PORT=$(cat "$d/port")
   echo "srv_sink: port $SINK_PORT (pid $SINK_PID, $d)"
 }
@@ -428,7 +436,7 @@ PY
 # relay in front of 127.0.0.1:NEXT_PORT; RELAY_PORT RELAY_PID RELAY_DIR
 # (log: $RELAY_DIR/log, one line per message).
 srv_relay() {
-  local next=$1 d tries=100
+  local next=$1 d
   shift
   srv_dir relay
   d=$SRV_NEWDIR
@@ -437,12 +445,7 @@ srv_relay() {
   RELAY_PID=$!
   RELAY_DIR=$d
   SRV_STOPS+=("srv_stop_relay $RELAY_PID $d")
-  while [ ! -s "$d/port" ] && [ $tries -gt 0 ]; do
-    kill -0 "$RELAY_PID" 2>/dev/null || { cat "$d/log" >&2; srv_fail "srv_relay: the relay did not start"; }
-    sleep 0.1
-    tries=$((tries - 1))
-  done
-  [ -s "$d/port" ] || srv_fail "srv_relay: no port file after 10 s"
+  srv_wait_port_file srv_relay "$RELAY_PID" "$d"
   RELAY_PORT=$(cat "$d/port")
   echo "srv_relay: port $RELAY_PORT -> $next ($*) (pid $RELAY_PID, $d)"
 }
