@@ -123,15 +123,26 @@ class Reader:
                 raise Closed("message too big")
             start = max(0, len(self.buf) + 2 - len(end) + 1)
             self._fill()
-        raw = (b"\r\n" + self.buf)[: at + 2]
+        raw = self.buf[: at]
         self.buf = self.buf[at + 3 :]
-        return raw.replace(b"\r\n.", b"\r\n")[2:]
+        return unstuff(raw)
+
+
+def stuff(content):
+    """A dot at the start of a line (after CRLF, or first) doubled."""
+    return (b"\r\n" + content).replace(b"\r\n.", b"\r\n..")[2:]
+
+
+def unstuff(raw):
+    """stuff undone: a dot at the start of a line (after CRLF, or first)
+    dropped."""
+    return (b"\r\n" + raw).replace(b"\r\n.", b"\r\n")[2:]
 
 
 def dot_stuff(content):
     """content (ending in CRLF, or empty) ready to send after DATA, the
-    final .CRLF included; a dot only after CRLF is doubled."""
-    return (b"\r\n" + content).replace(b"\r\n.", b"\r\n..")[2:] + b".\r\n"
+    final .CRLF included."""
+    return stuff(content) + b".\r\n"
 
 
 # ---- content: what each mode does to a message ----------------------------
@@ -194,7 +205,7 @@ def transform(content, modes):
     if "pass" not in modes:
         content = normalize_line_ends(content)
     if "no-unstuff" in modes:  # as if the stuffed lines had been kept
-        content = (b"\r\n" + content).replace(b"\r\n.", b"\r\n..")[2:]
+        content = stuff(content)
     if "add-crlf" in modes:
         content += b"\r\n"
     if "strip-8bit" in modes:
@@ -546,7 +557,7 @@ class Session(socketserver.BaseRequestHandler):
             content = self.reader.data()
         except Closed:
             if "deliver-partial" in self.server.modes and self.reader.buf:
-                partial = (b"\r\n" + self.reader.buf).replace(b"\r\n.", b"\r\n")[2:]
+                partial = unstuff(self.reader.buf)
                 if not partial.endswith(b"\r\n"):
                     partial += b"\r\n"
                 self.server.relay(self, self.env, partial)
