@@ -66,6 +66,10 @@ print("submit: %s" % r)
 PY
 }
 
+# via_relay FILE [WANT]: submit FILE from a@sink.test to b@sink.test
+# through the relay started last.
+via_relay() { submit "$RELAY_PORT" a@sink.test b@sink.test "$@"; }
+
 # expect N 'python expression': the arrival log's records after the
 # first $SEEN hold N more records, all in r (a list of dicts, each with
 # "raw": the content as bytes, "hdr": the field names; dsns: those from
@@ -146,27 +150,27 @@ has_bare='re.search(rb"(?<!\r)\n|\r(?!\n)", x["raw"])'
 
 echo "== normalize (the default)"
 srv_relay "$HOP"
-submit "$RELAY_PORT" a@sink.test b@sink.test "$M/bare"
+via_relay "$M/bare"
 expect 1 "all(not $has_bare for x in r) and r[0]['raw'].endswith(b'line a\r\nline b\r\nline c\r\n\r\n.\r\n.\r\n.x\r\n')"
-submit "$RELAY_PORT" a@sink.test b@sink.test "$M/dots"
+via_relay "$M/dots"
 expect 1 "r[0]['raw'].endswith(b'\r\n\r\n.hidden\r\n..two\r\n.\r\nend\r\n')"
-submit "$RELAY_PORT" a@sink.test b@sink.test "$GEN"
+via_relay "$GEN"
 expect 1 "r[0]['change'] == 'trace-only' and r[0]['token'] == '$TOKEN' and re.match(rb'Received: from client\.test \(\[127\.0\.0\.1\]\) by relay\.test with ESMTP id 3; ', r[0]['raw'])"
 srv_stop_relay
 
 echo "== pass: bare line ends arrive as sent"
 srv_relay "$HOP" --mode pass
-submit "$RELAY_PORT" a@sink.test b@sink.test "$M/bare"
+via_relay "$M/bare"
 expect 1 "r[0]['raw'].endswith(open('$M/bare', 'rb').read().split(b'\r\n\r\n', 1)[1]) and b'line a\nline b\rline c' in r[0]['raw']"
-submit "$RELAY_PORT" a@sink.test b@sink.test "$GEN"
+via_relay "$GEN"
 expect 1 "r[0]['change'] == 'trace-only'"
-submit "$RELAY_PORT" a@sink.test b@sink.test "$M/big"
+via_relay "$M/big"
 expect 1 "r[0]['raw'].split(b'\r\n', 1)[1] == open('$M/big', 'rb').read()"
 srv_stop_relay
 
 echo "== drop: 250, nothing forwarded"
 srv_relay "$HOP" --mode drop
-submit "$RELAY_PORT" a@sink.test b@sink.test "$GEN"
+via_relay "$GEN"
 sleep 1
 expect 0 "True"
 grep -q "dropped (mode drop)" "$RELAY_DIR/log" || srv_fail "the relay did not log the drop"
@@ -174,29 +178,29 @@ srv_stop_relay
 
 echo "== twice: two arrivals of one token"
 srv_relay "$HOP" --mode twice
-submit "$RELAY_PORT" a@sink.test b@sink.test "$GEN"
+via_relay "$GEN"
 expect 2 "[x['token'] for x in r] == ['$TOKEN'] * 2 and r[0]['raw'] == r[1]['raw']"
 srv_stop_relay
 
 echo "== alter-body, add-header"
 srv_relay "$HOP" --mode alter-body
-submit "$RELAY_PORT" a@sink.test b@sink.test "$GEN"
+via_relay "$GEN"
 expect 1 "r[0]['change'] == 'body-changed'"
 srv_stop_relay
 srv_relay "$HOP" --mode add-header
-submit "$RELAY_PORT" a@sink.test b@sink.test "$GEN"
+via_relay "$GEN"
 expect 1 "r[0]['change'] == 'headers-added' and r[0]['hdr'][:2] == ['Received', 'X-Relay-Note']"
 srv_stop_relay
 
 echo "== fold: long body lines folded, only CRLF inserted"
 srv_relay "$HOP" --mode fold
-submit "$RELAY_PORT" a@sink.test b@sink.test "$M/long"
+via_relay "$M/long"
 expect 1 "max(map(len, r[0]['raw'].split(b'\r\n\r\n', 1)[1].split(b'\r\n'))) <= 78 and r[0]['raw'].split(b'\r\n', 1)[1].replace(b'\r\n', b'') == open('$M/long', 'rb').read().replace(b'\r\n', b'') and r[0]['raw'].count(b'\r\n') >= 8"
 srv_stop_relay
 
 echo "== strip-8bit: no octet over 0x7f arrives"
 srv_relay "$HOP" --mode strip-8bit
-submit "$RELAY_PORT" a@sink.test b@sink.test "$M/8bit"
+via_relay "$M/8bit"
 expect 1 "max(r[0]['raw']) < 128 and r[0]['raw'].endswith(bytes(b & 0x7f for b in open('$M/8bit', 'rb').read().split(b'\r\n\r\n')[1]))"
 srv_stop_relay
 
@@ -234,7 +238,7 @@ expect 0 "True"
 srv_stop_relay
 grep -q "deferred: 450 4.2.0 <later@sink.test>" "$RELAY_DIR/log" || srv_fail "the relay did not log the 450"
 srv_relay "$(srv_free_port)"
-submit "$RELAY_PORT" a@sink.test b@sink.test "$GEN" 451
+via_relay "$GEN" 451
 srv_stop_relay
 grep -q "deferred: next hop unreachable" "$RELAY_DIR/log" || srv_fail "the relay did not log the deferral"
 echo PASS
