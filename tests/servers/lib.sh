@@ -223,22 +223,29 @@ srv_stop_pid() {
   srv_reap "$1" 10
 }
 
-# srv_stop_sink [PID DIR]: SIGTERM to a sink (the last one by default);
-# a sink that does not exit 0, or that logged a sanitizer report, fails
-# the test (at exit); SRV_SINK_WANT[PID]=N expects exit N instead.
-srv_stop_sink() {
-  local pid=${1:-$SINK_PID} d=${2:-$SINK_DIR} rc want
-  want=${SRV_SINK_WANT[$pid]:-0}
+# srv_stop_checked WHAT PID DIR WANT ERE: SIGTERM to PID; one that exits
+# other than WANT, or whose DIR/log matches ERE, fails the test (at exit).
+srv_stop_checked() {
+  local what=$1 pid=$2 d=$3 want=$4 bad=$5 rc
   kill -TERM "$pid" 2>/dev/null
   srv_reap_nowait "$pid" 10
   wait "$pid" 2>/dev/null && rc=0 || rc=$?
   if { [ "$rc" != "$want" ] && [ "$rc" != 127 ]; } ||
-    grep -q -E "(Address|Leak|UndefinedBehavior)Sanitizer|runtime error:" "$d/log" 2>/dev/null; then
-    echo "srv: the sink in $d ended badly (exit $rc):" >&2
+    grep -q -E "$bad" "$d/log" 2>/dev/null; then
+    echo "srv: the $what in $d ended badly (exit $rc):" >&2
     tail -n 40 "$d/log" >&2
     SRV_BAD=1
   fi
   return 0
+}
+
+# srv_stop_sink [PID DIR]: SIGTERM to a sink (the last one by default);
+# a sink that does not exit 0, or that logged a sanitizer report, fails
+# the test (at exit); SRV_SINK_WANT[PID]=N expects exit N instead.
+srv_stop_sink() {
+  local pid=${1:-$SINK_PID}
+  srv_stop_checked sink "$pid" "${2:-$SINK_DIR}" "${SRV_SINK_WANT[$pid]:-0}" \
+    "(Address|Leak|UndefinedBehavior)Sanitizer|runtime error:"
 }
 
 # ---- Postfix ------------------------------------------------------------
@@ -453,16 +460,7 @@ srv_relay() {
 # srv_stop_relay [PID DIR]: SIGTERM; a relay that does not exit 0 (or a
 # Python traceback in its log) fails the test at exit.
 srv_stop_relay() {
-  local pid=${1:-$RELAY_PID} d=${2:-$RELAY_DIR} rc
-  kill -TERM "$pid" 2>/dev/null
-  srv_reap_nowait "$pid" 10
-  wait "$pid" 2>/dev/null && rc=0 || rc=$?
-  if { [ "$rc" != 0 ] && [ "$rc" != 127 ]; } || grep -q "^Traceback" "$d/log" 2>/dev/null; then
-    echo "srv: the relay in $d ended badly (exit $rc):" >&2
-    tail -n 40 "$d/log" >&2
-    SRV_BAD=1
-  fi
-  return 0
+  srv_stop_checked relay "${1:-$RELAY_PID}" "${2:-$RELAY_DIR}" 0 "^Traceback"
 }
 
 # ---- Dovecot (submission with SASL, LMTP) -------------------------------
