@@ -613,13 +613,13 @@ class Relay(socketserver.ThreadingTCPServer):
         if "drop" in self.modes:
             log("%d %s: dropped (mode drop)" % (msg_id, what))
             return "250 2.0.0 Ok: queued as %d" % msg_id
+        rcpts = env.rcpts
+        if "lower-rcpt" in self.modes:
+            rcpts = [r.lower() for r in rcpts]
+        if "route-hack" in self.modes:
+            rcpts = [route_hack(r) for r in rcpts]
         times = 2 if "twice" in self.modes else 1
         for _ in range(times):
-            rcpts = env.rcpts
-            if "lower-rcpt" in self.modes:
-                rcpts = [r.lower() for r in rcpts]
-            if "route-hack" in self.modes:
-                rcpts = [route_hack(r) for r in rcpts]
             status, refused = send_once(self.next_hop, self.timeout_s, env.sender,
                                         env.params, rcpts, out)
             if status is not None:
