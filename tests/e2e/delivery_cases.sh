@@ -53,9 +53,9 @@ srv_relay "$(srv_free_port)" "${AUTH[@]}"
 run "$SRV_DIR/skip.json" "$RELAY_PORT" -
 n=$(verdicts "$SRV_DIR/skip.json" | grep -c ' SKIP$' || true)
 [ "$n" = "$ALL" ] || { verdicts "$SRV_DIR/skip.json"; srv_fail "$n of $ALL SKIP"; }
-! grep -q " from <" "$RELAY_DIR/log" || { cat "$RELAY_DIR/log"; srv_fail "a skipped case reached the relay"; }
+! grep -q "session from" "$RELAY_DIR/log" || { cat "$RELAY_DIR/log"; srv_fail "a skipped case connected to the relay"; }
 srv_stop_relay
-echo "ok   $ALL of $ALL SKIP, the relay saw no message"
+echo "ok   $ALL of $ALL SKIP, nothing connected to the relay"
 
 echo "== 2: through the careful relay every delivery case PASSes"
 HOP=$(srv_free_port)

@@ -441,7 +441,7 @@ PY
 
 # srv_relay NEXT_PORT [relay.py args, e.g. --mode pass]: the strict test
 # relay in front of 127.0.0.1:NEXT_PORT; RELAY_PORT RELAY_PID RELAY_DIR
-# (log: $RELAY_DIR/log, one line per message).
+# (log: $RELAY_DIR/log, one line per session and per message).
 srv_relay() {
   local next=$1 d
   shift

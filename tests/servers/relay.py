@@ -15,7 +15,7 @@ kept as they came unless the mode says otherwise.
 --mode picks a behaviour; modes that combine may be repeated
 (`--mode pass --mode twice`). See MODES below. The bound port goes to
 stdout's first line, or to --port-file. SIGTERM or SIGINT: exit 0. One
-line per message on stderr.
+line per session and one per message on stderr.
 
 Usage: relay.py --listen 127.0.0.1:0 --next 127.0.0.1:PORT [--mode M]... [--auth USER:PASS]
 """
@@ -452,6 +452,7 @@ class Session(socketserver.BaseRequestHandler):
         self.env = Envelope()
         self.done = False
         self.authed = False
+        log("session from [%s]" % self.client_address[0])
 
     def send(self, text):
         self.request.sendall(text.encode("utf-8") + b"\r\n")
