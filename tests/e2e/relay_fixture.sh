@@ -66,6 +66,10 @@ print("submit: %s" % r)
 PY
 }
 
+# via_relay FILE [WANT]: submit FILE from a@sink.test to b@sink.test
+# through the relay started last.
+via_relay() { submit "$RELAY_PORT" a@sink.test b@sink.test "$@"; }
+
 # expect N 'python expression': the arrival log's records after the
 # first $SEEN hold N more records, all in r (a list of dicts, each with
 # "raw": the content as bytes, "hdr": the field names; dsns: those from
@@ -110,17 +114,10 @@ srv_sink --record-data
 "$SMTPSUITE" run -q --cases-dir "$CASES" -T "$CASES/targets/sink.target" \
   --target "127.0.0.1:$SINK_PORT" "$CASES/core/transaction-accepted.smtp" > /dev/null ||
   srv_fail "run against the first sink"
-srv_wait_lines "$SINK_DIR/arrivals.jsonl" 1 10 || srv_fail "no generated message"
 GEN=$SRV_DIR/gen.eml
-ARR=$SINK_DIR/arrivals.jsonl SEEN=0
-$SRV_PY - "$ARR" "$GEN" <<'PY'
-import json, re, sys
-r = [json.loads(l) for l in open(sys.argv[1]) if '"token"' in l][0]
-raw = re.sub(r"\\(x[0-9a-fA-F]{2}|[rnt\\])", lambda m: {"r": "\r", "n": "\n", "t": "\t", "\\": "\\"}.get(m.group(1)) or chr(int(m.group(1)[1:], 16)), r["data"])
-open(sys.argv[2], "wb").write(raw.encode("latin-1"))
-assert r["change"] == "intact", r["change"]
-print("captured %s (%d octets)" % (r["token"], len(raw)))
-PY
+ARR=$SINK_DIR/arrivals.jsonl
+# expect's decoding of the record is the one the later checks use
+expect 1 "r[0]['change'] == 'intact' and open('$GEN', 'wb').write(r[0]['raw']) > 0"
 TOKEN=$(grep -a '^X-Smtpsuite-Id: ' "$GEN" | tr -d '\r' | sed 's/^X-Smtpsuite-Id: //')
 [ -n "$TOKEN" ] || srv_fail "the generated message has no X-Smtpsuite-Id"
 srv_stop_sink
@@ -131,7 +128,7 @@ srv_sink --record-data \
   --fault 'EOD~refuse-this-body -> reply 554 5.7.1 Error: content rejected' \
   --fault 'RCPT~<later@sink\.test> -> reply 450 4.2.0 <later@sink.test>: try again later'
 HOP=$SINK_PORT
-ARR=$SINK_DIR/arrivals.jsonl
+ARR=$SINK_DIR/arrivals.jsonl SEEN=0
 
 # hand-made messages
 M=$SRV_DIR/msgs
@@ -153,27 +150,27 @@ has_bare='re.search(rb"(?<!\r)\n|\r(?!\n)", x["raw"])'
 
 echo "== normalize (the default)"
 srv_relay "$HOP"
-submit "$RELAY_PORT" a@sink.test b@sink.test "$M/bare"
+via_relay "$M/bare"
 expect 1 "all(not $has_bare for x in r) and r[0]['raw'].endswith(b'line a\r\nline b\r\nline c\r\n\r\n.\r\n.\r\n.x\r\n')"
-submit "$RELAY_PORT" a@sink.test b@sink.test "$M/dots"
+via_relay "$M/dots"
 expect 1 "r[0]['raw'].endswith(b'\r\n\r\n.hidden\r\n..two\r\n.\r\nend\r\n')"
-submit "$RELAY_PORT" a@sink.test b@sink.test "$GEN"
+via_relay "$GEN"
 expect 1 "r[0]['change'] == 'trace-only' and r[0]['token'] == '$TOKEN' and re.match(rb'Received: from client\.test \(\[127\.0\.0\.1\]\) by relay\.test with ESMTP id 3; ', r[0]['raw'])"
 srv_stop_relay
 
 echo "== pass: bare line ends arrive as sent"
 srv_relay "$HOP" --mode pass
-submit "$RELAY_PORT" a@sink.test b@sink.test "$M/bare"
+via_relay "$M/bare"
 expect 1 "r[0]['raw'].endswith(open('$M/bare', 'rb').read().split(b'\r\n\r\n', 1)[1]) and b'line a\nline b\rline c' in r[0]['raw']"
-submit "$RELAY_PORT" a@sink.test b@sink.test "$GEN"
+via_relay "$GEN"
 expect 1 "r[0]['change'] == 'trace-only'"
-submit "$RELAY_PORT" a@sink.test b@sink.test "$M/big"
+via_relay "$M/big"
 expect 1 "r[0]['raw'].split(b'\r\n', 1)[1] == open('$M/big', 'rb').read()"
 srv_stop_relay
 
 echo "== drop: 250, nothing forwarded"
 srv_relay "$HOP" --mode drop
-submit "$RELAY_PORT" a@sink.test b@sink.test "$GEN"
+via_relay "$GEN"
 sleep 1
 expect 0 "True"
 grep -q "dropped (mode drop)" "$RELAY_DIR/log" || srv_fail "the relay did not log the drop"
@@ -181,29 +178,29 @@ srv_stop_relay
 
 echo "== twice: two arrivals of one token"
 srv_relay "$HOP" --mode twice
-submit "$RELAY_PORT" a@sink.test b@sink.test "$GEN"
+via_relay "$GEN"
 expect 2 "[x['token'] for x in r] == ['$TOKEN'] * 2 and r[0]['raw'] == r[1]['raw']"
 srv_stop_relay
 
 echo "== alter-body, add-header"
 srv_relay "$HOP" --mode alter-body
-submit "$RELAY_PORT" a@sink.test b@sink.test "$GEN"
+via_relay "$GEN"
 expect 1 "r[0]['change'] == 'body-changed'"
 srv_stop_relay
 srv_relay "$HOP" --mode add-header
-submit "$RELAY_PORT" a@sink.test b@sink.test "$GEN"
+via_relay "$GEN"
 expect 1 "r[0]['change'] == 'headers-added' and r[0]['hdr'][:2] == ['Received', 'X-Relay-Note']"
 srv_stop_relay
 
 echo "== fold: long body lines folded, only CRLF inserted"
 srv_relay "$HOP" --mode fold
-submit "$RELAY_PORT" a@sink.test b@sink.test "$M/long"
+via_relay "$M/long"
 expect 1 "max(map(len, r[0]['raw'].split(b'\r\n\r\n', 1)[1].split(b'\r\n'))) <= 78 and r[0]['raw'].split(b'\r\n', 1)[1].replace(b'\r\n', b'') == open('$M/long', 'rb').read().replace(b'\r\n', b'') and r[0]['raw'].count(b'\r\n') >= 8"
 srv_stop_relay
 
 echo "== strip-8bit: no octet over 0x7f arrives"
 srv_relay "$HOP" --mode strip-8bit
-submit "$RELAY_PORT" a@sink.test b@sink.test "$M/8bit"
+via_relay "$M/8bit"
 expect 1 "max(r[0]['raw']) < 128 and r[0]['raw'].endswith(bytes(b & 0x7f for b in open('$M/8bit', 'rb').read().split(b'\r\n\r\n')[1]))"
 srv_stop_relay
 
@@ -241,7 +238,7 @@ expect 0 "True"
 srv_stop_relay
 grep -q "deferred: 450 4.2.0 <later@sink.test>" "$RELAY_DIR/log" || srv_fail "the relay did not log the 450"
 srv_relay "$(srv_free_port)"
-submit "$RELAY_PORT" a@sink.test b@sink.test "$GEN" 451
+via_relay "$GEN" 451
 srv_stop_relay
 grep -q "deferred: next hop unreachable" "$RELAY_DIR/log" || srv_fail "the relay did not log the deferral"
 echo PASS

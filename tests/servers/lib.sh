@@ -39,6 +39,7 @@
 #                                 (localhost, 127.0.0.1, sink.test),
 #                                 SRV_CLIENT_CERT/SRV_CLIENT_KEY
 # Helpers: srv_free_port, srv_wait_port PORT, srv_wait_lines FILE N,
+# srv_wait_port_file WHO PID DIR,
 # srv_fail MESSAGE. SRV_KEEP=1 keeps the folder for a post-mortem.
 # Postfix runs as root with `postfix -c DIR start`; there is no systemd.
 
@@ -147,6 +148,19 @@ srv_reap_nowait() {
   return 0
 }
 
+# srv_wait_port_file WHO PID DIR: until PID (started by WHO) has written
+# its bound port to DIR/port; its DIR/log and a failure if it exits
+# first, or after 10 s.
+srv_wait_port_file() {
+  local who=$1 pid=$2 d=$3 tries=100
+  while [ ! -s "$d/port" ] && [ $tries -gt 0 ]; do
+    kill -0 "$pid" 2>/dev/null || { cat "$d/log" >&2; srv_fail "$who: it did not start"; }
+    sleep 0.1
+    tries=$((tries - 1))
+  done
+  [ -s "$d/port" ] || srv_fail "$who: no port file after 10 s"
+}
+
 # ---- our sink -----------------------------------------------------------
 
 # srv_sink [ARGS...]: `smtpsuite sink --listen :0 --port-file ...` with an
@@ -162,13 +176,7 @@ srv_sink() {
   SINK_PID=$!
   SINK_DIR=$d
   SRV_STOPS+=("srv_stop_sink $SINK_PID $d")
-  local tries=100
-  while [ ! -s "$d/port" ] && [ $tries -gt 0 ]; do
-    kill -0 "$SINK_PID" 2>/dev/null || { cat "$d/log" >&2; srv_fail "srv_sink: the sink did not start"; }
-    sleep 0.1
-    tries=$((tries - 1))
-  done
-  [ -s "$d/port" ] || srv_fail "srv_sink: no port file after 10 s"
+  srv_wait_port_file srv_sink "$SINK_PID" "$d"
   SINK_PORT=$(cat "$d/port")
   echo "srv_sink: port $SINK_PORT (pid $SINK_PID, $d)"
 }
@@ -215,22 +223,29 @@ srv_stop_pid() {
   srv_reap "$1" 10
 }
 
-# srv_stop_sink [PID DIR]: SIGTERM to a sink (the last one by default);
-# a sink that does not exit 0, or that logged a sanitizer report, fails
-# the test (at exit); SRV_SINK_WANT[PID]=N expects exit N instead.
-srv_stop_sink() {
-  local pid=${1:-$SINK_PID} d=${2:-$SINK_DIR} rc want
-  want=${SRV_SINK_WANT[$pid]:-0}
+# srv_stop_checked WHAT PID DIR WANT ERE: SIGTERM to PID; one that exits
+# other than WANT, or whose DIR/log matches ERE, fails the test (at exit).
+srv_stop_checked() {
+  local what=$1 pid=$2 d=$3 want=$4 bad=$5 rc
   kill -TERM "$pid" 2>/dev/null
   srv_reap_nowait "$pid" 10
   wait "$pid" 2>/dev/null && rc=0 || rc=$?
   if { [ "$rc" != "$want" ] && [ "$rc" != 127 ]; } ||
-    grep -q -E "(Address|Leak|UndefinedBehavior)Sanitizer|runtime error:" "$d/log" 2>/dev/null; then
-    echo "srv: the sink in $d ended badly (exit $rc):" >&2
+    grep -q -E "$bad" "$d/log" 2>/dev/null; then
+    echo "srv: the $what in $d ended badly (exit $rc):" >&2
     tail -n 40 "$d/log" >&2
     SRV_BAD=1
   fi
   return 0
+}
+
+# srv_stop_sink [PID DIR]: SIGTERM to a sink (the last one by default);
+# a sink that does not exit 0, or that logged a sanitizer report, fails
+# the test (at exit); SRV_SINK_WANT[PID]=N expects exit N instead.
+srv_stop_sink() {
+  local pid=${1:-$SINK_PID}
+  srv_stop_checked sink "$pid" "${2:-$SINK_DIR}" "${SRV_SINK_WANT[$pid]:-0}" \
+    "(Address|Leak|UndefinedBehavior)Sanitizer|runtime error:"
 }
 
 # ---- Postfix ------------------------------------------------------------
@@ -426,9 +441,9 @@ PY
 
 # srv_relay NEXT_PORT [relay.py args, e.g. --mode pass]: the strict test
 # relay in front of 127.0.0.1:NEXT_PORT; RELAY_PORT RELAY_PID RELAY_DIR
-# (log: $RELAY_DIR/log, one line per message).
+# (log: $RELAY_DIR/log, one line per session and per message).
 srv_relay() {
-  local next=$1 d tries=100
+  local next=$1 d
   shift
   srv_dir relay
   d=$SRV_NEWDIR
@@ -437,12 +452,7 @@ srv_relay() {
   RELAY_PID=$!
   RELAY_DIR=$d
   SRV_STOPS+=("srv_stop_relay $RELAY_PID $d")
-  while [ ! -s "$d/port" ] && [ $tries -gt 0 ]; do
-    kill -0 "$RELAY_PID" 2>/dev/null || { cat "$d/log" >&2; srv_fail "srv_relay: the relay did not start"; }
-    sleep 0.1
-    tries=$((tries - 1))
-  done
-  [ -s "$d/port" ] || srv_fail "srv_relay: no port file after 10 s"
+  srv_wait_port_file srv_relay "$RELAY_PID" "$d"
   RELAY_PORT=$(cat "$d/port")
   echo "srv_relay: port $RELAY_PORT -> $next ($*) (pid $RELAY_PID, $d)"
 }
@@ -450,16 +460,7 @@ srv_relay() {
 # srv_stop_relay [PID DIR]: SIGTERM; a relay that does not exit 0 (or a
 # Python traceback in its log) fails the test at exit.
 srv_stop_relay() {
-  local pid=${1:-$RELAY_PID} d=${2:-$RELAY_DIR} rc
-  kill -TERM "$pid" 2>/dev/null
-  srv_reap_nowait "$pid" 10
-  wait "$pid" 2>/dev/null && rc=0 || rc=$?
-  if { [ "$rc" != 0 ] && [ "$rc" != 127 ]; } || grep -q "^Traceback" "$d/log" 2>/dev/null; then
-    echo "srv: the relay in $d ended badly (exit $rc):" >&2
-    tail -n 40 "$d/log" >&2
-    SRV_BAD=1
-  fi
-  return 0
+  srv_stop_checked relay "${1:-$RELAY_PID}" "${2:-$RELAY_DIR}" 0 "^Traceback"
 }
 
 # ---- Dovecot (submission with SASL, LMTP) -------------------------------

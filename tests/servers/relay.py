@@ -15,7 +15,7 @@ kept as they came unless the mode says otherwise.
 --mode picks a behaviour; modes that combine may be repeated
 (`--mode pass --mode twice`). See MODES below. The bound port goes to
 stdout's first line, or to --port-file. SIGTERM or SIGINT: exit 0. One
-line per message on stderr.
+line per session and one per message on stderr.
 
 Usage: relay.py --listen 127.0.0.1:0 --next 127.0.0.1:PORT [--mode M]... [--auth USER:PASS]
 """
@@ -123,15 +123,26 @@ class Reader:
                 raise Closed("message too big")
             start = max(0, len(self.buf) + 2 - len(end) + 1)
             self._fill()
-        raw = (b"\r\n" + self.buf)[: at + 2]
+        raw = self.buf[: at]
         self.buf = self.buf[at + 3 :]
-        return raw.replace(b"\r\n.", b"\r\n")[2:]
+        return unstuff(raw)
+
+
+def stuff(content):
+    """A dot at the start of a line (after CRLF, or first) doubled."""
+    return (b"\r\n" + content).replace(b"\r\n.", b"\r\n..")[2:]
+
+
+def unstuff(raw):
+    """stuff undone: a dot at the start of a line (after CRLF, or first)
+    dropped."""
+    return (b"\r\n" + raw).replace(b"\r\n.", b"\r\n")[2:]
 
 
 def dot_stuff(content):
     """content (ending in CRLF, or empty) ready to send after DATA, the
-    final .CRLF included; a dot only after CRLF is doubled."""
-    return (b"\r\n" + content).replace(b"\r\n.", b"\r\n..")[2:] + b".\r\n"
+    final .CRLF included."""
+    return stuff(content) + b".\r\n"
 
 
 # ---- content: what each mode does to a message ----------------------------
@@ -194,7 +205,7 @@ def transform(content, modes):
     if "pass" not in modes:
         content = normalize_line_ends(content)
     if "no-unstuff" in modes:  # as if the stuffed lines had been kept
-        content = (b"\r\n" + content).replace(b"\r\n.", b"\r\n..")[2:]
+        content = stuff(content)
     if "add-crlf" in modes:
         content += b"\r\n"
     if "strip-8bit" in modes:
@@ -441,6 +452,7 @@ class Session(socketserver.BaseRequestHandler):
         self.env = Envelope()
         self.done = False
         self.authed = False
+        log("session from [%s]" % self.client_address[0])
 
     def send(self, text):
         self.request.sendall(text.encode("utf-8") + b"\r\n")
@@ -546,7 +558,7 @@ class Session(socketserver.BaseRequestHandler):
             content = self.reader.data()
         except Closed:
             if "deliver-partial" in self.server.modes and self.reader.buf:
-                partial = (b"\r\n" + self.reader.buf).replace(b"\r\n.", b"\r\n")[2:]
+                partial = unstuff(self.reader.buf)
                 if not partial.endswith(b"\r\n"):
                     partial += b"\r\n"
                 self.server.relay(self, self.env, partial)
@@ -602,13 +614,13 @@ class Relay(socketserver.ThreadingTCPServer):
         if "drop" in self.modes:
             log("%d %s: dropped (mode drop)" % (msg_id, what))
             return "250 2.0.0 Ok: queued as %d" % msg_id
+        rcpts = env.rcpts
+        if "lower-rcpt" in self.modes:
+            rcpts = [r.lower() for r in rcpts]
+        if "route-hack" in self.modes:
+            rcpts = [route_hack(r) for r in rcpts]
         times = 2 if "twice" in self.modes else 1
         for _ in range(times):
-            rcpts = env.rcpts
-            if "lower-rcpt" in self.modes:
-                rcpts = [r.lower() for r in rcpts]
-            if "route-hack" in self.modes:
-                rcpts = [route_hack(r) for r in rcpts]
             status, refused = send_once(self.next_hop, self.timeout_s, env.sender,
                                         env.params, rcpts, out)
             if status is not None:
