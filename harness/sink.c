@@ -178,6 +178,16 @@ static void conn_kill(struct conn *c)
         serial_next(s);
 }
 
+/* Greets a session that may start now; behind --proxy the greeting
+ * waits for the PROXY header (proxy_read). */
+static void conn_greet(struct conn *c)
+{
+    if (c->sink->proxy != SINK_PROXY_NONE)
+        c->proxy_wait = true;
+    else
+        handle(c, sink_proto_start(c->proto));
+}
+
 /* The fault "serial" (a server that cannot serve two sessions at once,
  * RFC 5321 4.5.4.2): is a session other than self being served? */
 static bool serial_busy(const struct sink *s, const struct conn *self)
@@ -200,10 +210,7 @@ static void serial_next(struct sink *s)
     next->waiting = false;
     bufferevent_enable(next->bev, EV_READ);
     slog(s, 1, "%s greeted after waiting", next->id);
-    if (s->proxy != SINK_PROXY_NONE)
-        next->proxy_wait = true;
-    else
-        handle(next, sink_proto_start(next->proto));
+    conn_greet(next);
 }
 
 static void reap(evutil_socket_t fd, short what, void *arg)
@@ -619,10 +626,8 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
     if (s->open > (size_t)s->p.max_connections || s->stopping)
         handle(c, s->stopping ? sink_proto_shutdown(c->proto)
                               : sink_proto_busy(c->proto));
-    else if (s->proxy != SINK_PROXY_NONE)
-        c->proxy_wait = true; /* greeted once the header is read */
     else
-        handle(c, sink_proto_start(c->proto));
+        conn_greet(c);
     if (ssl && sink_proto_tls_fail(c->proto)) /* before any ClientHello */
         tls_server_fail(ssl);
 }
