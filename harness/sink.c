@@ -702,27 +702,32 @@ static int apply_faults(struct sink *s, bool *usage, char *err, size_t errlen)
     c->strip_nul = f->strip_nul > 0;
     c->dotdot_eod = f->dotdot_eod > 0;
     s->serial = f->serial > 0;
-    if (s->p.proxy) {
-        int m = sink_proxy_mode_find(s->p.proxy);
-        if (m < 0) {
-            snprintf(err, errlen, "--proxy: '%s' is not none, v1, v2 or any",
-                     s->p.proxy);
-            *usage = true;
-            return -1;
-        }
-        s->proxy = (enum sink_proxy_mode)m;
-    }
-    if (f->proxy >= 0)
-        s->proxy = (enum sink_proxy_mode)f->proxy;
-    s->proxy_lax = f->proxy_lax > 0;
     c->xclient = f->xclient > 0;
     c->xforward = f->xforward > 0;
-    if (s->proxy != SINK_PROXY_NONE && c->profile->implicit_tls) {
+    c->faults = s->faults;
+    return 0;
+}
+
+/* The PROXY header the sink waits for: --proxy, overridden by the fault
+ * "proxy"; never with implicit TLS (the header would precede the
+ * handshake). After apply_faults. */
+static int setup_proxy(struct sink *s, bool *usage, char *err, size_t errlen)
+{
+    const struct sink_fault_settings *f = sink_fault_settings(s->faults);
+    int m = s->p.proxy ? sink_proxy_mode_find(s->p.proxy) : SINK_PROXY_NONE;
+    if (m < 0) {
+        snprintf(err, errlen, "--proxy: '%s' is not none, v1, v2 or any",
+                 s->p.proxy);
+        *usage = true;
+        return -1;
+    }
+    s->proxy = (enum sink_proxy_mode)(f->proxy >= 0 ? f->proxy : m);
+    s->proxy_lax = f->proxy_lax > 0;
+    if (s->proxy != SINK_PROXY_NONE && s->cfg.profile->implicit_tls) {
         snprintf(err, errlen, "--proxy: not with the implicit-tls profile");
         *usage = true;
         return -1;
     }
-    c->faults = s->faults;
     return 0;
 }
 
@@ -890,6 +895,7 @@ static int configure(struct sink *s, bool *usage, char *err, size_t errlen)
     if (s->p.max_connections <= 0)
         s->p.max_connections = SINK_MAX_CONNECTIONS;
     if (apply_faults(s, usage, err, errlen) != 0 ||
+        setup_proxy(s, usage, err, errlen) != 0 ||
         setup_users(s, usage, err, errlen) != 0)
         return -1;
     return setup_tls(s, usage, err, errlen);
