@@ -178,6 +178,16 @@ static void conn_kill(struct conn *c)
         serial_next(s);
 }
 
+/* Greets a session that may start now; behind --proxy the greeting
+ * waits for the PROXY header (proxy_read). */
+static void conn_greet(struct conn *c)
+{
+    if (c->sink->proxy != SINK_PROXY_NONE)
+        c->proxy_wait = true;
+    else
+        handle(c, sink_proto_start(c->proto));
+}
+
 /* The fault "serial" (a server that cannot serve two sessions at once,
  * RFC 5321 4.5.4.2): is a session other than self being served? */
 static bool serial_busy(const struct sink *s, const struct conn *self)
@@ -200,10 +210,7 @@ static void serial_next(struct sink *s)
     next->waiting = false;
     bufferevent_enable(next->bev, EV_READ);
     slog(s, 1, "%s greeted after waiting", next->id);
-    if (s->proxy != SINK_PROXY_NONE)
-        next->proxy_wait = true;
-    else
-        handle(next, sink_proto_start(next->proto));
+    conn_greet(next);
 }
 
 static void reap(evutil_socket_t fd, short what, void *arg)
@@ -619,10 +626,8 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
     if (s->open > (size_t)s->p.max_connections || s->stopping)
         handle(c, s->stopping ? sink_proto_shutdown(c->proto)
                               : sink_proto_busy(c->proto));
-    else if (s->proxy != SINK_PROXY_NONE)
-        c->proxy_wait = true; /* greeted once the header is read */
     else
-        handle(c, sink_proto_start(c->proto));
+        conn_greet(c);
     if (ssl && sink_proto_tls_fail(c->proto)) /* before any ClientHello */
         tls_server_fail(ssl);
 }
@@ -697,27 +702,32 @@ static int apply_faults(struct sink *s, bool *usage, char *err, size_t errlen)
     c->strip_nul = f->strip_nul > 0;
     c->dotdot_eod = f->dotdot_eod > 0;
     s->serial = f->serial > 0;
-    if (s->p.proxy) {
-        int m = sink_proxy_mode_find(s->p.proxy);
-        if (m < 0) {
-            snprintf(err, errlen, "--proxy: '%s' is not none, v1, v2 or any",
-                     s->p.proxy);
-            *usage = true;
-            return -1;
-        }
-        s->proxy = (enum sink_proxy_mode)m;
-    }
-    if (f->proxy >= 0)
-        s->proxy = (enum sink_proxy_mode)f->proxy;
-    s->proxy_lax = f->proxy_lax > 0;
     c->xclient = f->xclient > 0;
     c->xforward = f->xforward > 0;
-    if (s->proxy != SINK_PROXY_NONE && c->profile->implicit_tls) {
+    c->faults = s->faults;
+    return 0;
+}
+
+/* The PROXY header the sink waits for: --proxy, overridden by the fault
+ * "proxy"; never with implicit TLS (the header would precede the
+ * handshake). After apply_faults. */
+static int setup_proxy(struct sink *s, bool *usage, char *err, size_t errlen)
+{
+    const struct sink_fault_settings *f = sink_fault_settings(s->faults);
+    int m = s->p.proxy ? sink_proxy_mode_find(s->p.proxy) : SINK_PROXY_NONE;
+    if (m < 0) {
+        snprintf(err, errlen, "--proxy: '%s' is not none, v1, v2 or any",
+                 s->p.proxy);
+        *usage = true;
+        return -1;
+    }
+    s->proxy = (enum sink_proxy_mode)(f->proxy >= 0 ? f->proxy : m);
+    s->proxy_lax = f->proxy_lax > 0;
+    if (s->proxy != SINK_PROXY_NONE && s->cfg.profile->implicit_tls) {
         snprintf(err, errlen, "--proxy: not with the implicit-tls profile");
         *usage = true;
         return -1;
     }
-    c->faults = s->faults;
     return 0;
 }
 
@@ -885,6 +895,7 @@ static int configure(struct sink *s, bool *usage, char *err, size_t errlen)
     if (s->p.max_connections <= 0)
         s->p.max_connections = SINK_MAX_CONNECTIONS;
     if (apply_faults(s, usage, err, errlen) != 0 ||
+        setup_proxy(s, usage, err, errlen) != 0 ||
         setup_users(s, usage, err, errlen) != 0)
         return -1;
     return setup_tls(s, usage, err, errlen);

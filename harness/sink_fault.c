@@ -281,10 +281,8 @@ static int parse_setting(struct sink_fault_table *t, char *s, char *err,
              "unknown setting '%s' (bare-lf, bare-cr, line-limit, rcpt-limit, "
              "size-limit, error-limit, unstuff, enhanced-codes, strip-nul, "
              "dot-dot-eod, serial, proxy, proxy-lax, xclient, xforward, "
-             "tls-cert, tls-max, "
-             "tls-tail, tls-reset, "
-             "starttls-after-tls, auth-check, auth-needs-tls, "
-             "scram-signature)",
+             "tls-cert, tls-max, tls-tail, tls-reset, starttls-after-tls, "
+             "auth-check, auth-needs-tls, scram-signature)",
              name);
     return -1;
 }

@@ -138,10 +138,11 @@ char *sink_log_format(const struct sink_message *m, bool with_data)
     json_t *o = json_pack(
         "{s:s, s:I, s:s, s:s, s:s, s:o, s:s, s:s, s:o, s:o, s:I, s:I, s:s, "
         "s:s, s:o}",
-        "time", when, "time_us", (json_int_t)m->time_us, "session", m->session, "queue_id", m->queue_id, "client",
-        m->client, "helo", text(m->helo, strlen(m->helo), NULL), "protocol",
-        m->protocol, "transfer", m->transfer, "mail_from", address(m->mail),
-        "rcpt_to", rcpts, "size", (json_int_t)m->len, "body_size",
+        "time", when, "time_us", (json_int_t)m->time_us, "session", m->session,
+        "queue_id", m->queue_id, "client", m->client, "helo",
+        text(m->helo, strlen(m->helo), NULL), "protocol", m->protocol,
+        "transfer", m->transfer, "mail_from", address(m->mail), "rcpt_to",
+        rcpts, "size", (json_int_t)m->len, "body_size",
         (json_int_t)(m->len - body), "data_sha256", data_sha, "body_sha256",
         body_sha, "headers", hdrs);
     if (!o)

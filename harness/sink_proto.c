@@ -1528,6 +1528,18 @@ static void tls_reset(struct sink_proto *p)
 static void note(struct sink_proto *p, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+static void note(struct sink_proto *p, const char *fmt, ...)
+{
+    if (!p->cfg->note)
+        return;
+    char what[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    p->cfg->note(p->cfg->trace_arg, p->session, what);
+}
+
 /* XCLIENT: the session starts over as the claimed client's, greeted
  * anew; TLS stays (XCLIENT_README: "the server responds with a 220
  * greeting", and the client must send EHLO again). */
@@ -1581,21 +1593,6 @@ static void cmd_xforward(struct sink_proto *p, struct cmd *c,
 }
 
 /* ---- AUTH (RFC 4954) ---------------------------------------------------- */
-
-static void note(struct sink_proto *p, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void note(struct sink_proto *p, const char *fmt, ...)
-{
-    if (!p->cfg->note)
-        return;
-    char what[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
-    va_end(ap);
-    p->cfg->note(p->cfg->trace_arg, p->session, what);
-}
 
 static void auth_end(struct sink_proto *p)
 {

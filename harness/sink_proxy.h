@@ -45,8 +45,8 @@ struct sink_proxy_result {
     /* v1 UNKNOWN, v2 LOCAL or an unspecified family: no claim, the
      * connection's own addresses stand (2.1, 2.2). */
     bool local;
-    char source[SINK_PROXY_ADDR_MAX]; /* "192.0.2.1:4000", "[2001:db8::1]:4000"
-                                       */
+    /* DONE, not local: "192.0.2.1:4000", "[2001:db8::1]:4000" */
+    char source[SINK_PROXY_ADDR_MAX];
     char dest[SINK_PROXY_ADDR_MAX];
     size_t used; /* DONE: octets of the header */
     char error[SINK_PROXY_ERROR_MAX];
