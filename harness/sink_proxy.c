@@ -115,7 +115,9 @@ static enum sink_proxy_status v1_line(const char *line, size_t n,
 static enum sink_proxy_status v1_parse(const unsigned char *in, size_t len,
                                        struct sink_proxy_result *r)
 {
-    size_t n = len < SINK_PROXY_V1_MAX ? len : SINK_PROXY_V1_MAX;
+    /* the CR can be at most at SINK_PROXY_V1_MAX - 2: CRLF included, the
+     * line is SINK_PROXY_V1_MAX octets */
+    size_t n = len < SINK_PROXY_V1_MAX - 1 ? len : SINK_PROXY_V1_MAX - 1;
     for (size_t i = 0; i < n; i++) {
         if (in[i] == '\n')
             return fail(r, "v1: a line end other than CRLF");
@@ -128,7 +130,7 @@ static enum sink_proxy_status v1_parse(const unsigned char *in, size_t len,
         r->used = i + 2;
         return v1_line((const char *)in, i, r);
     }
-    if (len >= SINK_PROXY_V1_MAX)
+    if (len >= SINK_PROXY_V1_MAX - 1)
         return fail(r, "v1: no CRLF within 107 octets");
     return SINK_PROXY_NEED_MORE;
 }

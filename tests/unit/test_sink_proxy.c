@@ -58,6 +58,15 @@ static const struct vec VECS[] = {
      B("PROXY UNKNOWN xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"),
      SINK_PROXY_ERROR, NULL, 0, "v1: no CRLF within 107 octets"},
+    /* 107 octets with its CRLF is the longest v1 line (2.1); 108 is not */
+    {"v1-107", SINK_PROXY_V1,
+     B("PROXY UNKNOWN xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+       "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\r\n"),
+     SINK_PROXY_DONE, "", 107, NULL},
+    {"v1-108", SINK_PROXY_V1,
+     B("PROXY UNKNOWN xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+       "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\r\n"),
+     SINK_PROXY_ERROR, NULL, 0, "v1: no CRLF within 107 octets"},
     {"v1-in-v2-mode", SINK_PROXY_V2, B("PROXY UNKNOWN\r\n"), SINK_PROXY_ERROR,
      NULL, 0, "missing PROXY v2 header"},
     {"missing", SINK_PROXY_ANY, B("EHLO client.test\r\n"), SINK_PROXY_ERROR,
