@@ -17,6 +17,7 @@
  * submission log of another run, or a shard's missing or given twice,
  * is 3. */
 #include "suite/verbs.h"
+#include "suite/cli_deliver.h"
 #include "suite/deliver_join.h"
 #include "suite/load_judge.h"
 #include "suite/load_print.h"
@@ -25,7 +26,6 @@
 #include "suite/threshold.h"
 #include "harness/buf.h"
 #include "harness/deliver.h"
-#include "harness/duration.h"
 #include "harness/hist.h"
 #include "harness/verdict.h"
 #include "harness/xalloc.h"
@@ -249,8 +249,7 @@ static int add_value(const char *opt, const char *v, unsigned nshards,
         add_path(out, n, xstrdup(v));
     globfree(&g);
     if (r != 0 && (r != GLOB_NOMATCH || strpbrk(v, "*?[")))
-        return cli_error(&cli_verb_merge, "--%s '%s': no file matches", opt,
-                         v),
+        return cli_error(&cli_verb_merge, "--%s '%s': no file matches", opt, v),
                -1;
     return 0;
 }
@@ -374,13 +373,6 @@ static void record_latency(void *arg, int64_t us)
     hist_record(arg, us);
 }
 
-static void put_prop(struct result_run *run, const char *name, const char *v)
-{
-    struct result_kv *kv = result_property_add(run);
-    kv->name = xstrdup(name);
-    kv->value = xstrdup(v);
-}
-
 /* The result of 'smtpsuite run --deliver-log' and its logs: the delivery
  * figures added as 'run --deliver-to' adds them, the reports written;
  * exit 1 when a message was lost, duplicated or corrupted (the verdict
@@ -393,7 +385,7 @@ static int join_run(const struct merge_opts *o, struct result_run *run,
                          "--threshold judges load results; the result of "
                          "'smtpsuite run' is judged by the delivery rule "
                          "(nothing lost, duplicated or corrupted)");
-    char err[256], d[32];
+    char err[256];
     struct hist *h = hist_new(&HIST_PARAMS_DEFAULT, err, sizeof err);
     if (!h)
         fatal("merge: %s", err);
@@ -402,10 +394,7 @@ static int join_run(const struct merge_opts *o, struct result_run *run,
                         record_latency, h);
     hist_to_result(h, "delivery", "sent", result_hist_add(run));
     hist_free(h);
-    deliver_report_to_result(&r, run);
-    put_prop(run, "delivery.to", to);
-    duration_format(o->deliver_late, d, sizeof d);
-    put_prop(run, "delivery.late_after", d);
+    cli_deliver_to_result(&r, to, o->deliver_late, NULL, run);
     load_print_delivery(stdout, &r, to, o->deliver_late);
     int code = r.lost || r.duplicated || r.corrupt ? EXIT_FAILED : EXIT_OK;
     if (write_reports(o, run) != EXIT_OK && code == EXIT_OK)
