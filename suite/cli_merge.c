@@ -242,16 +242,25 @@ static int add_value(const char *opt, const char *v, unsigned nshards,
     }
     glob_t g;
     int r = glob(v, 0, NULL, &g);
+    /* a plain path that is not there is read (and named) by the join */
+    bool ok = r == 0 || (r == GLOB_NOMATCH && !strpbrk(v, "*?["));
     if (r == 0)
         for (size_t k = 0; k < g.gl_pathc; k++)
             add_path(out, n, xstrdup(g.gl_pathv[k]));
-    else if (r == GLOB_NOMATCH && !strpbrk(v, "*?["))
+    else if (ok)
         add_path(out, n, xstrdup(v));
     globfree(&g);
-    if (r != 0 && (r != GLOB_NOMATCH || strpbrk(v, "*?[")))
+    if (!ok)
         return cli_error(&cli_verb_merge, "--%s '%s': no file matches", opt, v),
                -1;
     return 0;
+}
+
+static void free_paths(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
 }
 
 /* Paths from --deliver-log or --arrivals values (owned strings); NULL
@@ -263,20 +272,11 @@ static char **expand(const char *opt, const struct cli_list *in,
     *n = 0;
     for (size_t i = 0; i < in->n; i++) {
         if (add_value(opt, in->v[i], nshards, &out, n) != 0) {
-            for (size_t k = 0; k < *n; k++)
-                free(out[k]);
-            free(out);
+            free_paths(out, *n);
             return NULL;
         }
     }
     return out;
-}
-
-static void free_paths(char **v, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(v[i]);
-    free(v);
 }
 
 /* N of the results' run: their shard "I/N", 1 when not sharded. */
