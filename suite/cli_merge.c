@@ -263,8 +263,8 @@ static void free_paths(char **v, size_t n)
     free(v);
 }
 
-/* Paths from --deliver-log or --arrivals values (owned strings); NULL
- * after the error (*n: their count). */
+/* Paths from --deliver-log or --arrivals values (owned strings, *n of
+ * them); NULL and *n 0 after the error. */
 static char **expand(const char *opt, const struct cli_list *in,
                      unsigned nshards, size_t *n)
 {
@@ -273,6 +273,7 @@ static char **expand(const char *opt, const struct cli_list *in,
     for (size_t i = 0; i < in->n; i++) {
         if (add_value(opt, in->v[i], nshards, &out, n) != 0) {
             free_paths(out, *n);
+            *n = 0; /* the caller frees what it got: nothing */
             return NULL;
         }
     }
