@@ -4,6 +4,7 @@
 #include "harness/clock.h"
 #include "harness/deliver_log.h"
 #include "harness/duration.h"
+#include "harness/hist.h"
 #include "harness/load_stats.h"
 #include "harness/result.h"
 #include "harness/verdict.h"
@@ -129,6 +130,16 @@ void cli_deliver_finish(struct cli_deliver *d, volatile sig_atomic_t *stop,
     char drain[32];
     duration_format(o->drain, drain, sizeof drain);
     cli_deliver_to_result(r, o->to, o->late, drain, run);
+}
+
+void cli_deliver_hist_latency(void *arg, int64_t us)
+{
+    hist_record(arg, us);
+}
+
+int cli_deliver_exit(const struct deliver_report *r)
+{
+    return r->lost || r->duplicated || r->corrupt ? EXIT_FAILED : EXIT_OK;
 }
 
 int cli_deliver_close_log(const struct cli_verb *verb, struct cli_deliver *d,

@@ -369,11 +369,6 @@ static int join_logs(const struct merge_opts *o, const struct cli_list *pos,
     return 0;
 }
 
-static void record_latency(void *arg, int64_t us)
-{
-    hist_record(arg, us);
-}
-
 /* The result of 'smtpsuite run --deliver-log' and its logs: the delivery
  * figures added as 'run --deliver-to' adds them, the reports written;
  * exit 1 when a message was lost, duplicated or corrupted (the verdict
@@ -392,12 +387,12 @@ static int join_run(const struct merge_opts *o, struct result_run *run,
         fatal("merge: %s", err);
     struct deliver_report r;
     deliver_book_report(deliver_join_book(j), o->deliver_late, &r,
-                        record_latency, h);
+                        cli_deliver_hist_latency, h);
     hist_to_result(h, "delivery", "sent", result_hist_add(run));
     hist_free(h);
     cli_deliver_to_result(&r, to, o->deliver_late, NULL, run);
     load_print_delivery(stdout, &r, to, o->deliver_late);
-    int code = r.lost || r.duplicated || r.corrupt ? EXIT_FAILED : EXIT_OK;
+    int code = cli_deliver_exit(&r);
     if (write_reports(o, run) != EXIT_OK && code == EXIT_OK)
         code = EXIT_INCONCLUSIVE;
     return code;
