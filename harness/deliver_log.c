@@ -124,12 +124,12 @@ static json_t *object_of(const char *line, size_t len, char *err, size_t errlen)
     json_error_t je;
     json_t *o = json_loadb(line, len, JSON_REJECT_DUPLICATES, &je);
     if (!o) {
-        snprintf(err, errlen, "not JSON: %s", je.text);
+        fail(err, errlen, "not JSON: %s", je.text);
         return NULL;
     }
     if (!json_is_object(o)) {
         json_decref(o);
-        snprintf(err, errlen, "not a JSON object");
+        fail(err, errlen, "not a JSON object");
         return NULL;
     }
     return o;
@@ -161,18 +161,16 @@ static int parse_header(json_t *o, struct deliver_log_line *out, char *err,
     int64_t v, shard, shards;
     out->header = true;
     if (!int_of(o, "deliver_log", &v) || v != DELIVER_LOG_VERSION)
-        return snprintf(err, errlen,
-                        "\"deliver_log\" is not %d: a submission log of "
-                        "another version",
-                        DELIVER_LOG_VERSION),
-               -1;
+        return fail(err, errlen,
+                    "\"deliver_log\" is not %d: a submission log of another "
+                    "version",
+                    DELIVER_LOG_VERSION);
     if (!string_of(o, "run_id", out->run_id, sizeof out->run_id))
-        return snprintf(err, errlen, "the header has no run_id"), -1;
+        return fail(err, errlen, "the header has no run_id");
     if (!int_of(o, "shard", &shard) || !int_of(o, "shards", &shards) ||
         shards < 1 || shard >= shards || shards > UINT32_MAX)
-        return snprintf(err, errlen,
-                        "the header's shard and shards are not I of N"),
-               -1;
+        return fail(err, errlen,
+                    "the header's shard and shards are not I of N");
     out->shard = (unsigned)shard;
     out->nshards = (unsigned)shards;
     return 0;
@@ -220,7 +218,7 @@ static int arrival_time(json_t *o, int64_t *at_us, char *err, size_t errlen)
     if (json_is_string(t) &&
         clock_parse_rfc3339(json_string_value(t), at_us) == 0)
         return 0;
-    return snprintf(err, errlen, "no \"time_us\" or RFC 3339 \"time\""), -1;
+    return fail(err, errlen, "no \"time_us\" or RFC 3339 \"time\"");
 }
 
 static int arrival_rcpts(json_t *o, struct deliver_arrival *out, char *err,
@@ -229,14 +227,13 @@ static int arrival_rcpts(json_t *o, struct deliver_arrival *out, char *err,
     json_t *arr = json_object_get(o, "rcpt_to"), *r;
     size_t i;
     if (!json_is_array(arr))
-        return snprintf(err, errlen, "no \"rcpt_to\" array"), -1;
+        return fail(err, errlen, "no \"rcpt_to\" array");
     out->rcpts = xcalloc(json_array_size(arr) + 1, sizeof *out->rcpts);
     json_array_foreach(arr, i, r)
     {
         json_t *a = json_object_get(r, "address");
         if (!json_is_string(a))
-            return snprintf(err, errlen, "rcpt_to[%zu] has no \"address\"", i),
-                   -1;
+            return fail(err, errlen, "rcpt_to[%zu] has no \"address\"", i);
         out->rcpts[out->nrcpt++] = xstrdup(json_string_value(a));
     }
     return 0;

@@ -4,6 +4,7 @@
 #include "harness/clock.h"
 #include "harness/deliver_log.h"
 #include "harness/duration.h"
+#include "harness/hist.h"
 #include "harness/load_stats.h"
 #include "harness/result.h"
 #include "harness/verdict.h"
@@ -104,6 +105,19 @@ static void property(struct result_run *run, const char *name, const char *v)
     kv->value = xstrdup(v);
 }
 
+void cli_deliver_to_result(const struct deliver_report *r, const char *to,
+                           int64_t late_us, const char *drain,
+                           struct result_run *run)
+{
+    deliver_report_to_result(r, run);
+    char t[32];
+    property(run, "delivery.to", to);
+    duration_format(late_us, t, sizeof t);
+    property(run, "delivery.late_after", t);
+    if (drain)
+        property(run, "delivery.drain", drain);
+}
+
 void cli_deliver_finish(struct cli_deliver *d, volatile sig_atomic_t *stop,
                         struct deliver_report *r,
                         void (*latency)(void *arg, int64_t us), void *arg,
@@ -113,13 +127,19 @@ void cli_deliver_finish(struct cli_deliver *d, volatile sig_atomic_t *stop,
     if (!*stop)
         deliver_wait(d->hop, clock_mono_us() + o->drain, o->settle, stop);
     deliver_finish(d->hop, o->late, r, latency, arg);
-    deliver_report_to_result(r, run);
-    char t[32];
-    property(run, "delivery.to", o->to);
-    duration_format(o->late, t, sizeof t);
-    property(run, "delivery.late_after", t);
-    duration_format(o->drain, t, sizeof t);
-    property(run, "delivery.drain", t);
+    char drain[32];
+    duration_format(o->drain, drain, sizeof drain);
+    cli_deliver_to_result(r, o->to, o->late, drain, run);
+}
+
+void cli_deliver_hist_latency(void *arg, int64_t us)
+{
+    hist_record(arg, us);
+}
+
+int cli_deliver_exit(const struct deliver_report *r)
+{
+    return r->lost || r->duplicated || r->corrupt ? EXIT_FAILED : EXIT_OK;
 }
 
 int cli_deliver_close_log(const struct cli_verb *verb, struct cli_deliver *d,

@@ -67,6 +67,19 @@ void cli_deliver_finish(struct cli_deliver *d, volatile sig_atomic_t *stop,
                         struct deliver_report *r,
                         void (*latency)(void *arg, int64_t us), void *arg,
                         struct result_run *run);
+/* The delivery counters of r and the properties delivery.to (to, in
+ * words), delivery.late_after (late_us) and, unless drain is NULL,
+ * delivery.drain: what run and load with --deliver-to and merge's join
+ * add to their result. */
+void cli_deliver_to_result(const struct deliver_report *r, const char *to,
+                           int64_t late_us, const char *drain,
+                           struct result_run *run);
+/* latency for a run's "delivery" histogram: records us in the struct
+ * hist arg (run --deliver-to, and merge joining a run result). */
+void cli_deliver_hist_latency(void *arg, int64_t us);
+/* A run's delivery verdict (docs/delivery.md): EXIT_FAILED when a message
+ * was lost, duplicated or corrupted, else EXIT_OK. */
+int cli_deliver_exit(const struct deliver_report *r);
 /* Closes the submission log and says what it holds (unless quiet).
  * EXIT_OK, or EXIT_INCONCLUSIVE after printing a write error. */
 int cli_deliver_close_log(const struct cli_verb *verb, struct cli_deliver *d,

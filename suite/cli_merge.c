@@ -17,6 +17,7 @@
  * submission log of another run, or a shard's missing or given twice,
  * is 3. */
 #include "suite/verbs.h"
+#include "suite/cli_deliver.h"
 #include "suite/deliver_join.h"
 #include "suite/load_judge.h"
 #include "suite/load_print.h"
@@ -25,7 +26,6 @@
 #include "suite/threshold.h"
 #include "harness/buf.h"
 #include "harness/deliver.h"
-#include "harness/duration.h"
 #include "harness/hist.h"
 #include "harness/verdict.h"
 #include "harness/xalloc.h"
@@ -242,35 +242,18 @@ static int add_value(const char *opt, const char *v, unsigned nshards,
     }
     glob_t g;
     int r = glob(v, 0, NULL, &g);
+    /* a plain path that is not there is read (and named) by the join */
+    bool ok = r == 0 || (r == GLOB_NOMATCH && !strpbrk(v, "*?["));
     if (r == 0)
         for (size_t k = 0; k < g.gl_pathc; k++)
             add_path(out, n, xstrdup(g.gl_pathv[k]));
-    else if (r == GLOB_NOMATCH && !strpbrk(v, "*?["))
+    else if (ok)
         add_path(out, n, xstrdup(v));
     globfree(&g);
-    if (r != 0 && (r != GLOB_NOMATCH || strpbrk(v, "*?[")))
-        return cli_error(&cli_verb_merge, "--%s '%s': no file matches", opt,
-                         v),
+    if (!ok)
+        return cli_error(&cli_verb_merge, "--%s '%s': no file matches", opt, v),
                -1;
     return 0;
-}
-
-/* Paths from --deliver-log or --arrivals values (owned strings); NULL
- * after the error (*n: their count). */
-static char **expand(const char *opt, const struct cli_list *in,
-                     unsigned nshards, size_t *n)
-{
-    char **out = NULL;
-    *n = 0;
-    for (size_t i = 0; i < in->n; i++) {
-        if (add_value(opt, in->v[i], nshards, &out, n) != 0) {
-            for (size_t k = 0; k < *n; k++)
-                free(out[k]);
-            free(out);
-            return NULL;
-        }
-    }
-    return out;
 }
 
 static void free_paths(char **v, size_t n)
@@ -278,6 +261,23 @@ static void free_paths(char **v, size_t n)
     for (size_t i = 0; i < n; i++)
         free(v[i]);
     free(v);
+}
+
+/* Paths from --deliver-log or --arrivals values (owned strings, *n of
+ * them); NULL and *n 0 after the error. */
+static char **expand(const char *opt, const struct cli_list *in,
+                     unsigned nshards, size_t *n)
+{
+    char **out = NULL;
+    *n = 0;
+    for (size_t i = 0; i < in->n; i++) {
+        if (add_value(opt, in->v[i], nshards, &out, n) != 0) {
+            free_paths(out, *n);
+            *n = 0; /* the caller frees what it got: nothing */
+            return NULL;
+        }
+    }
+    return out;
 }
 
 /* N of the results' run: their shard "I/N", 1 when not sharded. */
@@ -369,18 +369,6 @@ static int join_logs(const struct merge_opts *o, const struct cli_list *pos,
     return 0;
 }
 
-static void record_latency(void *arg, int64_t us)
-{
-    hist_record(arg, us);
-}
-
-static void put_prop(struct result_run *run, const char *name, const char *v)
-{
-    struct result_kv *kv = result_property_add(run);
-    kv->name = xstrdup(name);
-    kv->value = xstrdup(v);
-}
-
 /* The result of 'smtpsuite run --deliver-log' and its logs: the delivery
  * figures added as 'run --deliver-to' adds them, the reports written;
  * exit 1 when a message was lost, duplicated or corrupted (the verdict
@@ -393,21 +381,18 @@ static int join_run(const struct merge_opts *o, struct result_run *run,
                          "--threshold judges load results; the result of "
                          "'smtpsuite run' is judged by the delivery rule "
                          "(nothing lost, duplicated or corrupted)");
-    char err[256], d[32];
+    char err[256];
     struct hist *h = hist_new(&HIST_PARAMS_DEFAULT, err, sizeof err);
     if (!h)
         fatal("merge: %s", err);
     struct deliver_report r;
     deliver_book_report(deliver_join_book(j), o->deliver_late, &r,
-                        record_latency, h);
+                        cli_deliver_hist_latency, h);
     hist_to_result(h, "delivery", "sent", result_hist_add(run));
     hist_free(h);
-    deliver_report_to_result(&r, run);
-    put_prop(run, "delivery.to", to);
-    duration_format(o->deliver_late, d, sizeof d);
-    put_prop(run, "delivery.late_after", d);
+    cli_deliver_to_result(&r, to, o->deliver_late, NULL, run);
     load_print_delivery(stdout, &r, to, o->deliver_late);
-    int code = r.lost || r.duplicated || r.corrupt ? EXIT_FAILED : EXIT_OK;
+    int code = cli_deliver_exit(&r);
     if (write_reports(o, run) != EXIT_OK && code == EXIT_OK)
         code = EXIT_INCONCLUSIVE;
     return code;

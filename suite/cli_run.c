@@ -344,11 +344,6 @@ static int worst_exit(int a, int b)
     return rb > ra ? b : a;
 }
 
-static void record_latency(void *arg, int64_t us)
-{
-    hist_record(arg, us);
-}
-
 /* Waits for the arrivals; puts the findings into run and on the
  * console. Returns EXIT_FAILED when a message was lost, duplicated or
  * corrupted (the verdict rule of docs/delivery.md), else EXIT_OK. */
@@ -360,11 +355,11 @@ static int deliver_end(const struct run_opts *o, struct cli_deliver *dlv,
     if (!h)
         fatal("run: %s", err);
     struct deliver_report r;
-    cli_deliver_finish(dlv, &STOP, &r, record_latency, h, run);
+    cli_deliver_finish(dlv, &STOP, &r, cli_deliver_hist_latency, h, run);
     hist_to_result(h, "delivery", "sent", result_hist_add(run));
     hist_free(h);
     load_print_delivery(stdout, &r, o->dlv.to, o->dlv.late);
-    return r.lost || r.duplicated || r.corrupt ? EXIT_FAILED : EXIT_OK;
+    return cli_deliver_exit(&r);
 }
 
 /* Runs the cases against one target, appending to run. */

@@ -7,7 +7,6 @@
 #include "suite/merge.h"
 #include "suite/cli_deliver.h"
 #include "harness/deliver.h"
-#include "harness/duration.h"
 #include "harness/buf.h"
 #include "harness/load_stats.h"
 #include "harness/xalloc.h"
@@ -443,23 +442,14 @@ static void copy_targets(struct result_run *run, const struct result_run *src)
     }
 }
 
-/* The join's findings: into the stats (the "delivery" step, before they
- * are written) and, with join_props, the counters and properties. */
-static void delivery(struct merge_outcome *m, const struct merge_delivery *dl,
-                     bool join_props)
+/* The join's findings into the stats (the "delivery" step: latencies,
+ * attempts, error lines), before the stats are written. */
+static void delivery_stats(struct merge_outcome *m,
+                           const struct merge_delivery *dl)
 {
-    if (!join_props) {
-        deliver_book_report(dl->book, dl->late_us, dl->report,
-                            cli_deliver_latency, m->o.stats);
-        cli_deliver_stats(m->o.stats, dl->report);
-        return;
-    }
-    deliver_report_to_result(dl->report, m->run);
-    char d[32];
-    put_prop(m->run, "delivery.to", dl->to);
-    duration_format(dl->late_us, d, sizeof d);
-    put_prop(m->run, "delivery.late_after", d);
-    put_prop(m->run, "delivery.drain", "none (joined from logs)");
+    deliver_book_report(dl->book, dl->late_us, dl->report, cli_deliver_latency,
+                        m->o.stats);
+    cli_deliver_stats(m->o.stats, dl->report);
 }
 
 /* The merged result and figures, from the inputs in slot. */
@@ -479,7 +469,7 @@ static int build(struct merge_outcome *m, const struct input *in,
         m->merged++;
     }
     if (dl)
-        delivery(m, dl, false);
+        delivery_stats(m, dl);
     m->run = result_run_new("merge");
     free(m->run->run_id);
     m->run->run_id = xstrdup(in[0].run->run_id);
@@ -491,8 +481,9 @@ static int build(struct merge_outcome *m, const struct input *in,
     facts(m, in, slot, &in[0], dl != NULL);
     load_outcome_to_result(&m->o, m->run);
     other_counters(m->run, in, slot, m->nshards);
-    if (dl)
-        delivery(m, dl, true);
+    if (dl) /* the counters and properties, after the load's */
+        cli_deliver_to_result(dl->report, dl->to, dl->late_us,
+                              "none (joined from logs)", m->run);
     return 0;
 }
 

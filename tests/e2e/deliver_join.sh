@@ -101,6 +101,10 @@ expect_rc 3 "no submission log of shard 1 of 2" "$SMTPSUITE" merge "$D/r-0.json"
   --deliver-log "$D/sub-0.jsonl" --arrivals "$D/arrivals.jsonl"
 expect_rc 2 "nothing-\*.jsonl': no file matches" "$SMTPSUITE" merge "$D/r-0.json" "$D/r-1.json" \
   --deliver-log "$D/sub-*.jsonl" --arrivals "$D/nothing-*.jsonl"
+# a glob that matches nothing after a value that matched: the paths
+# already expanded are freed once (this crashed with SIGSEGV)
+expect_rc 2 "none-\*.jsonl': no file matches" "$SMTPSUITE" merge "$D/r-0.json" "$D/r-1.json" \
+  --deliver-log "$D/sub-0.jsonl" --deliver-log "$D/none-*.jsonl" --arrivals "$D/arrivals.jsonl"
 expect_rc 2 "go together" "$SMTPSUITE" merge "$D/r-0.json" "$D/r-1.json" \
   --deliver-log "$D/sub-*.jsonl"
 

@@ -318,6 +318,12 @@ START_TEST(test_oracle_by_hand)
     ck_assert_uint_eq(e.foreign, 2);
     ck_assert_uint_eq(e.unsigned_, 1);
     ck_assert_uint_eq(e.corrupt, 1);
+    /* first arrivals: 1, 2, 7 intact, 4 trace-only, 5 body-changed */
+    ck_assert_uint_eq(e.classes[ARRIVAL_INTACT], 3);
+    ck_assert_uint_eq(e.classes[ARRIVAL_TRACE_ONLY], 1);
+    ck_assert_uint_eq(e.classes[ARRIVAL_BODY_CHANGED], 1);
+    /* 200 + 19000 + 300 (4) + 300 (5) + 300 (6) + 0 (7, before its 250) */
+    ck_assert_int_eq(e.latency_sum, 20100);
 }
 END_TEST
 
@@ -429,7 +435,7 @@ static const struct {
 START_TEST(test_bad)
 {
     struct deliver_join *j = deliver_join_new("R", BAD[_i].nshards);
-    char err[512] = "", *paths[4], *culprit = NULL;
+    char err[512] = "", *paths[3 + 2], *culprit = NULL; /* subs, arrs */
     size_t np = 0;
     int st = DELIVER_JOIN_OK;
     for (int i = 0; i < 3 && BAD[_i].subs[i] && st == DELIVER_JOIN_OK; i++) {

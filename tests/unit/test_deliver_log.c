@@ -148,6 +148,14 @@ START_TEST(test_parse_submission)
                           SUBS[i].line, err);
             ck_assert_int_eq(l.header, SUBS[i].header);
             ck_assert_int_eq(l.accepted_us, SUBS[i].us);
+            /* every good line of the table is of run R, token R.0.1.2.c */
+            if (l.header)
+                ck_assert_msg(strcmp(l.run_id, "R") == 0 && l.shard == 0 &&
+                                  l.nshards == 1,
+                              "%s: got %s %u/%u, want R 0/1", SUBS[i].line,
+                              l.run_id, l.shard, l.nshards);
+            else
+                ck_assert_str_eq(l.token, "R.0.1.2.c");
         } else {
             ck_assert_msg(rc != 0 && strstr(err, SUBS[i].err),
                           "%s: got rc %d error '%s', want '%s'", SUBS[i].line,
@@ -207,6 +215,8 @@ START_TEST(test_parse_arrival)
         }
         ck_assert_msg(rc == 0, "%s: got error '%s'", ARRS[i].line, err);
         ck_assert_int_eq(a.has_token, ARRS[i].has_token);
+        if (a.has_token) /* every token of the table */
+            ck_assert_str_eq(a.token, "R.0.0.1.c");
         ck_assert_int_eq(a.carries, ARRS[i].carries);
         if (a.carries)
             ck_assert_int_eq(a.cls, ARRS[i].cls);
