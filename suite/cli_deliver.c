@@ -9,7 +9,6 @@
 #include "harness/result.h"
 #include "harness/verdict.h"
 #include "harness/xalloc.h"
-#include "suite/verbs.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -57,7 +56,8 @@ static void hop_error(const struct cli_verb *verb,
 
 int cli_deliver_start(const struct cli_verb *verb,
                       const struct cli_deliver_opts *o, const char *log_path,
-                      bool corpus, bool quiet, struct cli_deliver *d)
+                      bool corpus, bool keep, bool quiet,
+                      struct cli_deliver *d)
 {
     memset(d, 0, sizeof *d);
     d->o = o;
@@ -78,9 +78,7 @@ int cli_deliver_start(const struct cli_verb *verb,
         .nfaults = o->faults.n,
         .quiet = quiet,
         .log = d->log,
-        /* run's cases may look at what arrived (expect arrival); a
-         * load keeps nothing but the book */
-        .keep = verb == &cli_verb_run,
+        .keep = keep,
     };
     if (!(d->hop = deliver_new(&dp, &usage, err, sizeof err))) {
         hop_error(verb, o, err);

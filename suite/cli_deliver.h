@@ -49,10 +49,13 @@ struct cli_deliver {
 /* Checks the options, binds the next hop (--deliver-to) and creates the
  * submission log (log_path: --deliver-log expanded, or NULL) before
  * anything connects. 0, or the exit code after printing the error as
- * verb's. corpus: the verb replays messages without tokens. */
+ * verb's. corpus: the verb replays messages without tokens; keep: its
+ * cases look at what arrives (expect arrival), so the next hop keeps
+ * each message's content. */
 int cli_deliver_start(const struct cli_verb *verb,
                       const struct cli_deliver_opts *o, const char *log_path,
-                      bool corpus, bool quiet, struct cli_deliver *d);
+                      bool corpus, bool keep, bool quiet,
+                      struct cli_deliver *d);
 /* The run's id (before any message is submitted) and, for the log's
  * header, which shard of how many this process is. */
 void cli_deliver_set_run(struct cli_deliver *d, const char *run_id,

@@ -691,7 +691,7 @@ static int make_plan(const struct load_opts *o, struct plan *pl,
         distributed_opts(o, pl) != 0)
         return EXIT_USAGE;
     int dc = cli_deliver_start(&cli_verb_load, &o->dlv, pl->deliver_log,
-                               o->corpus != NULL, o->quiet, &pl->dlv);
+                               o->corpus != NULL, false, o->quiet, &pl->dlv);
     if (dc != 0)
         return dc;
     pl->tls = tls_client_new(&pl->t->tls_opts, pl->t->host, o->tgt.tls_keylog,

@@ -424,8 +424,10 @@ static int execute(const struct run_opts *o, struct load_result *lr,
         }
     }
     struct cli_deliver dlv;
+    /* keep: cases may look at what arrived (expect arrival); a load
+     * keeps nothing but the book */
     int dcode = cli_deliver_start(&cli_verb_run, &o->dlv, o->dlv.log, false,
-                                  o->quiet, &dlv);
+                                  true, o->quiet, &dlv);
     if (dcode != EXIT_OK) {
         cli_deliver_free(&dlv);
         for (size_t k = 0; k < nt; k++)
